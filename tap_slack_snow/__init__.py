@@ -1,0 +1,1 @@
+"""tap-slack-snow: a Singer tap for Slack subscriptions, users and user activity."""
