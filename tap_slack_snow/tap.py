@@ -1,0 +1,376 @@
+"""tap-slack-snow: settings, stream list and the run's frame (identity, edition, summary)."""
+
+from __future__ import annotations
+
+import typing as t
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+import requests
+from singer_sdk import Tap
+from singer_sdk import typing as th
+from singer_sdk.exceptions import ConfigValidationError
+
+from tap_slack_snow.auth import (
+    RotatingTokenProvider,
+    SecretRedactor,
+    SlackAuthenticator,
+    StaticTokenProvider,
+    TokenProvider,
+    TokenStore,
+    default_token_store_path,
+)
+from tap_slack_snow.errors import TapSlackError
+from tap_slack_snow.streams import BillingStream, TeamStream, UsersStream
+from tap_slack_snow.transport import CallStats, RetryPolicy, read_slack_response
+
+if t.TYPE_CHECKING:
+    from singer_sdk.streams import Stream
+
+    from tap_slack_snow.client import SlackStream
+
+STREAM_TYPES: list[type[SlackStream]] = [UsersStream, TeamStream, BillingStream]
+
+OAUTH_SETTINGS = ("client_id", "client_secret", "refresh_token")
+SECRET_SETTINGS = ("client_secret", "refresh_token", "access_token")
+
+
+@dataclass
+class SlackIdentity:
+    """Who the token belongs to (auth.test) and what it may do (x-oauth-scopes)."""
+
+    team_id: str | None
+    user_id: str | None
+    enterprise_id: str | None
+    is_enterprise_install: bool
+    scopes: frozenset[str] = field(default_factory=frozenset)
+    team_name: str | None = None
+
+
+class TapSlackSnow(Tap):
+    """Singer tap for Slack subscriptions, users and user activity."""
+
+    name = "tap-slack-snow"
+
+    config_jsonschema = th.PropertiesList(
+        th.Property(
+            "client_id",
+            th.StringType,
+            title="Client ID",
+            description="Slack app Client ID (Basic Information page). Use with "
+            "client_secret and refresh_token.",
+        ),
+        th.Property(
+            "client_secret",
+            th.StringType,
+            secret=True,
+            title="Client Secret",
+            description="Slack app Client Secret (Basic Information page).",
+        ),
+        th.Property(
+            "refresh_token",
+            th.StringType,
+            secret=True,
+            title="Refresh Token",
+            description="User refresh token (authed_user.refresh_token from oauth.v2.access, "
+            "token rotation on). Single-use: after the first run the rotated token lives in "
+            "the token store.",
+        ),
+        th.Property(
+            "access_token",
+            th.StringType,
+            secret=True,
+            title="Access Token",
+            description="Instead of the three OAuth settings: a non-rotating user token "
+            "(xoxp-...) for apps without token rotation.",
+        ),
+        th.Property(
+            "token_store_path",
+            th.StringType,
+            title="Token Store Path",
+            description="File where rotated tokens are kept between runs (mode 0600, locked "
+            "while rotating). Default: $XDG_STATE_HOME/tap-slack-snow/tokens-<hash>.json "
+            "(~/.local/state/...). In CI, point it at a persisted location.",
+        ),
+        th.Property(
+            "api_url",
+            th.StringType,
+            default="https://slack.com/api",
+            title="API URL",
+            description="Base URL of Slack's Web API; every call, oauth.v2.access included, "
+            "goes under it.",
+        ),
+        th.Property(
+            "start_date",
+            th.DateTimeType,
+            title="Start Date",
+            description="Lower bound for the activity streams (access_logs, "
+            "integration_logs, member_analytics) on a first run.",
+        ),
+        th.Property(
+            "edition",
+            th.StringType,
+            default="auto",
+            allowed_values=["auto", "enterprise", "standard"],
+            title="Edition",
+            description="auto detects Enterprise Grid from auth.test; enterprise or standard "
+            "force it.",
+        ),
+        th.Property(
+            "team_id",
+            th.StringType,
+            title="Team ID",
+            description="A workspace (T...) inside an Enterprise org, for workspace-level "
+            "methods with an org-level token.",
+        ),
+        th.Property(
+            "page_size",
+            th.IntegerType(minimum=1, maximum=1000),
+            default=1000,
+            title="Page Size",
+            description="Items per page for paginated methods, capped at each method's "
+            "maximum (1000; admin.users.list 100). The default needs the fewest requests.",
+        ),
+        th.Property(
+            "on_unavailable",
+            th.StringType,
+            default="skip",
+            allowed_values=["skip", "fail"],
+            title="On Unavailable",
+            description="When a stream cannot be read with this token on this plan "
+            "(missing scope, Free plan, not an admin...): skip it with one warning, or fail "
+            "the run.",
+        ),
+        th.Property(
+            "request_timeout",
+            th.IntegerType(minimum=1),
+            default=60,
+            title="Request Timeout",
+            description="Seconds to wait for one Slack answer before retrying.",
+        ),
+        th.Property(
+            "retry_max_attempts",
+            th.IntegerType(minimum=1),
+            default=8,
+            title="Retry Max Attempts",
+            description="Tries per request for faults (5xx, timeouts, resets). Rate limits "
+            "(429) do not count: they always wait Retry-After.",
+        ),
+        th.Property(
+            "retry_initial_wait",
+            th.NumberType(minimum=0),
+            default=1.0,
+            title="Retry Initial Wait",
+            description="Seconds before the first retry of a fault; doubles each time, up to 60 s.",
+        ),
+    ).to_dict()
+
+    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
+        """Build the tap; with validation on, also check the two ways to authenticate."""
+        super().__init__(*args, **kwargs)
+        self._announced = False
+        SecretRedactor.add(*(self.config.get(name) for name in SECRET_SETTINGS))
+        if kwargs.get("validate_config", True):
+            errors = self._auth_setting_errors()
+            if errors:
+                raise ConfigValidationError(
+                    "Config validation failed", errors=errors, schema=self.config_jsonschema
+                )
+
+    def _auth_setting_errors(self) -> list[str]:
+        present = [name for name in OAUTH_SETTINGS if self.config.get(name)]
+        missing = [name for name in OAUTH_SETTINGS if not self.config.get(name)]
+        has_static = bool(self.config.get("access_token"))
+        if has_static and present:
+            return [
+                "Set either access_token, or client_id + client_secret + refresh_token, "
+                f"not both (found access_token and {', '.join(present)})"
+            ]
+        if has_static:
+            return []
+        if not present:
+            return [
+                "No credentials: set client_id, client_secret and refresh_token (a Slack app "
+                "with token rotation), or access_token (a non-rotating user token)"
+            ]
+        if missing:
+            return [
+                f"Incomplete OAuth settings: missing {', '.join(missing)} "
+                "(client_id, client_secret and refresh_token go together)"
+            ]
+        return []
+
+    def discover_streams(self) -> list[Stream]:
+        """The streams; discovery never calls Slack."""
+        return [stream_class(tap=self) for stream_class in STREAM_TYPES]
+
+    # --- shared per-run objects (created on first use, never during discovery) -----------
+
+    @cached_property
+    def http_session(self) -> requests.Session:
+        """One connection pool for the whole run."""
+        session = requests.Session()
+        session.headers["User-Agent"] = f"{self.name}/{self.plugin_version}"
+        return session
+
+    @cached_property
+    def retry_policy(self) -> RetryPolicy:
+        """The retry budget shared by every call of this run."""
+        return RetryPolicy(
+            max_attempts=int(self.config.get("retry_max_attempts", 8)),
+            initial_wait=float(self.config.get("retry_initial_wait", 1.0)),
+            logger=self.logger,
+        )
+
+    @cached_property
+    def token_provider(self) -> TokenProvider:
+        """The one token source of this process (rotating chain or static token)."""
+        config = self.config
+        if config.get("access_token"):
+            return StaticTokenProvider(config["access_token"])
+        errors = self._auth_setting_errors()
+        if errors:
+            raise TapSlackError(errors[0])
+        store_path = (
+            Path(config["token_store_path"]).expanduser()
+            if config.get("token_store_path")
+            else default_token_store_path(config["client_id"], config["refresh_token"])
+        )
+        return RotatingTokenProvider(
+            api_url=self.api_url,
+            client_id=config["client_id"],
+            client_secret=config["client_secret"],
+            refresh_token=config["refresh_token"],
+            store=TokenStore(store_path),
+            retry=self.retry_policy,
+            session=self.http_session,
+            logger=self.logger,
+            timeout=float(config.get("request_timeout", 60)),
+        )
+
+    @cached_property
+    def slack_authenticator(self) -> SlackAuthenticator:
+        """The request authenticator every stream uses."""
+        return SlackAuthenticator(self.token_provider)
+
+    @property
+    def api_url(self) -> str:
+        """``api_url`` without a trailing slash."""
+        return str(self.config.get("api_url") or "https://slack.com/api").rstrip("/")
+
+    @cached_property
+    def identity(self) -> SlackIdentity:
+        """auth.test, once per run: team, user, enterprise and granted scopes."""
+        stats = CallStats()
+        url = self.api_url + "/auth.test"
+
+        def send() -> tuple[dict[str, t.Any], requests.Response]:
+            response = self.http_session.post(
+                url, auth=self.slack_authenticator, timeout=self.config.get("request_timeout", 60)
+            )
+            return read_slack_response(response, "auth.test"), response
+
+        def on_token_expired() -> None:
+            self.token_provider.refresh_after_expiry(self.token_provider.current())
+
+        payload, response = self.retry_policy.call(
+            "auth.test", send, stats, on_token_expired=on_token_expired, api_url=self.api_url
+        )
+        header = response.headers.get("x-oauth-scopes", "")
+        scopes = frozenset(s.strip() for s in header.split(",") if s.strip())
+        return SlackIdentity(
+            team_id=_str_or_none(payload.get("team_id")),
+            user_id=_str_or_none(payload.get("user_id")),
+            enterprise_id=_str_or_none(payload.get("enterprise_id")),
+            is_enterprise_install=bool(payload.get("is_enterprise_install")),
+            scopes=scopes,
+            team_name=_str_or_none(payload.get("team")),
+        )
+
+    @cached_property
+    def edition(self) -> str:
+        """``enterprise`` or ``standard``: forced by the edition setting, else detected."""
+        setting = self.config.get("edition", "auto")
+        if setting in {"enterprise", "standard"}:
+            return str(setting)
+        identity = self.identity
+        return (
+            "enterprise"
+            if identity.enterprise_id or identity.is_enterprise_install
+            else ("standard")
+        )
+
+    def reason_to_skip(self, stream: SlackStream) -> str | None:
+        """Why a selected stream is skipped by policy before any request (else None)."""
+        if stream.enterprise_only and self.edition != "enterprise":
+            return "Enterprise Grid only; this workspace is not on Enterprise Grid"
+        return None
+
+    # --- the run ----------------------------------------------------------------------------
+
+    def _selected_slack_streams(self) -> list[SlackStream]:
+        return [
+            t.cast("SlackStream", stream) for stream in self.streams.values() if stream.selected
+        ]
+
+    def announce_run(self) -> None:
+        """Log the selected streams and the edition, once, when the first stream starts."""
+        if self._announced:
+            return
+        self._announced = True
+        selected = [name for name, stream in self.streams.items() if stream.selected]
+        self.logger.info("Selected streams: %s", ", ".join(selected) or "(none)")
+        identity = self.identity
+        how = "detected" if self.config.get("edition", "auto") == "auto" else "set in config"
+        self.logger.info(
+            "Slack edition: %s (%s); team %s, enterprise %s, org-level token: %s",
+            self.edition,
+            how,
+            identity.team_id or "-",
+            identity.enterprise_id or "-",
+            "yes" if identity.is_enterprise_install else "no",
+        )
+
+    @classmethod
+    def invoke(cls, *args: t.Any, **kwargs: t.Any) -> None:
+        """Run the tap; a user-fixable error ends the run with one line and exit code 1."""
+        try:
+            super().invoke(*args, **kwargs)
+        except TapSlackError as exc:
+            cls.logger.error("Run failed: %s", exc)  # noqa: TRY400 - one line, no traceback
+            raise SystemExit(1) from None
+
+    @classmethod
+    def cb_test(cls, *args: t.Any, **kwargs: t.Any) -> None:
+        """``--test``: one record per stream, with the same one-line errors."""
+        try:
+            super().cb_test(*args, **kwargs)
+        except TapSlackError as exc:
+            cls.logger.error("Connection test failed: %s", exc)  # noqa: TRY400
+            raise SystemExit(1) from None
+
+    def log_stream_summary(self, stream: SlackStream, seconds: float) -> None:
+        """One line per stream: outcome, records, requests, rate-limit waits, time."""
+        stats = stream.call_stats
+        outcome = "skipped" if stream.skipped_reason else "done"
+        self.logger.info(
+            "Stream %s %s: %d records, %d requests (%d rate-limited, %d retried), "
+            "%.1f s waiting on rate limits, %.1f s in all",
+            stream.name,
+            outcome,
+            stream.records_emitted,
+            stats.requests,
+            stats.rate_limited,
+            stats.retries,
+            stats.rate_limit_wait_seconds,
+            seconds,
+        )
+
+
+def _str_or_none(value: t.Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+if __name__ == "__main__":
+    TapSlackSnow.cli()

@@ -1,0 +1,275 @@
+"""Reading Slack's answers and retrying: the one place that applies the error policy.
+
+Both the streams and the token refresh send their requests through :class:`RetryPolicy`,
+and read every answer with :func:`read_slack_response`, so a code means the same thing
+everywhere (see :mod:`tap_slack_snow.errors`).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+import typing as t
+from dataclasses import dataclass
+
+import requests
+
+from tap_slack_snow.errors import (
+    Action,
+    SlackAPIError,
+    StreamUnavailableError,
+    TapSlackError,
+    describe,
+    rule_for,
+)
+
+T = t.TypeVar("T")
+
+#: Waiting longer than this for one rate-limit window means something is wrong.
+MAX_RETRY_AFTER_SECONDS = 900.0
+#: Slack always sends Retry-After with a 429; if a proxy strips it, wait this long.
+DEFAULT_RETRY_AFTER_SECONDS = 30.0
+MAX_BACKOFF_SECONDS = 60.0
+
+
+class RateLimitedError(Exception):
+    """HTTP 429: wait ``retry_after`` seconds, then send the same request again."""
+
+    def __init__(self, retry_after: float) -> None:
+        """Keep the wait Slack asked for."""
+        super().__init__(f"rate limited for {retry_after:.3f} s")
+        self.retry_after = retry_after
+
+
+class TokenExpiredError(Exception):
+    """Slack answered ``token_expired``: rotate the access token and retry once."""
+
+
+class TransientError(Exception):
+    """A fault worth retrying with backoff (5xx, Slack's transient codes, a garbled body)."""
+
+
+class EndOfDataError(Exception):
+    """Slack says the requested data does not exist (yet); the stream decides what it means."""
+
+    def __init__(self, code: str) -> None:
+        """Keep Slack's error code."""
+        super().__init__(code)
+        self.code = code
+
+
+#: Network failures retried with backoff.
+NETWORK_ERRORS: tuple[type[BaseException], ...] = (
+    requests.exceptions.ConnectionError,
+    requests.exceptions.Timeout,
+    requests.exceptions.ChunkedEncodingError,
+    requests.exceptions.ContentDecodingError,
+    ConnectionResetError,
+)
+
+
+def parse_retry_after(response: requests.Response) -> float:
+    """Seconds Slack asks us to wait (integer seconds in real Slack, decimals accepted)."""
+    raw = response.headers.get("Retry-After")
+    if raw is None:
+        return DEFAULT_RETRY_AFTER_SECONDS
+    try:
+        value = float(raw)
+    except ValueError:
+        return DEFAULT_RETRY_AFTER_SECONDS
+    return max(0.0, value)
+
+
+def read_slack_response(response: requests.Response, method: str) -> dict[str, t.Any]:
+    """Return the JSON payload of a successful answer, or raise what the policy says.
+
+    Raises:
+        RateLimitedError: HTTP 429.
+        TransientError: HTTP 5xx, a retriable Slack code or a body that is not Slack JSON.
+        TokenExpiredError: ``token_expired``.
+        StreamUnavailableError: scope, plan or role errors (skip or fail by policy).
+        EndOfDataError: the data does not exist (yet).
+        SlackAPIError: anything else, with the fix in the message.
+    """
+    status = response.status_code
+    if status == 429:
+        raise RateLimitedError(parse_retry_after(response))
+    if status >= 500:
+        raise TransientError(f"HTTP {status} from Slack method {method}")
+    if status >= 400:
+        raise SlackAPIError(
+            f"Slack method {method} answered HTTP {status} {response.reason}: "
+            "check api_url (it must end in /api)",
+            code=f"http_{status}",
+        )
+    try:
+        payload = json.loads(response.content)
+    except (ValueError, UnicodeDecodeError):
+        content_type = response.headers.get("Content-Type", "unknown")
+        raise TransientError(
+            f"Slack method {method} returned a body that is not JSON "
+            f"(HTTP {status}, {content_type}, {len(response.content)} bytes)"
+        ) from None
+    if not isinstance(payload, dict) or not isinstance(payload.get("ok"), bool):
+        raise TransientError(f"Slack method {method} returned JSON without a boolean 'ok' field")
+    if payload["ok"]:
+        return payload
+    code = payload.get("error")
+    if not isinstance(code, str) or not code:
+        raise TransientError(f"Slack method {method} returned ok=false without an error code")
+    raise error_for_code(code, method, payload)
+
+
+def error_for_code(code: str, method: str, payload: dict[str, t.Any]) -> Exception:
+    """Turn an ``ok: false`` code into the exception its policy row asks for."""
+    rule = rule_for(code)
+    needed = payload.get("needed")
+    message = describe(code, method, needed if isinstance(needed, str) else None)
+    if rule.action is Action.RETRY:
+        return TransientError(message)
+    if rule.action is Action.REFRESH:
+        return TokenExpiredError(message)
+    if rule.action is Action.UNAVAILABLE:
+        return StreamUnavailableError(message, code=code)
+    if rule.action is Action.END_OF_DATA:
+        return EndOfDataError(code)
+    return SlackAPIError(message, code=code)
+
+
+#: Everything :class:`RetryPolicy` retries with exponential backoff.
+RETRIED_WITH_BACKOFF: tuple[type[BaseException], ...] = (TransientError, *NETWORK_ERRORS)
+
+
+@dataclass
+class CallStats:
+    """What one stream (or the token refresh) cost: shown in the per-stream log line."""
+
+    requests: int = 0
+    rate_limited: int = 0
+    rate_limit_wait_seconds: float = 0.0
+    retries: int = 0
+
+
+class RetryPolicy:
+    """Retries one logical call until it succeeds, following the error policy.
+
+    - HTTP 429 / ``ratelimited``: sleep exactly ``Retry-After`` and retry. These never count
+      against ``max_attempts``: rate limits are Slack's normal flow control, not faults.
+    - ``token_expired``: call ``on_token_expired`` (rotate) and retry, once per call.
+    - 5xx, Slack's transient codes, network errors and garbled bodies: bounded exponential
+      backoff (``initial_wait`` doubling up to 60 s), at most ``max_attempts`` tries.
+    """
+
+    def __init__(
+        self,
+        *,
+        max_attempts: int,
+        initial_wait: float,
+        logger: logging.Logger,
+        sleep: t.Callable[[float], None] = time.sleep,
+    ) -> None:
+        """Configure the retry budget for real faults."""
+        self.max_attempts = max(1, max_attempts)
+        self.initial_wait = max(0.0, initial_wait)
+        self.logger = logger
+        self.sleep = sleep
+        # Until Slack has answered once, a refused connection or unknown host is a
+        # configuration mistake (api_url), not a blip: fail at once instead of backing off.
+        self.slack_answered = False
+
+    def call(
+        self,
+        method: str,
+        send: t.Callable[[], T],
+        stats: CallStats,
+        *,
+        on_token_expired: t.Callable[[], None] | None = None,
+        api_url: str = "",
+    ) -> T:
+        """Run ``send`` until it returns, retrying by policy; raise TapSlackError on give-up."""
+        faults = 0
+        refreshed = False
+        while True:
+            stats.requests += 1
+            try:
+                result = send()
+            except RateLimitedError as exc:
+                self.slack_answered = True
+                if exc.retry_after > MAX_RETRY_AFTER_SECONDS:
+                    raise TapSlackError(
+                        f"Slack method {method} asked to wait {exc.retry_after:.0f} s "
+                        "(Retry-After); giving up, run the sync again later"
+                    ) from None
+                stats.rate_limited += 1
+                stats.rate_limit_wait_seconds += exc.retry_after
+                self.logger.debug(
+                    "%s rate limited: waiting %.3f s (Retry-After)", method, exc.retry_after
+                )
+                self.sleep(exc.retry_after)
+                continue
+            except TokenExpiredError as exc:
+                self.slack_answered = True
+                if on_token_expired is None or refreshed:
+                    raise TapSlackError(str(exc) + "; the token was already rotated") from None
+                refreshed = True
+                on_token_expired()
+                continue
+            except RETRIED_WITH_BACKOFF as exc:
+                reason = _short_reason(exc)
+                if isinstance(exc, TransientError):
+                    self.slack_answered = True
+                elif not self.slack_answered and _is_unreachable(exc):
+                    raise TapSlackError(
+                        f"cannot reach Slack at api_url {api_url or '?'} ({reason}): "
+                        "check api_url and the network"
+                    ) from None
+                faults += 1
+                if faults >= self.max_attempts:
+                    raise TapSlackError(
+                        f"Slack method {method} failed {faults} times in a row, last: "
+                        f"{reason}; giving up (try again later, or raise retry_max_attempts)"
+                    ) from None
+                wait = min(self.initial_wait * 2 ** (faults - 1), MAX_BACKOFF_SECONDS)
+                stats.retries += 1
+                self.logger.warning(
+                    "%s: %s (attempt %d of %d); retrying in %.2f s",
+                    method,
+                    reason,
+                    faults,
+                    self.max_attempts,
+                    wait,
+                )
+                self.sleep(wait)
+                continue
+            self.slack_answered = True
+            return result
+
+
+def _is_unreachable(exc: BaseException) -> bool:
+    text = str(exc)
+    return isinstance(exc, requests.exceptions.ConnectionError) and (
+        "refused" in text.lower()
+        or "Name or service not known" in text
+        or "nodename nor servname" in text
+        or "getaddrinfo" in text
+        or "Temporary failure in name resolution" in text
+    )
+
+
+def _short_reason(exc: BaseException) -> str:
+    """A one-line reason that never echoes request details (URLs carry no secret, but be brief)."""
+    if isinstance(exc, TransientError):
+        return str(exc)
+    if isinstance(exc, requests.exceptions.Timeout):
+        return "timed out"
+    if isinstance(exc, requests.exceptions.ChunkedEncodingError | ConnectionResetError):
+        return "connection reset while reading the answer"
+    if isinstance(exc, requests.exceptions.ConnectionError):
+        text = str(exc).lower()
+        if "refused" in text:
+            return "connection refused"
+        if "reset" in text or "aborted" in text:
+            return "connection reset"
+        return "connection error"
+    return type(exc).__name__
