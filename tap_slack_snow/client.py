@@ -116,6 +116,8 @@ class SlackStream(RESTStream[str | None]):
     sends_team_id: t.ClassVar[bool] = False
     #: Only meaningful on Enterprise Grid (skipped on other editions).
     enterprise_only: t.ClassVar[bool] = False
+    #: Plan or role conditions shown in the scope report.
+    availability_note: t.ClassVar[str] = ""
     #: Unix-time fields shown as date-times (raw value kept as ``<field>_unix``).
     datetime_fields: t.ClassVar[tuple[str, ...]] = ()
 
@@ -265,12 +267,12 @@ class SlackStream(RESTStream[str | None]):
         started = time.monotonic()
         self.slack_tap.announce_run()
         try:
-            reason = self.slack_tap.reason_to_skip(self)
-            if reason:
-                self.skipped_reason = reason
-                self.logger.info("Skipping stream %s: %s", self.name, reason)
-                return
             try:
+                reason = self.slack_tap.check_available(self)
+                if reason:
+                    self.skipped_reason = reason
+                    self.logger.info("Skipping stream %s: %s", self.name, reason)
+                    return
                 yield from super().get_records(context)
             except StreamUnavailableError as exc:
                 if self.records_emitted or self.config.get("on_unavailable", "skip") != "skip":

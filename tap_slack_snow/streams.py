@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import typing as t
 
-from tap_slack_snow.client import MalformedPayloadError, SlackStream
+from singer_sdk.pagination import BaseAPIPaginator
+
+from tap_slack_snow.client import MalformedPayloadError, SlackStream, unix_int
 
 if t.TYPE_CHECKING:
     import requests
@@ -97,3 +101,238 @@ class BillingStream(SlackStream):
             plan_label=PLAN_LABELS.get(plan, plan),
         )
         yield record
+
+
+class BillableInfoStream(SlackStream):
+    """Per-member billable status under Slack's Fair Billing Policy (team.billableInfo)."""
+
+    name = "billable_info"
+    slack_method = "team.billableInfo"
+    availability_note = "admin or owner"
+    records_key = "billable_info"
+    primary_keys = ("team_id", "user_id")
+    required_scopes = ("admin",)
+    max_page_size = 1000
+    sends_team_id = True
+
+    def parse_response(self, response: requests.Response) -> t.Iterable[dict[str, t.Any]]:
+        """Slack answers a map keyed by user id: one record per user."""
+        billable = self.payload_of(response).get(self.records_key)
+        if billable is None:
+            return
+        if not isinstance(billable, dict):
+            raise MalformedPayloadError(
+                f"Slack method {self.slack_method} returned '{self.records_key}' as "
+                f"{type(billable).__name__}, expected an object keyed by user id"
+            )
+        team_id = self.config.get("team_id") or self.slack_tap.identity.team_id
+        for user_id, info in billable.items():
+            if not isinstance(info, dict):
+                raise MalformedPayloadError(
+                    f"Slack method {self.slack_method} returned user {user_id} as "
+                    f"{type(info).__name__}, expected an object"
+                )
+            yield {**info, "team_id": team_id, "user_id": user_id}
+
+
+class _ClassicPagePaginator(BaseAPIPaginator[dict[str, int] | None]):
+    """Slack's classic ``count``/``page`` paging; the stream decides the next page."""
+
+    def __init__(self, stream: _ClassicPagedStream) -> None:
+        super().__init__({"page": 1})
+        self._stream = stream
+
+    def has_more(self, response: requests.Response) -> bool:
+        return self._stream.has_more_pages(response)
+
+    def get_next(self, response: requests.Response) -> dict[str, int] | None:
+        return self._stream.next_page(response)
+
+    def continue_if_empty(self, response: requests.Response) -> bool:
+        # A page whose entries were all filtered (window overlap) is not the end.
+        return self._stream.has_more_pages(response)
+
+
+class _ClassicPagedStream(SlackStream):
+    """Incremental log streams read newest first with ``count``/``page`` paging.
+
+    Reading stops at the first entry older than the lower bound (the bookmark, else
+    ``start_date``). Records arrive newest first, so the bookmark (the newest value) is only
+    committed when the stream finishes: an interrupted run restarts from the old bookmark.
+    """
+
+    is_sorted = False
+    #: Slack's largest page.
+    page_limit: t.ClassVar[int] = 1000
+    #: The Unix-time field the lower bound applies to.
+    time_field: t.ClassVar[str]
+
+    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._lower_bound: int | None = None
+        self._reached_lower_bound = False
+
+    def get_new_paginator(self) -> BaseAPIPaginator[t.Any] | None:
+        return _ClassicPagePaginator(self)
+
+    def get_url_params(
+        self,
+        context: Context | None,  # noqa: ARG002
+        next_page_token: t.Any,  # {"page": n, "before": t}: see _ClassicPagePaginator
+    ) -> dict[str, t.Any]:
+        token: dict[str, int] = next_page_token or {"page": 1}
+        params: dict[str, t.Any] = {"count": self.page_limit, "page": token["page"]}
+        if token.get("before") is not None:
+            params["before"] = token["before"]
+        team_id = self.config.get("team_id")
+        if self.sends_team_id and team_id:
+            params["team_id"] = team_id
+        return params
+
+    def get_records(self, context: Context | None) -> t.Iterable[dict[str, t.Any]]:
+        start = self.get_starting_timestamp(context)
+        self._lower_bound = int(start.timestamp()) if start else None
+        self._reached_lower_bound = False
+        yield from super().get_records(context)
+
+    def paging(self, response: requests.Response) -> tuple[int, int]:
+        """(page, pages) of Slack's ``paging`` object."""
+        paging = self.payload_of(response).get("paging")
+        page, pages = (paging or {}).get("page"), (paging or {}).get("pages")
+        if not isinstance(page, int) or not isinstance(pages, int):
+            raise MalformedPayloadError(
+                f"Slack method {self.slack_method} returned no valid 'paging' object"
+            )
+        return page, pages
+
+    def has_more_pages(self, response: requests.Response) -> bool:
+        page, pages = self.paging(response)
+        return not self._reached_lower_bound and page < pages
+
+    def next_page(self, response: requests.Response) -> dict[str, int] | None:
+        page, _ = self.paging(response)
+        return {"page": page + 1}
+
+    def entry_time(self, entry: dict[str, t.Any]) -> int:
+        """The entry's Unix time (the lower bound is checked on it)."""
+        value = unix_int(entry.get(self.time_field))
+        if value is None:
+            raise MalformedPayloadError(
+                f"Slack method {self.slack_method} returned an entry without a numeric "
+                f"'{self.time_field}'"
+            )
+        return value
+
+    def entries(self, response: requests.Response) -> t.Iterator[tuple[int, dict[str, t.Any]]]:
+        """(time, entry) pairs at or above the lower bound; notes when it is passed."""
+        for entry in super().parse_response(response):
+            when = self.entry_time(entry)
+            if self._lower_bound is not None and when < self._lower_bound:
+                self._reached_lower_bound = True
+                continue
+            yield when, entry
+
+
+class AccessLogsStream(_ClassicPagedStream):
+    """Logins per user, IP and client (team.accessLogs): who uses Slack, and when.
+
+    Slack pages at most 1000 entries x 100 pages per ``before`` window, newest first. To go
+    further back, the next window starts at the oldest ``date_last`` seen (``before`` is
+    inclusive); the entries of that second already emitted are skipped, so ties at a window
+    edge cause neither a gap nor a loop.
+    """
+
+    name = "access_logs"
+    slack_method = "team.accessLogs"
+    availability_note = "paid plans only; admin or owner"
+    records_key = "logins"
+    primary_keys = ("user_id", "ip", "user_agent")
+    replication_key = "date_last"
+    required_scopes = ("admin",)
+    datetime_fields = ("date_first", "date_last")
+    time_field = "date_last"
+    #: Slack refuses page numbers above this (over_pagination_limit).
+    max_pages: t.ClassVar[int] = 100
+
+    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._window_before: int | None = None
+        self._skip_at_edge: set[tuple[t.Any, ...]] = set()
+        self._oldest_seen: int | None = None
+        self._keys_at_oldest: set[tuple[t.Any, ...]] = set()
+
+    def get_records(self, context: Context | None) -> t.Iterable[dict[str, t.Any]]:
+        self._window_before = None
+        self._skip_at_edge = set()
+        self._oldest_seen = None
+        self._keys_at_oldest = set()
+        yield from super().get_records(context)
+
+    def parse_response(self, response: requests.Response) -> t.Iterable[dict[str, t.Any]]:
+        team_id = self.config.get("team_id") or self.slack_tap.identity.team_id
+        for when, entry in self.entries(response):
+            key = (entry.get("user_id"), entry.get("ip"), entry.get("user_agent"))
+            if when == self._window_before and key in self._skip_at_edge:
+                continue  # emitted at the end of the previous window
+            if self._oldest_seen is None or when < self._oldest_seen:
+                self._oldest_seen = when
+                self._keys_at_oldest = set()
+            if when == self._oldest_seen:
+                self._keys_at_oldest.add(key)
+            yield {**entry, "team_id": team_id}
+
+    def has_more_pages(self, response: requests.Response) -> bool:
+        return super().has_more_pages(response) and self._oldest_seen is not None
+
+    def next_page(self, response: requests.Response) -> dict[str, int] | None:
+        page, _ = self.paging(response)
+        if page < self.max_pages:
+            token = {"page": page + 1}
+            if self._window_before is not None:
+                token["before"] = self._window_before
+            return token
+        # The window is exhausted: start the next one at the oldest second seen.
+        assert self._oldest_seen is not None
+        before = self._oldest_seen
+        if before == self._window_before:
+            # A whole window shares one second: Slack cannot page past it.
+            self.logger.warning(
+                "access_logs: more than %d entries share the second %d; Slack cannot page "
+                "through them, so the rest of that second is skipped",
+                self.max_pages * self.page_limit,
+                before,
+            )
+            before -= 1
+            self._keys_at_oldest = set()
+        self._window_before = before
+        self._skip_at_edge = set(self._keys_at_oldest)
+        return {"page": 1, "before": before}
+
+
+class IntegrationLogsStream(_ClassicPagedStream):
+    """App and integration installs, removals and changes (team.integrationLogs).
+
+    Slack gives these entries no id; the key ``id`` is the SHA-256 of the entry as Slack
+    sent it (keys sorted), which is unique per change.
+    """
+
+    name = "integration_logs"
+    slack_method = "team.integrationLogs"
+    availability_note = "admin or owner"
+    records_key = "logs"
+    primary_keys = ("id",)
+    replication_key = "date"
+    required_scopes = ("admin",)
+    sends_team_id = True
+    datetime_fields = ("date",)
+    time_field = "date"
+
+    def parse_response(self, response: requests.Response) -> t.Iterable[dict[str, t.Any]]:
+        team_id = self.config.get("team_id") or self.slack_tap.identity.team_id
+        for _, entry in self.entries(response):
+            canonical = json.dumps(entry, sort_keys=True, separators=(",", ":"))
+            yield {
+                **entry,
+                "id": hashlib.sha256(canonical.encode()).hexdigest(),
+                "team_id": team_id,
+            }

@@ -21,8 +21,15 @@ from tap_slack_snow.auth import (
     TokenStore,
     default_token_store_path,
 )
-from tap_slack_snow.errors import TapSlackError
-from tap_slack_snow.streams import BillingStream, TeamStream, UsersStream
+from tap_slack_snow.errors import StreamUnavailableError, TapSlackError, describe
+from tap_slack_snow.streams import (
+    AccessLogsStream,
+    BillableInfoStream,
+    BillingStream,
+    IntegrationLogsStream,
+    TeamStream,
+    UsersStream,
+)
 from tap_slack_snow.transport import CallStats, RetryPolicy, read_slack_response
 
 if t.TYPE_CHECKING:
@@ -30,7 +37,14 @@ if t.TYPE_CHECKING:
 
     from tap_slack_snow.client import SlackStream
 
-STREAM_TYPES: list[type[SlackStream]] = [UsersStream, TeamStream, BillingStream]
+STREAM_TYPES: list[type[SlackStream]] = [
+    UsersStream,
+    TeamStream,
+    BillingStream,
+    BillableInfoStream,
+    AccessLogsStream,
+    IntegrationLogsStream,
+]
 
 OAUTH_SETTINGS = ("client_id", "client_secret", "refresh_token")
 SECRET_SETTINGS = ("client_secret", "refresh_token", "access_token")
@@ -302,17 +316,80 @@ class TapSlackSnow(Tap):
         )
 
     def reason_to_skip(self, stream: SlackStream) -> str | None:
-        """Why a selected stream is skipped by policy before any request (else None)."""
+        """Why a selected stream is skipped by edition before any request (else None)."""
         if stream.enterprise_only and self.edition != "enterprise":
             return "Enterprise Grid only; this workspace is not on Enterprise Grid"
         return None
 
-    # --- the run ----------------------------------------------------------------------------
+    def missing_scope(self, stream: SlackStream) -> str | None:
+        """The scope to add when the token's granted scopes (x-oauth-scopes) lack it."""
+        granted = self.identity.scopes
+        if not granted or not stream.required_scopes:
+            return None  # unknown: let Slack decide
+        if granted.intersection(stream.required_scopes):
+            return None
+        return stream.required_scopes[0]
+
+    def check_available(self, stream: SlackStream) -> str | None:
+        """Skip reason by edition; raise StreamUnavailableError when a scope is missing."""
+        reason = self.reason_to_skip(stream)
+        if reason:
+            return reason
+        needed = self.missing_scope(stream)
+        if needed:
+            raise StreamUnavailableError(
+                describe("missing_scope", stream.slack_method, needed), code="missing_scope"
+            )
+        return None
+
+    def scope_report(self) -> list[tuple[str, str, str, str]]:
+        """Rows of (stream, needed scopes, granted, what will happen) for selected streams."""
+        policy = self.config.get("on_unavailable", "skip")
+        granted = self.identity.scopes
+        rows = []
+        for stream in self._selected_slack_streams():
+            needs = " or ".join(stream.required_scopes) or "-"
+            has = "unknown" if not granted else ("yes" if not self.missing_scope(stream) else "no")
+            if self.reason_to_skip(stream):
+                outcome = "skipped: Enterprise Grid only"
+            elif has == "no":
+                outcome = (
+                    f"{'skipped' if policy == 'skip' else 'FAILS the run'}: add user scope "
+                    f"{stream.required_scopes[0]} in the Slack app and re-authorise"
+                )
+            else:
+                outcome = "runs" + (
+                    f" ({stream.availability_note})" if stream.availability_note else ""
+                )
+            if stream.name == "users" and granted and "users:read.email" not in granted:
+                outcome += " (no emails: add users:read.email for profile.email)"
+            rows.append((stream.name, needs, has, outcome))
+        return rows
+
+    def _log_scope_report(self) -> None:
+        rows = self.scope_report()
+        if not rows:
+            return
+        header = ("stream", "needs", "granted", "what will happen")
+        widths = [max(len(r[i]) for r in [header, *rows]) for i in range(3)]
+        self.logger.info(
+            "Scope report (granted: %s):", ", ".join(sorted(self.identity.scopes)) or "unknown"
+        )
+        for row in [header, *rows]:
+            self.logger.info(
+                "  %s  %s  %s  %s",
+                row[0].ljust(widths[0]),
+                row[1].ljust(widths[1]),
+                row[2].ljust(widths[2]),
+                row[3],
+            )
 
     def _selected_slack_streams(self) -> list[SlackStream]:
         return [
             t.cast("SlackStream", stream) for stream in self.streams.values() if stream.selected
         ]
+
+    # --- the run ----------------------------------------------------------------------------
 
     def announce_run(self) -> None:
         """Log the selected streams and the edition, once, when the first stream starts."""
@@ -331,6 +408,7 @@ class TapSlackSnow(Tap):
             identity.enterprise_id or "-",
             "yes" if identity.is_enterprise_install else "no",
         )
+        self._log_scope_report()
 
     @classmethod
     def invoke(cls, *args: t.Any, **kwargs: t.Any) -> None:

@@ -1,0 +1,84 @@
+"""The token store on a real filesystem: atomic writes, mode 0600, the lock."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import stat
+import time
+from pathlib import Path
+
+import pytest
+
+from tap_slack_snow.auth import StoredTokens, TokenStore, default_token_store_path
+from tap_slack_snow.errors import TapSlackError
+
+
+def tokens(n: int) -> StoredTokens:
+    return StoredTokens(origin="o", refresh_token=f"xoxe-1-r{n}", access_token=f"xoxe.xoxp-a{n}",
+                        expires_at=time.time() + 43200)
+
+
+def test_save_then_load_round_trips_with_mode_0600(tmp_path: Path) -> None:
+    store = TokenStore(tmp_path / "sub" / "tokens.json")
+    saved = tokens(1)
+    store.save(saved)
+    assert store.load() == saved
+    mode = stat.S_IMODE(os.stat(store.path).st_mode)
+    assert mode == 0o600
+    # no temp files left behind
+    assert sorted(p.name for p in store.path.parent.iterdir()) == ["tokens.json"]
+
+
+def test_missing_store_is_none(tmp_path: Path) -> None:
+    assert TokenStore(tmp_path / "nope.json").load() is None
+
+
+def test_corrupt_store_gives_actionable_error(tmp_path: Path) -> None:
+    path = tmp_path / "tokens.json"
+    path.write_text("{not json")
+    with pytest.raises(TapSlackError, match="not a valid tap-slack-snow token store"):
+        TokenStore(path).load()
+
+
+def test_overwrite_replaces_atomically(tmp_path: Path) -> None:
+    store = TokenStore(tmp_path / "tokens.json")
+    store.save(tokens(1))
+    inode_before = os.stat(store.path).st_ino
+    store.save(tokens(2))
+    assert store.load().refresh_token == "xoxe-1-r2"  # type: ignore[union-attr]
+    assert os.stat(store.path).st_ino != inode_before  # a new file renamed over the old one
+
+
+def _hold_lock(path: str, ready: multiprocessing.synchronize.Event, seconds: float) -> None:
+    with TokenStore(Path(path)).locked():
+        ready.set()
+        time.sleep(seconds)
+
+
+def test_lock_blocks_a_second_process_and_times_out_clearly(tmp_path: Path) -> None:
+    path = tmp_path / "tokens.json"
+    ready = multiprocessing.Event()
+    holder = multiprocessing.Process(target=_hold_lock, args=(str(path), ready, 3.0))
+    holder.start()
+    try:
+        assert ready.wait(10)
+        started = time.monotonic()
+        with pytest.raises(TapSlackError, match="held the token store lock"):
+            with TokenStore(path, lock_timeout=0.5).locked():
+                pass
+        assert time.monotonic() - started >= 0.4
+    finally:
+        holder.join()
+    # once released, the lock is free again
+    with TokenStore(path, lock_timeout=0.5).locked():
+        pass
+
+
+def test_default_path_is_per_app_and_authorisation(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path))
+    a = default_token_store_path("111.222", "xoxe-1-aaa")
+    b = default_token_store_path("111.222", "xoxe-1-bbb")
+    assert a.parent == tmp_path / "tap-slack-snow"
+    assert a != b
+    assert "xoxe" not in str(a)
