@@ -2,16 +2,25 @@
 
 from __future__ import annotations
 
+import calendar
+import contextlib
+import gzip
 import hashlib
 import json
+import tempfile
 import typing as t
+import zlib
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
 
+import requests
 from singer_sdk.pagination import BaseAPIPaginator
 
 from tap_slack_snow.client import MalformedPayloadError, SlackStream, unix_int
+from tap_slack_snow.errors import TapSlackError
+from tap_slack_snow.transport import EndOfDataError, TransientError, read_slack_response
 
 if t.TYPE_CHECKING:
-    import requests
     from singer_sdk.helpers.types import Context
 
 #: Slack's plan keys and the names Slack's pricing page uses.
@@ -336,3 +345,192 @@ class IntegrationLogsStream(_ClassicPagedStream):
                 "id": hashlib.sha256(canonical.encode()).hexdigest(),
                 "team_id": team_id,
             }
+
+
+class AdminUsersStream(SlackStream):
+    """Org-wide member list of an Enterprise Grid org (admin.users.list).
+
+    Slack returns active users by default; the stream asks for active and then deactivated
+    users, so the table holds every seat the org has had.
+    """
+
+    name = "admin_users"
+    slack_method = "admin.users.list"
+    records_key = "users"
+    primary_keys = ("id",)
+    required_scopes = ("admin.users:read",)
+    max_page_size = 100  # Slack's maximum for this method
+    sends_team_id = True
+    enterprise_only = True
+    availability_note = "org-level token of an Org Admin or Owner"
+    datetime_fields = ("date_created", "deactivated_ts", "expiration_ts", "last_active_ts")
+    http_method = "POST"
+
+    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._active = True
+
+    def request_records(self, context: Context | None) -> t.Iterable[dict[str, t.Any]]:
+        for active in (True, False):
+            self._active = active
+            yield from super().request_records(context)
+
+    def get_url_params(
+        self,
+        context: Context | None,  # noqa: ARG002
+        next_page_token: str | None,  # noqa: ARG002
+    ) -> dict[str, t.Any]:
+        return {}
+
+    def prepare_request_payload(
+        self,
+        context: Context | None,
+        next_page_token: str | None,
+    ) -> dict[str, t.Any]:
+        """admin.users.list is a POST method: arguments go in the form body."""
+        body = super().get_url_params(context, next_page_token)
+        body["is_active"] = "true" if self._active else "false"
+        if not self.config.get("team_id"):
+            body["include_deactivated_user_workspaces"] = "true"
+        return body
+
+
+def months_before(day: date, months: int) -> date:
+    """The same day ``months`` calendar months earlier (clamped to the month's last day)."""
+    index = day.year * 12 + day.month - 1 - months
+    year, month = divmod(index, 12)
+    return date(year, month + 1, min(day.day, calendar.monthrange(year, month + 1)[1]))
+
+
+class MemberAnalyticsStream(SlackStream):
+    """Daily activity of every org member (admin.analytics.getFile, type=member).
+
+    One gzip file of newline-delimited JSON per day. Each file is downloaded to a temporary
+    file while its gzip stream is checked, then parsed one line at a time, so memory stays
+    flat whatever the file size and a truncated file is retried before any of its rows are
+    emitted. Days run from the bookmark's next day (else ``start_date``, clamped to the 13
+    months Slack keeps) until Slack answers ``file_not_yet_available``.
+    """
+
+    name = "member_analytics"
+    slack_method = "admin.analytics.getFile"
+    records_key = "file_data"
+    primary_keys = ("date", "user_id")
+    replication_key = "date"
+    # Days arrive in order, but the bookmark is committed only when the stream finishes,
+    # so a run interrupted mid-day re-reads that day instead of skipping its rest.
+    is_sorted = False
+    required_scopes = ("admin.analytics:read",)
+    enterprise_only = True
+    availability_note = "org-level token of an Org Owner"
+    datetime_fields = ("date_claimed",)
+    #: Slack keeps member analytics for a rolling 13 months.
+    history_months: t.ClassVar[int] = 13
+    _CHUNK = 1 << 16
+
+    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.days_fetched: list[str] = []
+
+    def today(self) -> date:
+        """Today in UTC (Slack's analytics days are UTC days)."""
+        return datetime.now(tz=timezone.utc).date()
+
+    def first_day(self, context: Context | None) -> date:
+        """The first day to fetch: bookmark + 1, else start_date, within Slack's window."""
+        earliest = months_before(self.today(), self.history_months)
+        bookmark = self.get_starting_replication_key_value(context)
+        if bookmark and self.stream_state.get("replication_key_value"):
+            first = date.fromisoformat(str(bookmark)[:10]) + timedelta(days=1)
+        elif self.config.get("start_date"):
+            first = datetime.fromisoformat(str(self.config["start_date"])).date()
+        else:
+            first = earliest
+        return max(first, earliest)
+
+    def request_records(self, context: Context | None) -> t.Iterable[dict[str, t.Any]]:
+        day = self.first_day(context)
+        today = self.today()
+        while day < today:
+            try:
+                with self._download(day) as path:
+                    self.days_fetched.append(day.isoformat())
+                    yield from self._rows(path, day)
+            except EndOfDataError as exc:
+                if exc.code == "file_not_yet_available":
+                    self.logger.info(
+                        "member_analytics: Slack has not published %s yet; stopping there", day
+                    )
+                    return
+                self.logger.info("member_analytics: no file for %s (%s)", day, exc.code)
+            day += timedelta(days=1)
+
+    @contextlib.contextmanager
+    def _download(self, day: date) -> t.Iterator[Path]:
+        """Download one day's gzip into a temporary file, checking it on the way."""
+        handle = tempfile.NamedTemporaryFile(prefix="tap-slack-snow-", suffix=".json.gz")  # noqa: SIM115
+        with handle:
+            url = f"{self.url_base}/{self.slack_method}"
+            params = {"type": "member", "date": day.isoformat()}
+
+            def send() -> None:
+                handle.seek(0)
+                handle.truncate()
+                request = requests.Request("GET", url, params=params).prepare()
+                self.slack_authenticator_apply(request)
+                with self.requests_session.send(request, stream=True, timeout=self.timeout) as resp:
+                    if not resp.headers.get("Content-Type", "").startswith("application/gzip"):
+                        read_slack_response(resp, self.slack_method)
+                        raise TransientError(
+                            f"Slack method {self.slack_method} answered ok without a file for {day}"
+                        )
+                    # Decompress once while downloading, discarding the output: this only
+                    # proves the file is whole before any of its rows is emitted.
+                    checker = zlib.decompressobj(wbits=31)
+                    try:
+                        for chunk in resp.iter_content(self._CHUNK):
+                            handle.write(chunk)
+                            checker.decompress(chunk)
+                    except zlib.error as exc:
+                        raise TransientError(
+                            f"the gzip file for {day} is corrupt ({exc})"
+                        ) from None
+                    if not checker.eof:
+                        raise TransientError(f"the gzip file for {day} is truncated")
+                handle.flush()
+
+            def on_token_expired() -> None:
+                self.slack_tap.token_provider.refresh_after_expiry(
+                    self.slack_tap.token_provider.current()
+                )
+
+            self.slack_tap.retry_policy.call(
+                f"{self.slack_method} ({day})",
+                send,
+                self.call_stats,
+                on_token_expired=on_token_expired,
+                api_url=self.url_base,
+            )
+            yield Path(handle.name)
+
+    def slack_authenticator_apply(self, request: requests.PreparedRequest) -> None:
+        """Authenticate a request built outside the SDK's request loop."""
+        self.authenticator(request)
+
+    def _rows(self, path: Path, day: date) -> t.Iterator[dict[str, t.Any]]:
+        with gzip.open(path, "rb") as lines:
+            for number, line in enumerate(lines, start=1):
+                if not line.strip():
+                    continue
+                try:
+                    row = json.loads(line)
+                except ValueError:
+                    raise TapSlackError(
+                        f"member_analytics: line {number} of the file for {day} is not JSON"
+                    ) from None
+                if not isinstance(row, dict):
+                    raise TapSlackError(
+                        f"member_analytics: line {number} of the file for {day} is not an object"
+                    )
+                row.setdefault("date", day.isoformat())
+                yield row

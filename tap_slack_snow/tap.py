@@ -24,9 +24,11 @@ from tap_slack_snow.auth import (
 from tap_slack_snow.errors import StreamUnavailableError, TapSlackError, describe
 from tap_slack_snow.streams import (
     AccessLogsStream,
+    AdminUsersStream,
     BillableInfoStream,
     BillingStream,
     IntegrationLogsStream,
+    MemberAnalyticsStream,
     TeamStream,
     UsersStream,
 )
@@ -44,6 +46,8 @@ STREAM_TYPES: list[type[SlackStream]] = [
     BillableInfoStream,
     AccessLogsStream,
     IntegrationLogsStream,
+    AdminUsersStream,
+    MemberAnalyticsStream,
 ]
 
 OAUTH_SETTINGS = ("client_id", "client_secret", "refresh_token")
