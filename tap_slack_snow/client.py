@@ -14,8 +14,8 @@ from singer_sdk.schema.source import SchemaDirectory, StreamSchema
 
 from tap_slack_snow import schemas
 from tap_slack_snow.auth import token_of
-from tap_slack_snow.errors import StreamUnavailableError, TapSlackError
-from tap_slack_snow.transport import CallStats, read_slack_response
+from tap_slack_snow.errors import SlackAPIError, StreamUnavailableError, TapSlackError, describe
+from tap_slack_snow.transport import CallStats, EndOfDataError, read_slack_response
 
 if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
@@ -193,7 +193,10 @@ class SlackStream(RESTStream[str | None]):
 
     def validate_response(self, response: requests.Response) -> None:
         """Apply Slack's error policy to every answer and keep the parsed payload."""
-        payload = read_slack_response(response, self.slack_method)
+        try:
+            payload = read_slack_response(response, self.slack_method)
+        except EndOfDataError as exc:  # only date-ranged streams give this a meaning
+            raise SlackAPIError(describe(exc.code, self.slack_method), code=exc.code) from None
         self._last_payload = (response, payload)
 
     def payload_of(self, response: requests.Response) -> dict[str, t.Any]:

@@ -171,8 +171,8 @@ class _ClassicPagedStream(SlackStream):
     """
 
     is_sorted = False
-    #: Slack's largest page.
-    page_limit: t.ClassVar[int] = 1000
+    #: Slack's largest page (``count``); ``page_size`` can lower it.
+    max_page_size = 1000
     #: The Unix-time field the lower bound applies to.
     time_field: t.ClassVar[str]
 
@@ -190,7 +190,7 @@ class _ClassicPagedStream(SlackStream):
         next_page_token: t.Any,  # {"page": n, "before": t}: see _ClassicPagePaginator
     ) -> dict[str, t.Any]:
         token: dict[str, int] = next_page_token or {"page": 1}
-        params: dict[str, t.Any] = {"count": self.page_limit, "page": token["page"]}
+        params: dict[str, t.Any] = {"count": self.page_size, "page": token["page"]}
         if token.get("before") is not None:
             params["before"] = token["before"]
         team_id = self.config.get("team_id")
@@ -308,7 +308,7 @@ class AccessLogsStream(_ClassicPagedStream):
             self.logger.warning(
                 "access_logs: more than %d entries share the second %d; Slack cannot page "
                 "through them, so the rest of that second is skipped",
-                self.max_pages * self.page_limit,
+                self.max_pages * self.page_size,
                 before,
             )
             before -= 1
