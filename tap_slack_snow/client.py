@@ -112,8 +112,10 @@ class SlackStream(RESTStream[str | None]):
     required_scopes: t.ClassVar[tuple[str, ...]] = ()
     #: Cursor pagination with at most this many items per page; 0 = one page.
     max_page_size: t.ClassVar[int] = 0
-    #: Send ``team_id`` (from settings) with every request: org-level tokens need it.
+    #: Send ``team_id`` (from settings) with every request.
     sends_team_id: t.ClassVar[bool] = False
+    #: A workspace-level method: with an org-level token Slack requires ``team_id``.
+    needs_team_id_with_org_token: t.ClassVar[bool] = False
     #: Only meaningful on Enterprise Grid (skipped on other editions).
     enterprise_only: t.ClassVar[bool] = False
     #: Plan or role conditions shown in the scope report.

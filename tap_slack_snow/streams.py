@@ -37,6 +37,7 @@ class UsersStream(SlackStream):
     """Every member of the workspace: people, guests, bots, invited and deactivated users."""
 
     name = "users"
+    needs_team_id_with_org_token = True
     slack_method = "users.list"
     records_key = "members"
     primary_keys = ("id",)
@@ -116,6 +117,7 @@ class BillableInfoStream(SlackStream):
     """Per-member billable status under Slack's Fair Billing Policy (team.billableInfo)."""
 
     name = "billable_info"
+    needs_team_id_with_org_token = True
     slack_method = "team.billableInfo"
     availability_note = "admin or owner"
     records_key = "billable_info"
@@ -326,6 +328,7 @@ class IntegrationLogsStream(_ClassicPagedStream):
     """
 
     name = "integration_logs"
+    needs_team_id_with_org_token = True
     slack_method = "team.integrationLogs"
     availability_note = "admin or owner"
     records_key = "logs"

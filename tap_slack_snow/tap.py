@@ -323,6 +323,15 @@ class TapSlackSnow(Tap):
         """Why a selected stream is skipped by edition before any request (else None)."""
         if stream.enterprise_only and self.edition != "enterprise":
             return "Enterprise Grid only; this workspace is not on Enterprise Grid"
+        if (
+            stream.needs_team_id_with_org_token
+            and self.identity.is_enterprise_install
+            and not self.config.get("team_id")
+        ):
+            return (
+                f"{stream.slack_method} is per workspace and the token is org-level: set "
+                "team_id to a workspace id to read it (admin_users covers the whole org)"
+            )
         return None
 
     def missing_scope(self, stream: SlackStream) -> str | None:
@@ -354,8 +363,9 @@ class TapSlackSnow(Tap):
         for stream in self._selected_slack_streams():
             needs = " or ".join(stream.required_scopes) or "-"
             has = "unknown" if not granted else ("yes" if not self.missing_scope(stream) else "no")
-            if self.reason_to_skip(stream):
-                outcome = "skipped: Enterprise Grid only"
+            skip_reason = self.reason_to_skip(stream)
+            if skip_reason:
+                outcome = f"skipped: {skip_reason}"
             elif has == "no":
                 outcome = (
                     f"{'skipped' if policy == 'skip' else 'FAILS the run'}: add user scope "
