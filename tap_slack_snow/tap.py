@@ -21,7 +21,7 @@ from tap_slack_snow.auth import (
     TokenStore,
     default_token_store_path,
 )
-from tap_slack_snow.errors import StreamUnavailableError, TapSlackError, describe
+from tap_slack_snow.errors import StreamUnavailableError, TapSlackError, describe, rule_for
 from tap_slack_snow.streams import (
     AccessLogsStream,
     AdminUsersStream,
@@ -49,6 +49,9 @@ STREAM_TYPES: list[type[SlackStream]] = [
     AdminUsersStream,
     MemberAnalyticsStream,
 ]
+
+#: Streams Slack refuses on the Free plan, with the error code it answers (reference §6).
+FREE_PLAN_REFUSALS: dict[str, str] = {"access_logs": "paid_only"}
 
 OAUTH_SETTINGS = ("client_id", "client_secret", "refresh_token")
 SECRET_SETTINGS = ("client_secret", "refresh_token", "access_token")
@@ -355,9 +358,14 @@ class TapSlackSnow(Tap):
             )
         return None
 
-    def scope_report(self) -> list[tuple[str, str, str, str]]:
-        """Rows of (stream, needed scopes, granted, what will happen) for selected streams."""
+    def scope_report(self, plan: str | None = None) -> list[tuple[str, str, str, str]]:
+        """Rows of (stream, needed scopes, granted, what will happen) for selected streams.
+
+        ``plan`` is the team.billing.info key when known (tap-slack-snow-auth check reads
+        it); it adds what Slack refuses on that plan (e.g. access_logs on Free).
+        """
         policy = self.config.get("on_unavailable", "skip")
+        refused_on_plan = FREE_PLAN_REFUSALS if plan in {"free", ""} else {}
         granted = self.identity.scopes
         rows = []
         for stream in self._selected_slack_streams():
@@ -366,6 +374,12 @@ class TapSlackSnow(Tap):
             skip_reason = self.reason_to_skip(stream)
             if skip_reason:
                 outcome = f"skipped: {skip_reason}"
+            elif stream.name in refused_on_plan:
+                code = refused_on_plan[stream.name]
+                outcome = (
+                    f"{'skipped' if policy == 'skip' else 'FAILS the run'}: Slack answers "
+                    f"{code}: {rule_for(code).fix}"
+                )
             elif has == "no":
                 outcome = (
                     f"{'skipped' if policy == 'skip' else 'FAILS the run'}: add user scope "
