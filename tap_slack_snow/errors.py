@@ -134,7 +134,40 @@ ERROR_POLICY: dict[str, ErrorRule] = {
         Action.FAIL, "client_secret is wrong: copy it from the app's Basic Information page"
     ),
     "invalid_grant_type": ErrorRule(
-        Action.FAIL, "token rotation is not enabled for this app; enable it, or use access_token"
+        Action.FAIL,
+        "token rotation is not enabled for this app (or the grant type is wrong); enable "
+        "token rotation under OAuth & Permissions, or use access_token",
+    ),
+    # --- the code exchange and authorize page (tap-slack-snow-auth exchange) -------------
+    "invalid_code": ErrorRule(
+        Action.FAIL,
+        "the authorization code is invalid, already used or older than 10 minutes: run "
+        "tap-slack-snow-auth authorize-url again and exchange the new redirect at once",
+    ),
+    "bad_redirect_uri": ErrorRule(
+        Action.FAIL,
+        "the redirect URL is not one of the app's Redirect URLs: add it under OAuth & "
+        "Permissions (or in the manifest) and pass the same --redirect-url to authorize-url "
+        "and exchange",
+    ),
+    "oauth_authorization_url_mismatch": ErrorRule(
+        Action.FAIL,
+        "the code was issued for another authorize URL (different redirect_uri or app): pass "
+        "the same --client-id and --redirect-url to authorize-url and exchange",
+    ),
+    "no_scopes": ErrorRule(
+        Action.FAIL, "the authorize URL asked for no scopes: use tap-slack-snow-auth authorize-url"
+    ),
+    "cannot_install_an_org_installed_app": ErrorRule(
+        Action.FAIL,
+        "the app is installed on the whole Enterprise org: authorise it at org level as an "
+        "Org Owner (authorize-url --edition enterprise)",
+    ),
+    "access_denied": ErrorRule(
+        Action.FAIL,
+        "the authorisation was cancelled on Slack's page (or needs an admin's approval): run "
+        "authorize-url again and click Allow as a Workspace Admin/Owner (Org Owner on "
+        "Enterprise Grid)",
     ),
     "two_factor_setup_required": ErrorRule(
         Action.FAIL, "the authorising user must set up two-factor authentication"
