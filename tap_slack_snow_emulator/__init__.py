@@ -1,1 +1,45 @@
-"""A Slack Web API emulator for tap-slack-snow's tests, benchmarks and demo."""
+"""A Slack Web API emulator for testing ``tap-slack-snow`` over real HTTP.
+
+It serves the methods a "subscriptions, users and user activity" tap needs (``auth.test``,
+``oauth.v2.access``, ``users.list``, ``users.info``, ``users.getPresence``, ``team.info``,
+``team.billing.info``, ``team.billableInfo``, ``team.accessLogs``, ``team.integrationLogs``,
+``admin.users.list``, ``admin.analytics.getFile``, ``bookmarks.list``) with the response
+shapes, errors, scopes and rate tiers of the project's Slack reference note
+(``slack-web-api.md`` §2-§7), deterministic data from a seed, token rotation and fault
+injection::
+
+    from tap_slack_snow_emulator import SlackEmulator, WorkspaceConfig, Fault
+
+    with SlackEmulator(WorkspaceConfig(seed=1, users=250, plan="plus")) as emu:
+        refresh = emu.issue_refresh_token()
+        emu.add_fault(Fault("users.list", "http_500", on_call=2))
+        ...  # point the tap at emu.url with emu.client_id / emu.client_secret / refresh
+
+Modules: :mod:`.config` (configuration, scope lists, clock), :mod:`.data` (members, billing,
+admin users, access and integration logs), :mod:`.analytics` (member analytics files),
+:mod:`.oauth` (tokens and rotation), :mod:`.faults` (faults and rate limits), :mod:`.api`
+(methods and checks), :mod:`.server` (HTTP and the :class:`SlackEmulator` facade),
+``__main__`` (command line).
+"""
+
+from .config import (
+    BOT_SCOPES,
+    ENTERPRISE_USER_SCOPES,
+    PLANS,
+    STANDARD_USER_SCOPES,
+    WorkspaceConfig,
+)
+from .faults import FAULT_KINDS, Fault
+from .server import RequestLog, SlackEmulator
+
+__all__ = [
+    "BOT_SCOPES",
+    "ENTERPRISE_USER_SCOPES",
+    "FAULT_KINDS",
+    "PLANS",
+    "STANDARD_USER_SCOPES",
+    "Fault",
+    "RequestLog",
+    "SlackEmulator",
+    "WorkspaceConfig",
+]

@@ -1,0 +1,105 @@
+"""Configuration of an emulated Slack workspace, scope lists and the emulator clock.
+
+Scope lists follow reference §1.1 (the Snow Atlas "Prepare Slack connector" page): an
+Enterprise Grid install asks for seven user scopes, every other edition for three, and the
+bot scope is always ``bookmarks:read``. Plan keys follow reference §4.4 (``team.billing.info``).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+
+ENTERPRISE_USER_SCOPES: list[str] = [
+    "admin",
+    "users:read",
+    "team:read",
+    "users:read.email",
+    "admin.users:read",
+    "admin.analytics:read",
+    "team.billing:read",
+]
+"""User scopes Snow Atlas requests for Enterprise Grid (reference §1.1)."""
+
+STANDARD_USER_SCOPES: list[str] = ["admin", "users:read", "team.billing:read"]
+"""User scopes Snow Atlas requests for Free, Pro, Business+ and Compliance (reference §1.1)."""
+
+BOT_SCOPES: list[str] = ["bookmarks:read"]
+"""Bot scope Snow Atlas requests on every edition (reference §1.1)."""
+
+PLANS: tuple[str, ...] = ("free", "std", "plus", "enterprise", "compliance")
+"""``team.billing.info`` plan keys (reference §4.4)."""
+
+
+@dataclass(frozen=True)
+class WorkspaceConfig:
+    """What the emulated Slack organisation looks like.
+
+    Every generated value is a pure function of these fields, so two emulators built from
+    equal configs (with ``now`` fixed) serve byte-identical data.
+    """
+
+    seed: int = 1
+    users: int = 250
+    plan: str = "plus"
+    enterprise: bool = False
+    workspaces: int = 1
+    access_logs: int = 2500
+    access_log_tie_size: int = 0
+    integration_logs: int = 120
+    analytics_rows_per_day: int | None = None
+    analytics_lag_days: int = 2
+    now: float | None = None
+    short_pages: bool = False
+
+    def __post_init__(self) -> None:
+        if self.plan not in PLANS:
+            raise ValueError(f"plan must be one of {PLANS}, not {self.plan!r}")
+        if self.users < 1:
+            raise ValueError("users must be >= 1 (USLACKBOT is member #0)")
+        if self.workspaces < 1:
+            raise ValueError("workspaces must be >= 1")
+        if self.workspaces > 1 and not self.enterprise:
+            raise ValueError("workspaces > 1 needs enterprise=True")
+        if self.access_logs < 0 or self.integration_logs < 0:
+            raise ValueError("log sizes must be >= 0")
+        if self.access_logs >= 1 << 28:
+            raise ValueError("access_logs must be < 2**28")
+        if self.access_log_tie_size < 0:
+            raise ValueError("access_log_tie_size must be >= 0")
+        if self.analytics_rows_per_day is not None and self.analytics_rows_per_day < 0:
+            raise ValueError("analytics_rows_per_day must be >= 0")
+        if self.analytics_lag_days < 1:
+            raise ValueError("analytics_lag_days must be >= 1 (today is never published)")
+
+    @property
+    def default_user_scopes(self) -> list[str]:
+        """The Snow Atlas user-scope list for this edition."""
+        return list(ENTERPRISE_USER_SCOPES if self.enterprise else STANDARD_USER_SCOPES)
+
+
+class Clock:
+    """The emulator's notion of "now" (Unix seconds).
+
+    With a fixed ``now`` the clock stands still and moves only through :meth:`advance`;
+    otherwise it follows real time plus the advanced offset. Token expiry, the refresh-token
+    grace window, auth-code lifetime and the analytics "today" all read this clock. Rate-limit
+    windows use real (monotonic) time instead, because they model request pacing.
+    """
+
+    def __init__(self, fixed_now: float | None) -> None:
+        self._fixed = fixed_now
+        self._offset = 0.0
+        self._lock = threading.Lock()
+
+    def now(self) -> float:
+        """Current emulator time."""
+        with self._lock:
+            base = self._fixed if self._fixed is not None else time.time()
+            return base + self._offset
+
+    def advance(self, seconds: float) -> None:
+        """Move the clock forward (negative values move it back)."""
+        with self._lock:
+            self._offset += seconds
