@@ -37,9 +37,7 @@ def digest(*parts: object) -> bytes:
 
 def hex_id(length: int, *parts: object) -> str:
     """Upper-case hex string of ``length`` characters derived from the parts."""
-    return hashlib.blake2b("\x1f".join(str(p) for p in parts).encode()).hexdigest()[
-        :length
-    ].upper()
+    return hashlib.blake2b("\x1f".join(str(p) for p in parts).encode()).hexdigest()[:length].upper()
 
 
 _STRUCT16 = struct.Struct("<16I")
@@ -48,7 +46,6 @@ _STRUCT16 = struct.Struct("<16I")
 def _unpack16(data: bytes) -> tuple[int, ...]:
     values: tuple[int, ...] = _STRUCT16.unpack(data)
     return values
-
 
 
 def draws(*parts: object) -> tuple[int, ...]:

@@ -563,9 +563,7 @@ class Api:
         limit = min(max(arg_int(args, "limit", 1000), 1), 1000)
         start, _ = self._cursor_start(args, "billable")
         indices, nxt = ws.scan(start, limit, keep)
-        info = {
-            ws.user_id(i): {"billing_active": ws.user_core(i).billing_active} for i in indices
-        }
+        info = {ws.user_id(i): {"billing_active": ws.user_core(i).billing_active} for i in indices}
         next_cursor = "" if nxt is None else encode_cursor("billable", ws.user_id(nxt))
         return Reply(
             payload={
@@ -623,9 +621,7 @@ class Api:
         count = max(count, 1)
         page = max(page, 1)
         logins, total = ws.access.page(before, (page - 1) * count, count, team)
-        return Reply(
-            payload={"ok": True, "logins": logins, "paging": _paging(count, total, page)}
-        )
+        return Reply(payload={"ok": True, "logins": logins, "paging": _paging(count, total, page)})
 
     def team_integration_logs(self, call: Call) -> Reply:
         """``team.integrationLogs`` (§4.7)."""
@@ -641,9 +637,7 @@ class Api:
         count = min(max(arg_int(args, "count", 100), 1), 1000)
         page = max(arg_int(args, "page", 1), 1)
         chunk = logs[(page - 1) * count : page * count]
-        return Reply(
-            payload={"ok": True, "logs": chunk, "paging": _paging(count, len(logs), page)}
-        )
+        return Reply(payload={"ok": True, "logs": chunk, "paging": _paging(count, len(logs), page)})
 
     def _require_org_admin_api(self, call: Call) -> None:
         if self.ws.enterprise is None or not call.token.grant.org_level:
@@ -744,7 +738,10 @@ class Api:
                 "app_id": None,
             }
             for n, (title, link) in enumerate(
-                [("Handbook", "https://example.com/handbook"), ("On-call", "https://example.com/oncall")]
+                [
+                    ("Handbook", "https://example.com/handbook"),
+                    ("On-call", "https://example.com/oncall"),
+                ]
             )
         ]
         return Reply(payload={"ok": True, "bookmarks": bookmarks})

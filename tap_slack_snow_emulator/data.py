@@ -39,21 +39,101 @@ from .config import Clock, WorkspaceConfig
 DAY = 86400
 
 FIRST_NAMES = (
-    "Ada", "Alan", "Grace", "Linus", "Margaret", "Ken", "Barbara", "Dennis", "Frances", "Edsger",
-    "Radia", "Tim", "Katherine", "John", "Hedy", "Donald", "Sophie", "Guido", "Anita", "Bjarne",
-    "Maria", "Jose", "Wei", "Yuki", "Priya", "Olu", "Fatima", "Lars", "Ingrid", "Mateo",
-    "Chen", "Aisha", "Noah", "Emma", "Liam", "Olivia", "Hana", "Kofi", "Sven", "Zoe",
+    "Ada",
+    "Alan",
+    "Grace",
+    "Linus",
+    "Margaret",
+    "Ken",
+    "Barbara",
+    "Dennis",
+    "Frances",
+    "Edsger",
+    "Radia",
+    "Tim",
+    "Katherine",
+    "John",
+    "Hedy",
+    "Donald",
+    "Sophie",
+    "Guido",
+    "Anita",
+    "Bjarne",
+    "Maria",
+    "Jose",
+    "Wei",
+    "Yuki",
+    "Priya",
+    "Olu",
+    "Fatima",
+    "Lars",
+    "Ingrid",
+    "Mateo",
+    "Chen",
+    "Aisha",
+    "Noah",
+    "Emma",
+    "Liam",
+    "Olivia",
+    "Hana",
+    "Kofi",
+    "Sven",
+    "Zoe",
 )
 LAST_NAMES = (
-    "Lovelace", "Turing", "Hopper", "Torvalds", "Hamilton", "Thompson", "Liskov", "Ritchie",
-    "Allen", "Dijkstra", "Perlman", "Berners", "Johnson", "McCarthy", "Lamarr", "Knuth",
-    "Wilson", "Rossum", "Borg", "Stroustrup", "Garcia", "Silva", "Zhang", "Tanaka", "Patel",
-    "Adeyemi", "Khan", "Nilsson", "Berg", "Rossi", "Li", "Okafor", "Smith", "Brown", "Martin",
-    "Kim", "Suzuki", "Mensah", "Larsen", "Weber",
+    "Lovelace",
+    "Turing",
+    "Hopper",
+    "Torvalds",
+    "Hamilton",
+    "Thompson",
+    "Liskov",
+    "Ritchie",
+    "Allen",
+    "Dijkstra",
+    "Perlman",
+    "Berners",
+    "Johnson",
+    "McCarthy",
+    "Lamarr",
+    "Knuth",
+    "Wilson",
+    "Rossum",
+    "Borg",
+    "Stroustrup",
+    "Garcia",
+    "Silva",
+    "Zhang",
+    "Tanaka",
+    "Patel",
+    "Adeyemi",
+    "Khan",
+    "Nilsson",
+    "Berg",
+    "Rossi",
+    "Li",
+    "Okafor",
+    "Smith",
+    "Brown",
+    "Martin",
+    "Kim",
+    "Suzuki",
+    "Mensah",
+    "Larsen",
+    "Weber",
 )
 TITLES = (
-    "Engineer", "Senior Engineer", "Product Manager", "Designer", "Account Executive",
-    "Support Specialist", "Data Analyst", "Recruiter", "Finance Manager", "", "",
+    "Engineer",
+    "Senior Engineer",
+    "Product Manager",
+    "Designer",
+    "Account Executive",
+    "Support Specialist",
+    "Data Analyst",
+    "Recruiter",
+    "Finance Manager",
+    "",
+    "",
 )
 TIMEZONES = (
     ("America/Los_Angeles", "Pacific Standard Time", -28800),
@@ -68,13 +148,31 @@ TIMEZONES = (
 LOCALES = ("en-US", "en-GB", "de-DE", "fr-FR", "ja-JP", "es-ES", "pt-BR")
 COLORS = ("9f69e7", "4bbe2e", "e7392d", "3c989f", "674b1b", "e96699", "5b89d5", "e0a729")
 APP_NAMES = (
-    "Jira Cloud", "GitHub", "Google Drive", "Zoom", "PagerDuty", "Salesforce", "Asana",
-    "Polly", "Giphy", "Workday",
+    "Jira Cloud",
+    "GitHub",
+    "Google Drive",
+    "Zoom",
+    "PagerDuty",
+    "Salesforce",
+    "Asana",
+    "Polly",
+    "Giphy",
+    "Workday",
 )
 SERVICE_NAMES = ("Google Calendar", "Airbrake", "RSS", "Incoming WebHooks", "Twitter", "Jenkins CI")
 COMPANIES = (
-    "Acme", "Globex", "Initech", "Umbrella", "Hooli", "Stark", "Wayne", "Wonka", "Tyrell",
-    "Cyberdyne", "Soylent", "Vandelay",
+    "Acme",
+    "Globex",
+    "Initech",
+    "Umbrella",
+    "Hooli",
+    "Stark",
+    "Wayne",
+    "Wonka",
+    "Tyrell",
+    "Cyberdyne",
+    "Soylent",
+    "Vandelay",
 )
 REGIONS = ("HQ", "EMEA", "Americas", "APAC", "Engineering", "Sales", "Support", "Labs")
 USER_AGENTS = (
@@ -373,9 +471,7 @@ class Workspace:
         if guest and (v[10] & 0xFFFF) < 32768:
             expiration = now + 7 * DAY + (v[10] >> 16) * 173 * DAY // 65536
         admin = role in ("admin", "owner", "primary_owner")
-        has_2fa = (
-            (not is_bot) and role != "slackbot" and (v[8] >> 16) < (58982 if admin else 26214)
-        )
+        has_2fa = (not is_bot) and role != "slackbot" and (v[8] >> 16) < (58982 if admin else 26214)
         if role in ("invited", "slackbot"):
             last_active = 0
         elif deleted:
@@ -652,8 +748,10 @@ class Workspace:
     def _integration_entry(self, k: int, date: int) -> tuple[str, dict[str, Any]]:
         d = Det(self.seed, "integration", k)
         admins = [i for i in (1, 2, 8) if i < self.user_count] or [0]
-        actor = d.pick(admins) if d.chance(0.7) or self.user_count < 10 else d.between(
-            1, self.user_count - 1
+        actor = (
+            d.pick(admins)
+            if d.chance(0.7) or self.user_count < 10
+            else d.between(1, self.user_count - 1)
         )
         core = self.user_core(actor)
         change = d.pick(("added", "removed", "enabled", "disabled", "updated"))

@@ -70,6 +70,7 @@ class _Server(ThreadingHTTPServer):
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True
     server_version = "SlackEmulator/1.0"
     sys_version = ""
     timeout = 60
@@ -143,9 +144,7 @@ class _Handler(BaseHTTPRequestHandler):
                 else:
                     json_error = "json_not_object"
         elif body:
-            form = _first_values(
-                parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True)
-            )
+            form = _first_values(parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True))
         headers = dict(self.headers.items())
         call_no = emu._record(
             RequestLog(
@@ -274,7 +273,9 @@ class SlackEmulator:
         self._server = server
         self._stopping.clear()
         self._thread = threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True,
+            target=server.serve_forever,
+            kwargs={"poll_interval": 0.1},
+            daemon=True,
             name="slack-emulator",
         )
         self._thread.start()
