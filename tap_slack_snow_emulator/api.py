@@ -22,9 +22,10 @@ Edition rules (emulator choices where §6 has "?"): Free answers ``paid_only`` f
 Enterprise Grid *and* for workspace-level (not org-wide) tokens on Grid.
 
 Org-level tokens: ``users.list``, ``team.billableInfo`` and ``team.integrationLogs`` need
-``team_id`` (``missing_argument``; an unknown team gives ``team_access_not_granted``);
-``team.accessLogs`` without ``team_id`` returns the whole org. Workspace-level tokens ignore
-``team_id`` and see their own workspace. ``auth.test`` with an org-level token answers
+``team_id`` (``missing_argument``; an unknown team gives ``team_access_not_granted``, or
+``invalid_auth`` for ``team.billableInfo`` as §4.5 documents); ``team.accessLogs`` without
+``team_id`` returns the whole org. Workspace-level tokens ignore ``team_id`` and see their own
+workspace. ``auth.test`` with an org-level token answers
 ``team_id`` = ``enterprise_id`` = the org id, ``team`` = the org name and
 ``is_enterprise_install: true``.
 
@@ -377,7 +378,7 @@ class Api:
         """Team a call looks at: None = the whole org (or the only team)."""
         grant = call.token.grant
         ws = self.ws
-        if grant.org_level:
+        if grant.org_level:  # Enterprise Grid org-wide install
             team_id = arg_str(call.args, "team_id")
             if team_id is None:
                 if required:
@@ -543,7 +544,8 @@ class Api:
         """``team.billableInfo`` (§4.5)."""
         ws = self.ws
         args = call.args
-        team = self._view_team(call, required=True, unknown="team_access_not_granted")
+        # §4.5: an org token naming a team the owner is not part of gets invalid_auth
+        team = self._view_team(call, required=True, unknown="invalid_auth")
 
         def keep(i: int) -> bool:
             return ws.is_billable_candidate(i) and ws.in_team(i, team)

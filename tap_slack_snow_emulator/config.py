@@ -37,7 +37,10 @@ class WorkspaceConfig:
     """What the emulated Slack organisation looks like.
 
     Every generated value is a pure function of these fields, so two emulators built from
-    equal configs (with ``now`` fixed) serve byte-identical data.
+    equal configs (with ``now`` fixed) serve byte-identical data. With ``now=None`` the data
+    is anchored at the real time the emulator was built, so timestamps differ between runs
+    while everything else stays equal. ``short_pages=True`` makes every other ``users.list``
+    page shorter than ``limit`` and every sixth page empty (with a non-empty ``next_cursor``).
     """
 
     seed: int = 1

@@ -290,6 +290,7 @@ class UserCore(NamedTuple):
     employee_number: str
     bot_id: str
     app_id: str
+    custom_image: bool
 
 
 def _slug(text: str) -> str:
@@ -521,6 +522,7 @@ class Workspace:
             employee_number=f"{100000 + i}" if not is_bot and (v[2] >> 16) < 55705 else "",
             bot_id=bot_id,
             app_id=app_id,
+            custom_image=role not in ("slackbot", "bot") and (v[7] >> 16) < 26214,  # 40 %
         )
 
     def member(
@@ -562,6 +564,11 @@ class Workspace:
         profile["last_name"] = u.last_name
         for size in (24, 32, 48, 72, 192, 512):
             profile[f"image_{size}"] = f"{img}{size}"
+        if u.custom_image:
+            base = f"https://avatars.slack-edge.com/{u.created // DAY}/{u.avatar_hash}"
+            profile["image_1024"] = f"{base}_1024.jpg"
+            profile["image_original"] = f"{base}_original.jpg"
+            profile["is_custom_image"] = True
         if u.is_restricted:
             profile["guest_invited_by"] = self.user_id(2 if self.user_count > 2 else 1)
             if u.expiration_ts:

@@ -237,10 +237,10 @@ class SlackEmulator:
     def __init__(
         self,
         config: WorkspaceConfig | None = None,
-        *,
         minute_seconds: float | None = None,
         refresh_grace_seconds: float = 30.0,
         access_token_ttl: int = 43200,
+        *,
         host: str = "127.0.0.1",
         port: int = 0,
     ) -> None:
