@@ -419,7 +419,7 @@ class Workspace:
         if cached is not None:
             return cached
         core = self._make_core(i)
-        if len(self._core_cache) > 200_000:
+        if len(self._core_cache) > 50_000:
             self._core_cache.clear()
         self._core_cache[i] = core
         return core

@@ -27,6 +27,7 @@ from tap_slack_snow_emulator import (
     SlackEmulator,
     WorkspaceConfig,
 )
+from tap_slack_snow_emulator.faults import format_retry_after
 
 NOW = 1_750_000_000  # 2025-06-15T15:06:40Z
 TODAY = dt.date(2025, 6, 15)
@@ -462,24 +463,35 @@ def test_auth_code_exchange(grid, session):
 
 # --------------------------------------------------------------------------- rate limits
 def test_rate_limit_429_with_retry_after(session):
-    with SlackEmulator(WorkspaceConfig(users=20, now=NOW), minute_seconds=1.0) as e:
+    with SlackEmulator(WorkspaceConfig(users=20, now=NOW), minute_seconds=3.0) as e:
         token = e.issue_access_token()
         codes = [call(session, e, "users.list", token).status_code for _ in range(21)]
         assert codes == [200] * 20 + [429]
         r = call(session, e, "users.list", token)
         assert r.status_code == 429
         assert r.json() == {"ok": False, "error": "ratelimited"}
+        assert r.headers["Content-Type"] == "application/json; charset=utf-8"
         wait = float(r.headers["Retry-After"])
-        assert 0 < wait <= 1.0
+        assert 0 < wait <= 3.0
         assert len(r.headers["Retry-After"].partition(".")[2]) <= 3
         assert e.rate_limited["users.list"] == 2
         assert e.calls["users.list"] == 22
         # other methods are not affected
         assert call(session, e, "auth.test", token).status_code == 200
-        time.sleep(wait + 0.02)
+        # a shorter window has already ended: the next request opens a new one
+        e.minute_seconds = 0.2
+        time.sleep(0.25)
         assert call(session, e, "users.list", token).status_code == 200
         e.minute_seconds = None
         assert all(call(session, e, "users.list", token).status_code == 200 for _ in range(25))
+
+
+def test_retry_after_format():
+    assert format_retry_after(0.1372, 0.5) == "0.137"
+    assert format_retry_after(0.0, 0.5) == "0.001"
+    assert format_retry_after(0.25, 1.0) == "0.25"
+    assert format_retry_after(12.2, 60.0) == "13"
+    assert format_retry_after(12.0, None) == "12"
 
 
 # --------------------------------------------------------------------------- faults
