@@ -205,7 +205,7 @@ def test_authorize_url_asks_for_the_scopes_with_a_fresh_remembered_state(
 # --- exchange --------------------------------------------------------------------------------
 
 
-def test_exchange_saves_tokens_the_tap_then_syncs_with_without_refreshing(
+def test_exchange_saves_tokens_the_tap_then_syncs_without_refreshing(
     emu: SlackEmulator, tmp_path: Path
 ) -> None:
     params = authorize(emu, "--extra-scopes")
