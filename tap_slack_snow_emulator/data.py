@@ -354,6 +354,11 @@ class Workspace:
         """The first workspace (the one workspace-level tokens belong to by default)."""
         return self.teams[0]
 
+    @property
+    def team_ids(self) -> list[str]:
+        """Ids of every workspace of the organisation (primary first)."""
+        return [t.id for t in self.teams]
+
     def team(self, team_id: str) -> Team | None:
         """The team with this id, or None."""
         return self._team_by_id.get(team_id)
@@ -682,6 +687,11 @@ class Workspace:
         }
 
     def billable_user_ids(self, team_id: str | None = None) -> list[str]:
+        """Every user id ``team.billableInfo`` returns (one record each, whatever its
+        ``billing_active``)."""
+        return list(self.billable_info(team_id))
+
+    def billing_active_user_ids(self, team_id: str | None = None) -> list[str]:
         """Ids whose ``billing_active`` is true."""
         return [uid for uid, v in self.billable_info(team_id).items() if v["billing_active"]]
 

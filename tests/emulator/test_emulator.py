@@ -171,7 +171,8 @@ def test_billable_info_pages_and_single_user(emu, session):
             break
     expected = emu.workspace.billable_info()
     assert info == expected
-    active = emu.workspace.billable_user_ids()
+    assert emu.workspace.billable_user_ids() == list(expected)
+    active = emu.workspace.billing_active_user_ids()
     assert 0.65 < len(active) / len(expected) < 0.95
     assert "USLACKBOT" not in info
     uid = active[0]
