@@ -18,7 +18,6 @@ memory) would be lost and the next run could not authenticate. The design:
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import hashlib
 import json
@@ -32,7 +31,7 @@ from pathlib import Path
 
 import filelock
 import requests
-from requests.auth import AuthBase
+from requests.auth import AuthBase, HTTPBasicAuth
 
 from tap_slack_snow.errors import TapSlackError
 from tap_slack_snow.transport import CallStats, RetryPolicy, read_slack_response
@@ -253,14 +252,15 @@ class RotatingTokenProvider:
             return fresh
 
     def _refresh(self, refresh_token: str) -> StoredTokens:
-        basic = base64.b64encode(f"{self.client_id}:{self._client_secret}".encode()).decode()
+        # Request-level auth: the shared session may carry the streams' Bearer auth.
+        basic = HTTPBasicAuth(self.client_id, self._client_secret)
 
         def send() -> dict[str, t.Any]:
             sent_at = self.clock()
             response = self.session.post(
                 self.token_url,
                 data={"grant_type": "refresh_token", "refresh_token": refresh_token},
-                headers={"Authorization": f"Basic {basic}"},
+                auth=basic,
                 timeout=self.timeout,
             )
             payload = read_slack_response(response, "oauth.v2.access")

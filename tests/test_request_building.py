@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from singer_sdk.helpers.types import Context  # noqa: TC002
+from singer_sdk.helpers.types import Context
 from singer_sdk.streams.rest import PageContext
 
 from tap_slack_snow.client import SlackStream, add_datetimes, unix_to_iso
@@ -80,4 +80,8 @@ def test_unix_to_iso(raw: object, expected: str | None) -> None:
 
 def test_add_datetimes_keeps_raw_value() -> None:
     record = add_datetimes({"updated": 1502138686, "other": 1}, ["updated", "absent"])
-    assert record == {"updated": "2017-08-07T20:44:46+00:00", "updated_unix": 1502138686, "other": 1}
+    assert record == {
+        "updated": "2017-08-07T20:44:46+00:00",
+        "updated_unix": 1502138686,
+        "other": 1,
+    }

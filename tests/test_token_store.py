@@ -15,8 +15,12 @@ from tap_slack_snow.errors import TapSlackError
 
 
 def tokens(n: int) -> StoredTokens:
-    return StoredTokens(origin="o", refresh_token=f"xoxe-1-r{n}", access_token=f"xoxe.xoxp-a{n}",
-                        expires_at=time.time() + 43200)
+    return StoredTokens(
+        origin="o",
+        refresh_token=f"xoxe-1-r{n}",
+        access_token=f"xoxe.xoxp-a{n}",
+        expires_at=time.time() + 43200,
+    )
 
 
 def test_save_then_load_round_trips_with_mode_0600(tmp_path: Path) -> None:
@@ -64,9 +68,11 @@ def test_lock_blocks_a_second_process_and_times_out_clearly(tmp_path: Path) -> N
     try:
         assert ready.wait(10)
         started = time.monotonic()
-        with pytest.raises(TapSlackError, match="held the token store lock"):
-            with TokenStore(path, lock_timeout=0.5).locked():
-                pass
+        with (
+            pytest.raises(TapSlackError, match="held the token store lock"),
+            TokenStore(path, lock_timeout=0.5).locked(),
+        ):
+            pass
         assert time.monotonic() - started >= 0.4
     finally:
         holder.join()
@@ -75,7 +81,9 @@ def test_lock_blocks_a_second_process_and_times_out_clearly(tmp_path: Path) -> N
         pass
 
 
-def test_default_path_is_per_app_and_authorisation(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_default_path_is_per_app_and_authorisation(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path))
     a = default_token_store_path("111.222", "xoxe-1-aaa")
     b = default_token_store_path("111.222", "xoxe-1-bbb")
