@@ -73,7 +73,7 @@ class _Handler(BaseHTTPRequestHandler):
     disable_nagle_algorithm = True
     server_version = "SlackEmulator/1.0"
     sys_version = ""
-    timeout = 60
+    timeout = 300  # idle keep-alive connections are closed after 5 minutes
     server: _Server
 
     def version_string(self) -> str:
