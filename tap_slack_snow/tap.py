@@ -457,14 +457,17 @@ class TapSlackSnow(Tap):
             raise SystemExit(1) from None
 
     def log_stream_summary(self, stream: SlackStream, seconds: float) -> None:
-        """One line per stream: outcome, records, requests, rate-limit waits, time."""
+        """One line per finished stream: records, requests, rate-limit waits, time.
+
+        A skipped stream already had its one line (the reason and the fix).
+        """
+        if stream.skipped_reason:
+            return
         stats = stream.call_stats
-        outcome = "skipped" if stream.skipped_reason else "done"
         self.logger.info(
-            "Stream %s %s: %d records, %d requests (%d rate-limited, %d retried), "
+            "Stream %s done: %d records, %d requests (%d rate-limited, %d retried), "
             "%.1f s waiting on rate limits, %.1f s in all",
             stream.name,
-            outcome,
             stream.records_emitted,
             stats.requests,
             stats.rate_limited,
