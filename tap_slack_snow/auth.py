@@ -305,17 +305,20 @@ class SlackAuthenticator(AuthBase):
     def __init__(self, provider: TokenProvider) -> None:
         """Wrap a token provider."""
         self.provider = provider
+        self.last_token = ""
 
     def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
         """Authenticate one request (called again on every retry)."""
-        request.headers["Authorization"] = f"Bearer {self.provider.current()}"
+        self.last_token = self.provider.current()
+        request.headers["Authorization"] = f"Bearer {self.last_token}"
         return request
 
+    def rotate_after_expiry(self) -> None:
+        """Slack said ``token_expired`` for the last request: rotate that token.
 
-def token_of(request: requests.PreparedRequest) -> str:
-    """The bearer token a request was sent with."""
-    header = request.headers.get("Authorization", "")
-    return header.removeprefix("Bearer ")
+        Requests are sent one at a time, so the last token handed out is the one rejected.
+        """
+        self.provider.refresh_after_expiry(self.last_token)
 
 
 class SecretRedactor:

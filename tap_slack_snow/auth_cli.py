@@ -46,6 +46,7 @@ from tap_slack_snow.auth import (
     fingerprint,
 )
 from tap_slack_snow.errors import TapSlackError, rule_for
+from tap_slack_snow.streams import PLAN_LABELS
 from tap_slack_snow.tap import TapSlackSnow
 from tap_slack_snow.transport import CallStats, RetryPolicy, read_slack_response
 
@@ -83,14 +84,6 @@ ENV_PREFIX = "TAP_SLACK_SNOW_"
 #: Exit code of ``check`` when a selected stream cannot run (1 = the check itself failed).
 EXIT_STREAMS_CANNOT_RUN = 3
 
-PLAN_NAMES = {
-    "free": "Free",
-    "": "Free",
-    "std": "Pro",
-    "plus": "Business+",
-    "enterprise": "Enterprise Grid",
-    "compliance": "Enterprise Select / Compliance",
-}
 
 logger = logging.getLogger("tap-slack-snow-auth")
 
@@ -460,30 +453,14 @@ def read_plan(tap: TapSlackSnow) -> tuple[str | None, str]:
     granted = tap.identity.scopes
     if granted and "team.billing:read" not in granted:
         return None, "unknown (the token lacks team.billing:read)"
-    url = tap.api_url + "/team.billing.info"
-
-    def send() -> dict[str, t.Any]:
-        response = tap.http_session.post(
-            url, auth=tap.slack_authenticator, timeout=tap.config.get("request_timeout", 60)
-        )
-        return read_slack_response(response, "team.billing.info")
-
     try:
-        payload = tap.retry_policy.call(
-            "team.billing.info",
-            send,
-            CallStats(),
-            on_token_expired=lambda: tap.token_provider.refresh_after_expiry(
-                tap.token_provider.current()
-            ),
-            api_url=tap.api_url,
-        )
+        payload, _ = tap.call_slack("team.billing.info")
     except TapSlackError as exc:
         return None, f"unknown ({exc})"
     plan = payload.get("plan")
     if not isinstance(plan, str):
         return None, "unknown (team.billing.info returned no plan)"
-    return plan, f"{PLAN_NAMES.get(plan, plan)} ({plan or 'free'})"
+    return plan, f"{PLAN_LABELS.get(plan or 'free', plan)} ({plan or 'free'})"
 
 
 def describe_token(tap: TapSlackSnow) -> str:

@@ -13,7 +13,6 @@ from singer_sdk.pagination import BaseAPIPaginator
 from singer_sdk.schema.source import SchemaDirectory, StreamSchema
 
 from tap_slack_snow import schemas
-from tap_slack_snow.auth import token_of
 from tap_slack_snow.errors import SlackAPIError, StreamUnavailableError, TapSlackError, describe
 from tap_slack_snow.transport import CallStats, EndOfDataError, read_slack_response
 
@@ -251,14 +250,11 @@ class SlackStream(RESTStream[str | None]):
         def send_with_policy(
             prepared_request: requests.PreparedRequest, context: Context | None
         ) -> requests.Response:
-            def on_token_expired() -> None:
-                self.slack_tap.token_provider.refresh_after_expiry(token_of(prepared_request))
-
             response: requests.Response = policy.call(
                 self.slack_method,
                 lambda: func(prepared_request, context),
                 self.call_stats,
-                on_token_expired=on_token_expired,
+                on_token_expired=self.slack_tap.slack_authenticator.rotate_after_expiry,
                 api_url=self.url_base,
             )
             return response

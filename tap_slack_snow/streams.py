@@ -446,7 +446,7 @@ class MemberAnalyticsStream(SlackStream):
         if bookmark and self.stream_state.get("replication_key_value"):
             first = date.fromisoformat(str(bookmark)[:10]) + timedelta(days=1)
         elif self.config.get("start_date"):
-            first = datetime.fromisoformat(str(self.config["start_date"])).date()
+            first = date.fromisoformat(str(self.config["start_date"])[:10])
         else:
             first = earliest
         return max(first, earliest)
@@ -480,7 +480,7 @@ class MemberAnalyticsStream(SlackStream):
                 handle.seek(0)
                 handle.truncate()
                 request = requests.Request("GET", url, params=params).prepare()
-                self.slack_authenticator_apply(request)
+                self.authenticator(request)
                 with self.requests_session.send(request, stream=True, timeout=self.timeout) as resp:
                     if not resp.headers.get("Content-Type", "").startswith("application/gzip"):
                         read_slack_response(resp, self.slack_method)
@@ -502,23 +502,14 @@ class MemberAnalyticsStream(SlackStream):
                         raise TransientError(f"the gzip file for {day} is truncated")
                 handle.flush()
 
-            def on_token_expired() -> None:
-                self.slack_tap.token_provider.refresh_after_expiry(
-                    self.slack_tap.token_provider.current()
-                )
-
             self.slack_tap.retry_policy.call(
                 f"{self.slack_method} ({day})",
                 send,
                 self.call_stats,
-                on_token_expired=on_token_expired,
+                on_token_expired=self.slack_tap.slack_authenticator.rotate_after_expiry,
                 api_url=self.url_base,
             )
             yield Path(handle.name)
-
-    def slack_authenticator_apply(self, request: requests.PreparedRequest) -> None:
-        """Authenticate a request built outside the SDK's request loop."""
-        self.authenticator(request)
 
     def _rows(self, path: Path, day: date) -> t.Iterator[dict[str, t.Any]]:
         with gzip.open(path, "rb") as lines:

@@ -280,24 +280,28 @@ class TapSlackSnow(Tap):
         """``api_url`` without a trailing slash."""
         return str(self.config.get("api_url") or "https://slack.com/api").rstrip("/")
 
-    @cached_property
-    def identity(self) -> SlackIdentity:
-        """auth.test, once per run: team, user, enterprise and granted scopes."""
-        stats = CallStats()
-        url = self.api_url + "/auth.test"
+    def call_slack(self, method: str) -> tuple[dict[str, t.Any], requests.Response]:
+        """Call one argument-less Slack method outside a stream, with the same policy."""
+        url = f"{self.api_url}/{method}"
 
         def send() -> tuple[dict[str, t.Any], requests.Response]:
             response = self.http_session.post(
                 url, auth=self.slack_authenticator, timeout=self.config.get("request_timeout", 60)
             )
-            return read_slack_response(response, "auth.test"), response
+            return read_slack_response(response, method), response
 
-        def on_token_expired() -> None:
-            self.token_provider.refresh_after_expiry(self.token_provider.current())
-
-        payload, response = self.retry_policy.call(
-            "auth.test", send, stats, on_token_expired=on_token_expired, api_url=self.api_url
+        return self.retry_policy.call(
+            method,
+            send,
+            CallStats(),
+            on_token_expired=self.slack_authenticator.rotate_after_expiry,
+            api_url=self.api_url,
         )
+
+    @cached_property
+    def identity(self) -> SlackIdentity:
+        """auth.test, once per run: team, user, enterprise and granted scopes."""
+        payload, response = self.call_slack("auth.test")
         header = response.headers.get("x-oauth-scopes", "")
         scopes = frozenset(s.strip() for s in header.split(",") if s.strip())
         return SlackIdentity(
