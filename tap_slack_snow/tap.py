@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import typing as t
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -11,6 +12,8 @@ import requests
 from singer_sdk import Tap
 from singer_sdk import typing as th
 from singer_sdk.exceptions import ConfigValidationError
+from singer_sdk.io_base import SingerWriter
+from singer_sdk.singerlib import SingerMessageType
 
 from tap_slack_snow.auth import (
     RotatingTokenProvider,
@@ -35,9 +38,40 @@ from tap_slack_snow.streams import (
 from tap_slack_snow.transport import CallStats, RetryPolicy, read_slack_response
 
 if t.TYPE_CHECKING:
+    from singer_sdk.singerlib import Message
+    from singer_sdk.singerlib.encoding.base import GenericSingerWriter
     from singer_sdk.streams import Stream
 
     from tap_slack_snow.client import SlackStream
+
+
+def _fastest_writer() -> type[GenericSingerWriter[t.Any, t.Any]]:
+    """The SDK's msgspec writer when msgspec is installed (JSON encoding ~4x faster).
+
+    Two changes to how it writes: a text stdout without a byte buffer (``redirect_stdout``
+    in tests) gets text, and stdout is flushed before every message but RECORD, not after
+    each one: a STATE always reaches the target after the records it covers, without a
+    system call per record.
+    """
+    try:
+        from singer_sdk.contrib.msgspec import MsgSpecWriter  # noqa: PLC0415
+    except ImportError:  # msgspec is optional: the standard writer gives the same lines
+        return SingerWriter
+
+    class SlackMessageWriter(MsgSpecWriter):
+        def write_message(self, message: Message) -> None:
+            line = self.format_message(message)
+            out = sys.stdout
+            buffer = getattr(out, "buffer", None)
+            if buffer is None:
+                out.write(line.decode())
+            else:
+                buffer.write(line)
+            if message.type != SingerMessageType.RECORD:
+                out.flush()
+
+    return SlackMessageWriter
+
 
 STREAM_TYPES: list[type[SlackStream]] = [
     UsersStream,
@@ -73,6 +107,7 @@ class TapSlackSnow(Tap):
     """Singer tap for Slack subscriptions, users and user activity."""
 
     name = "tap-slack-snow"
+    message_writer_class = _fastest_writer()
 
     config_jsonschema = th.PropertiesList(
         th.Property(
