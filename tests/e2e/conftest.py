@@ -1,7 +1,7 @@
 """Fixtures for the end-to-end tests: real Meltano, real PostgreSQL, emulated Slack over HTTP.
 
 * ``postgres`` (session): one embedded PostgreSQL server; each test gets its own database.
-* ``meltano`` (session): ``meltano install`` once (plugins are cached in the repo's
+* ``meltano_session``: ``meltano install`` once (plugins are cached in the repo's
   ``.meltano/``, so later sessions only check them), a session-private system database
   (Meltano's state) and an empty ``--env-file`` so a developer's ``.env`` never leaks in.
 * ``pipeline`` (per test): a Slack emulator (a Business+ standard workspace of 500 members),
