@@ -199,6 +199,14 @@ class TapSlackSnow(Tap):
             "the run.",
         ),
         th.Property(
+            "emit_activate_version_messages",
+            th.BooleanType,
+            default=False,
+            title="Emit ACTIVATE_VERSION messages",
+            description="Send ACTIVATE_VERSION after each full-table stream, so a target can "
+            "mark rows that disappeared (e.g. a member no longer in billable_info) as deleted.",
+        ),
+        th.Property(
             "request_timeout",
             th.IntegerType(minimum=1),
             default=60,
