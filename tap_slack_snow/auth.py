@@ -33,7 +33,7 @@ import filelock
 import requests
 from requests.auth import AuthBase, HTTPBasicAuth
 
-from tap_slack_snow.errors import TapSlackError
+from tap_slack_snow.errors import SlackAPIError, TapSlackError
 from tap_slack_snow.transport import CallStats, RetryPolicy, read_slack_response
 
 #: Refresh when the access token has less than this left (Slack's are 12 h long).
@@ -267,9 +267,24 @@ class RotatingTokenProvider:
             payload["_sent_at"] = sent_at
             return payload
 
-        payload = self.retry.call(
-            "oauth.v2.access", send, self.stats, api_url=self.token_url.rsplit("/", 1)[0]
-        )
+        faults_before = self.stats.retries
+        try:
+            payload = self.retry.call(
+                "oauth.v2.access", send, self.stats, api_url=self.token_url.rsplit("/", 1)[0]
+            )
+        except SlackAPIError as exc:
+            if exc.code != "invalid_refresh_token" or self.stats.retries == faults_before:
+                raise
+            # An earlier attempt of this very refresh failed in transit: Slack most likely
+            # rotated the token then, and its answer (the only copy of the new refresh token)
+            # was lost. The old token is spent once Slack's grace period is over; nothing can
+            # revive the chain, so say so instead of blaming the configuration.
+            raise TapSlackError(
+                f"{exc}. Here the answer to an earlier attempt of the same refresh was lost "
+                "(network fault) after Slack had probably rotated the token, so the refresh "
+                "token is spent: re-authorise the Slack app and put the new refresh_token in "
+                "the config"
+            ) from None
         return self._tokens_from(payload)
 
     def _tokens_from(self, payload: dict[str, t.Any]) -> StoredTokens:
