@@ -71,11 +71,11 @@ def unix_to_iso(value: t.Any) -> str | None:
         return None
     try:
         seconds = float(value)
-    except (TypeError, ValueError):
+        if seconds <= 0:
+            return None
+        return datetime.fromtimestamp(seconds, tz=timezone.utc).isoformat()
+    except (TypeError, ValueError, OverflowError, OSError):  # not a number, or past year 9999
         return None
-    if seconds <= 0:
-        return None
-    return datetime.fromtimestamp(seconds, tz=timezone.utc).isoformat()
 
 
 def unix_int(value: t.Any) -> int | None:
@@ -84,7 +84,7 @@ def unix_int(value: t.Any) -> int | None:
         return None
     try:
         return int(float(value))
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return None
 
 

@@ -209,8 +209,10 @@ class _ClassicPagedStream(SlackStream):
     def paging(self, response: requests.Response) -> tuple[int, int]:
         """(page, pages) of Slack's ``paging`` object."""
         paging = self.payload_of(response).get("paging")
-        page, pages = (paging or {}).get("page"), (paging or {}).get("pages")
-        if not isinstance(page, int) or not isinstance(pages, int):
+        if not isinstance(paging, dict):
+            paging = {}
+        page, pages = paging.get("page"), paging.get("pages")
+        if type(page) is not int or type(pages) is not int:
             raise MalformedPayloadError(
                 f"Slack method {self.slack_method} returned no valid 'paging' object"
             )
@@ -283,6 +285,11 @@ class AccessLogsStream(_ClassicPagedStream):
         team_id = self.config.get("team_id") or self.slack_tap.identity.team_id
         for when, entry in self.entries(response):
             key = (entry.get("user_id"), entry.get("ip"), entry.get("user_agent"))
+            if not all(isinstance(part, str) for part in key):
+                raise MalformedPayloadError(
+                    f"Slack method {self.slack_method} returned an entry whose user_id, ip "
+                    "or user_agent is not a string"
+                )
             if when == self._window_before and key in self._skip_at_edge:
                 continue  # emitted at the end of the previous window
             if self._oldest_seen is None or when < self._oldest_seen:
@@ -520,11 +527,13 @@ class MemberAnalyticsStream(SlackStream):
                     row = json.loads(line)
                 except ValueError:
                     raise TapSlackError(
-                        f"member_analytics: line {number} of the file for {day} is not JSON"
+                        f"Slack method {self.slack_method} returned a file for {day} whose "
+                        f"line {number} is not JSON"
                     ) from None
                 if not isinstance(row, dict):
                     raise TapSlackError(
-                        f"member_analytics: line {number} of the file for {day} is not an object"
+                        f"Slack method {self.slack_method} returned a file for {day} whose "
+                        f"line {number} is not an object"
                     )
                 row.setdefault("date", day.isoformat())
                 yield row
