@@ -1,0 +1,724 @@
+"""tap-slack-snow benchmarks: requests, rate-limited wall time, CPU, memory, scale on paper.
+
+One command: ``.venv/bin/python benchmarks/run.py [--quick]``. Prints markdown tables and
+writes them to ``benchmarks/results.md`` (``--out`` to change). ``--quick`` is a smoke run
+(under two minutes) on small workspaces; its figures prove the harness works, not the goals.
+
+Every tap run is its own process (``python -m tap_slack_snow``, stdout to /dev/null) against
+the emulator in another process (``python -m tap_slack_snow_emulator``), so wall times
+include process start-up and the peak RSS (``wait4``) is the tap's alone.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import math
+import os
+import pstats
+import subprocess
+import sys
+import time
+import typing as t
+from dataclasses import dataclass, field
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks.harness import (
+    PYTHON,
+    ROOT,
+    EmulatorProcess,
+    TapRun,
+    catalog_for,
+    iso_days_ago,
+    machine,
+    median,
+    run_tap,
+    start_emulator,
+    workdir,
+)
+from tap_slack_snow_emulator.api import METHODS
+from tap_slack_snow_emulator.config import ENTERPRISE_USER_SCOPES, WorkspaceConfig
+
+#: Stream -> Slack method (the tap's streams, in STREAM_TYPES order).
+STREAM_METHODS = {
+    "users": "users.list",
+    "team": "team.info",
+    "billing": "team.billing.info",
+    "billable_info": "team.billableInfo",
+    "access_logs": "team.accessLogs",
+    "integration_logs": "team.integrationLogs",
+    "admin_users": "admin.users.list",
+    "member_analytics": "admin.analytics.getFile",
+}
+#: Slack's real per-minute allowance of each method (Tier 2: 20, Tier 3: 50, Tier 4: 100).
+TIER = {method: spec.allowance for method, spec in METHODS.items()}
+INFO = {"LOGLEVEL": "INFO"}
+
+
+@dataclass
+class Report:
+    """Markdown sections collected while the benchmarks run."""
+
+    quick: bool
+    sections: list[str] = field(default_factory=list)
+    figures: dict[str, t.Any] = field(default_factory=dict)
+
+    def add(self, title: str, body: str) -> None:
+        """Add a section and print it at once."""
+        text = f"## {title}\n\n{body.strip()}\n"
+        self.sections.append(text)
+        print(text, flush=True)
+
+
+def table(header: list[str], rows: list[list[t.Any]]) -> str:
+    """A markdown table."""
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def today_utc() -> dt.date:
+    """Today (UTC), as the tap and the emulator see it."""
+    return dt.datetime.now(tz=dt.timezone.utc).date()
+
+
+def analytics_days(start: str, lag: int) -> int:
+    """Published days the tap fetches from ``start`` (clamped to 13 months)."""
+    from tap_slack_snow.streams import months_before  # noqa: PLC0415
+
+    today = today_utc()
+    first = max(dt.date.fromisoformat(start[:10]), months_before(today, 13))
+    last = today - dt.timedelta(days=lag)
+    return max(0, (last - first).days + 1)
+
+
+def expected(emu: EmulatorProcess, start: str) -> dict[str, tuple[int, int, str]]:
+    """Per stream: (records, minimum requests, how the minimum is counted)."""
+    ws = emu.local_workspace()
+    cfg = emu.workspace
+    team = emu.config.get("team_id")
+    bound = int(dt.datetime.fromisoformat(start.replace("Z", "+00:00")).timestamp())
+    members = ws.team_member_count(team)
+    billable = sum(
+        1 for i in range(ws.user_count) if ws.is_billable_candidate(i) and ws.in_team(i, team)
+    )
+    active = sum(map(ws.admin_keep(team, True), range(ws.user_count)))
+    inactive = sum(map(ws.admin_keep(team, False), range(ws.user_count)))
+    access = ws.access.first_at_or_before(bound - 1)
+    integration = sum(
+        1 for e in ws.integration_log_entries(team_id=team) if int(e["date"]) >= bound
+    )
+    days = analytics_days(start, cfg.analytics_lag_days)
+    rows = cfg.analytics_rows_per_day if cfg.analytics_rows_per_day is not None else cfg.users
+
+    def pages(n: int, size: int, more_after: bool = False) -> int:
+        # reading stops at the first entry older than start_date: it must be seen
+        return max(1, math.ceil((n + (1 if more_after else 0)) / size))
+
+    return {
+        "users": (members, pages(members, 1000), "members / 1000"),
+        "team": (1, 1, "one call"),
+        "billing": (1, 1, "one call"),
+        "billable_info": (billable, pages(billable, 1000), "billable members / 1000"),
+        "access_logs": (
+            access,
+            pages(access, 1000, access < ws.access.n),
+            "entries / 1000 (+1 page to see the first entry older than start_date)",
+        ),
+        "integration_logs": (
+            integration,
+            pages(integration, 1000, integration < cfg.integration_logs),
+            "entries / 1000",
+        ),
+        "admin_users": (
+            active + inactive,
+            pages(active, 100) + pages(inactive, 100),
+            "active / 100 + deactivated / 100 (Slack's maximum page is 100)",
+        ),
+        "member_analytics": (
+            days * rows,
+            days + 1,
+            "one file per published day + the answer that says the next is not yet published",
+        ),
+    }
+
+
+# --------------------------------------------------------------------------------------
+# 1. requests
+
+
+def bench_requests(report: Report, quick: bool) -> dict[str, t.Any]:
+    """HTTP requests per stream against the minimum the API allows."""
+    now = float(int(time.time()))
+    users = 5_000 if quick else 100_000
+    workspace = WorkspaceConfig(
+        seed=7,
+        users=users,
+        plan="enterprise",
+        enterprise=True,
+        access_logs=12_500 if quick else 250_000,
+        integration_logs=500 if quick else 5_000,
+        analytics_rows_per_day=100,
+        now=now,
+    )
+    start = iso_days_ago(now, 30 if quick else 730)
+    folder = workdir()
+    with start_emulator(workspace, folder, start_date=start) as emu:
+        run = run_tap(emu.config, folder, env=INFO)
+        stats = emu.stats()
+        want = expected(emu, start)
+    if run.exit_code != 0:
+        raise RuntimeError("requests benchmark: tap failed\n" + run.stderr[-3000:])
+    rows = []
+    total_tap = total_min = 0
+    for stream, method in STREAM_METHODS.items():
+        records, minimum, how = want[stream]
+        made = int(stats["calls"].get(method, 0))
+        got = run.records(stream)
+        total_tap += made
+        total_min += minimum
+        verdict = "equal" if made == minimum else f"{made - minimum:+d}"
+        rows.append([stream, method, f"{got:,}", f"{records:,}", made, minimum, verdict, how])
+    extra = {m: int(n) for m, n in stats["calls"].items() if m not in STREAM_METHODS.values()}
+    rows.append(
+        [
+            "(run)",
+            ", ".join(sorted(extra)),
+            "",
+            "",
+            sum(extra.values()),
+            2,
+            "equal" if sum(extra.values()) <= 2 else "more",
+            "auth.test once + at most one token refresh",
+        ]
+    )
+    total_tap += sum(extra.values())
+    total_min += 2
+    rows.append(["**all**", "", "", "", f"**{total_tap}**", f"**{total_min}**", "", ""])
+    body = (
+        f"Enterprise Grid org, team_id set, {users:,} members, "
+        f"{workspace.access_logs:,} access-log entries, {workspace.integration_logs:,} "
+        f"integration-log entries, member analytics with 100 rows/day, start_date {start[:10]}"
+        + (" (analytics clamped to Slack's 13 months)" if not quick else "")
+        + "; no rate limits. Requests are counted by the "
+        "emulator (every HTTP request it received).\n\n"
+        + table(
+            [
+                "stream",
+                "method",
+                "records",
+                "expected records",
+                "requests",
+                "minimum",
+                "vs minimum",
+                "minimum counted as",
+            ],
+            rows,
+        )
+        + f"\n\nWall time of the whole run: {run.seconds:.1f} s; "
+        f"peak RSS {run.peak_rss_mib:.0f} MiB."
+    )
+    report.add("1. Requests per stream (100,000-member org)" if not quick else "1. Requests", body)
+    mismatched = [r[0] for r in rows[: len(STREAM_METHODS)] if r[2] != r[3]]
+    if mismatched:
+        raise RuntimeError(f"record counts differ from the emulator's for {mismatched}")
+    return {
+        "run": run,
+        "users": users,
+        "stream_seconds": {s: v["seconds"] for s, v in run.summaries.items()},
+        "requests": {s: int(stats["calls"].get(m, 0)) for s, m in STREAM_METHODS.items()},
+        "records": {s: run.records(s) for s in STREAM_METHODS},
+    }
+
+
+# --------------------------------------------------------------------------------------
+# 2. rate limits
+
+
+def bench_rate_limited(report: Report, quick: bool) -> dict[str, t.Any]:
+    """A full sync against enforced tiers with a scaled minute vs the theoretical minimum."""
+    now = float(int(time.time()))
+    minute = 1.0 if quick else 2.0
+    workspace = WorkspaceConfig(
+        seed=9,
+        users=1_000 if quick else 10_000,
+        plan="enterprise",
+        enterprise=True,
+        access_logs=3_000 if quick else 30_000,
+        integration_logs=200 if quick else 2_000,
+        analytics_rows_per_day=100,
+        now=now,
+    )
+    start = iso_days_ago(now, 45 if quick else 60)
+    folder = workdir()
+    repeats = 1 if quick else 3
+    runs: list[tuple[TapRun, dict[str, t.Any]]] = []
+    with start_emulator(workspace, folder, start_date=start, minute_seconds=minute) as emu:
+        base_config = dict(emu.config)
+        unthrottled: list[float] = []
+        for attempt in range(repeats):
+            emu.control("settings", {"minute_seconds": minute})
+            emu.reset_stats()
+            config = {
+                **base_config,
+                "refresh_token": emu.control(
+                    "issue-refresh-token", {"org_level": True, "scopes": ENTERPRISE_USER_SCOPES}
+                )["refresh_token"],
+                "token_store_path": str(folder / f"tokens-rl-{attempt}.json"),
+            }
+            run = run_tap(config, folder, env=INFO)
+            if run.exit_code != 0:
+                raise RuntimeError("rate-limit benchmark: tap failed\n" + run.stderr[-3000:])
+            runs.append((run, emu.stats()))
+            # the same sync without limits, for the CPU share
+            emu.control("settings", {"minute_seconds": None})
+            config["token_store_path"] = str(folder / f"tokens-free-{attempt}.json")
+            config["refresh_token"] = emu.control(
+                "issue-refresh-token", {"org_level": True, "scopes": ENTERPRISE_USER_SCOPES}
+            )["refresh_token"]
+            unthrottled.append(run_tap(config, folder).seconds)
+        want = expected(emu, start)
+    results = []
+    for run, stats in runs:
+        calls = stats["calls"]
+        limited = stats["rate_limited"]
+        theory = forced_wait = 0.0
+        min_429 = 0
+        for method, made in calls.items():
+            ok = made - limited.get(method, 0)
+            allowance = TIER.get(method, 600)
+            theory += ok / allowance * minute
+            windows = math.ceil(ok / allowance)
+            forced_wait += max(0, windows - 1) * minute
+            min_429 += max(0, windows - 1)
+        retried = sum(int(v.get("retried", 0)) for v in run.summaries.values())
+        waited = sum(v.get("wait_s", 0.0) for v in run.summaries.values())
+        results.append(
+            {
+                "wall": run.seconds,
+                "sync": sum(v.get("seconds", 0.0) for v in run.summaries.values()),
+                "theory": theory,
+                "ratio": run.seconds / theory,
+                "n429": sum(limited.values()),
+                "min429": min_429,
+                "waited": waited,
+                "forced_wait": forced_wait,
+                "retried": retried,
+                "records_ok": all(run.records(s) == want[s][0] for s in STREAM_METHODS),
+            }
+        )
+    results.sort(key=lambda r: r["ratio"])
+    mid = results[len(results) // 2]
+    per_method = []
+    run, stats = runs[0]
+    for method in sorted(stats["calls"]):
+        made = stats["calls"][method]
+        n429 = stats["rate_limited"].get(method, 0)
+        allowance = TIER.get(method, 600)
+        per_method.append(
+            [
+                method,
+                allowance,
+                made - n429,
+                n429,
+                f"{(made - n429) / allowance * minute:.2f}",
+            ]
+        )
+    rows = [
+        [
+            i + 1,
+            f"{r['wall']:.2f}",
+            f"{r['sync']:.2f}",
+            f"{r['theory']:.2f}",
+            f"{r['ratio']:.3f}",
+            f"{r['n429']} (min {r['min429']})",
+            f"{r['waited']:.2f} (forced {r['forced_wait']:.2f})",
+            r["retried"],
+            "exact" if r["records_ok"] else "WRONG",
+        ]
+        for i, r in enumerate(results)
+    ]
+    body = (
+        f"Enterprise Grid org, {workspace.users:,} members, {workspace.access_logs:,} access-log "
+        f"entries, {workspace.integration_logs:,} integration-log entries, analytics 100 rows/day, "
+        f"start_date {start[:10]}; the emulator enforces every method's tier with a minute of "
+        f"{minute:g} s (fixed windows, Retry-After = time to the window's end). Theoretical "
+        "minimum = Σ over methods of successful requests / allowance x window (methods one "
+        "after another). '429s (min)': the 429s the tap got vs one per window boundary; "
+        "'waited (forced)': the tap's Retry-After sleeps vs Σ (windows - 1) x window. "
+        f"The same sync without limits takes {median(unthrottled):.2f} s (median).\n\n"
+        + table(
+            [
+                "run",
+                "wall s",
+                "sync s (Σ streams)",
+                "theoretical min s",
+                "wall / min",
+                "429s",
+                "waited s",
+                "faults retried",
+                "records",
+            ],
+            rows,
+        )
+        + f"\n\nMedian wall / minimum: **{mid['ratio']:.3f}** (goal ≤ 1.05).\n\n"
+        + "Requests per method (run 1):\n\n"
+        + table(["method", "allowance / window", "requests", "429s", "min s"], per_method)
+    )
+    report.add("2. Rate-limited wall time", body)
+    return {"ratio": mid["ratio"], "minute": minute}
+
+
+# --------------------------------------------------------------------------------------
+# 3. CPU
+
+
+def run_floor(emu: EmulatorProcess, folder: Path, *, fetch_only: bool = False) -> float:
+    """Wall time of the floor pipeline process (stdout to /dev/null)."""
+    token = emu.control(
+        "issue-refresh-token", {"org_level": True, "scopes": ENTERPRISE_USER_SCOPES}
+    )["refresh_token"]
+    path = folder / f"floor-{time.monotonic_ns()}.json"
+    path.write_text(json.dumps({**emu.config, "refresh_token": token}))
+    started = time.perf_counter()
+    subprocess.run(
+        [PYTHON, str(ROOT / "benchmarks" / "floor.py"), str(path)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        check=True,
+        cwd=ROOT,
+        env={**os.environ, **({"FLOOR_FETCH_ONLY": "1"} if fetch_only else {})},
+    )
+    return time.perf_counter() - started
+
+
+def bench_cpu(report: Report, quick: bool) -> dict[str, t.Any]:
+    """users stream, no rate limits: tap vs floor, and what each speed choice is worth."""
+    users = 10_000 if quick else 100_000
+    repeats = 1 if quick else 3
+    workspace = WorkspaceConfig(seed=3, users=users, plan="enterprise", enterprise=True)
+    folder = workdir()
+    catalog = catalog_for("users")
+    variants = {
+        "tap as shipped (msgspec writer, RecordShape check)": {},
+        "standard SDK writer instead of msgspec": {"BENCH_WRITER": "standard"},
+        "standard writer + SDK type conformance (before the fix)": {
+            "BENCH_WRITER": "standard",
+            "BENCH_CONFORM": "recursive",
+        },
+    }
+    times: dict[str, list[float]] = {name: [] for name in variants}
+    times["floor pipeline"] = []
+    times["fetch only (emulator + HTTP, no parsing)"] = []
+    rss: list[float] = []
+    with start_emulator(workspace, folder) as emu:
+        run_floor(emu, folder)  # warm the emulator's caches once
+        for _ in range(repeats):
+            times["floor pipeline"].append(run_floor(emu, folder))
+            times["fetch only (emulator + HTTP, no parsing)"].append(
+                run_floor(emu, folder, fetch_only=True)
+            )
+            for name, env in variants.items():
+                config = {
+                    **emu.config,
+                    "token_store_path": str(folder / f"t-{time.monotonic_ns()}.json"),
+                }
+                run = run_tap(
+                    config,
+                    folder,
+                    catalog=catalog,
+                    env={**INFO, **env},
+                    module="benchmarks.tap_variant",
+                )
+                if run.exit_code != 0 or run.records("users") != users:
+                    raise RuntimeError("cpu benchmark: tap failed\n" + run.stderr[-3000:])
+                times[name].append(run.seconds)
+                if not env:
+                    rss.append(run.peak_rss_mib)
+        profile_path = folder / "users.prof"
+        run_tap(
+            {**emu.config, "token_store_path": str(folder / "t-prof.json")},
+            folder,
+            catalog=catalog,
+            python_args=["-m", "cProfile", "-o", str(profile_path)],
+        )
+    floor = median(times["floor pipeline"])
+    rows = []
+    for name, values in times.items():
+        med = median(values)
+        rows.append(
+            [
+                name,
+                " / ".join(f"{v:.2f}" for v in values),
+                f"{med:.2f}",
+                f"{users / med:,.0f}",
+                f"{med / floor:.2f}x",
+            ]
+        )
+    stats = pstats.Stats(str(profile_path))
+    total = stats.total_tt  # type: ignore[attr-defined]
+    entries = sorted(
+        stats.stats.items(),  # type: ignore[attr-defined]
+        key=lambda item: item[1][2],
+        reverse=True,
+    )[:8]
+    prof_rows = [
+        [
+            f"`{Path(func[0]).name}:{func[1]}({func[2]})`",
+            f"{item[2]:.2f}",
+            f"{100 * item[2] / total:.0f} %",
+        ]
+        for func, item in entries
+    ]
+    shipped = median(times["tap as shipped (msgspec writer, RecordShape check)"])
+    fetch = median(times["fetch only (emulator + HTTP, no parsing)"])
+    body = (
+        f"users stream, {users:,} members (pages of 1000), no rate limits; process wall time, "
+        f"stdout to /dev/null; {repeats} runs each, interleaved, median shown. The floor fetches "
+        "the same pages with requests, json.loads them and writes one RECORD line per member "
+        "with json.dumps. Both include the emulator's time to build each page.\n\n"
+        + table(["pipeline", "runs (s)", "median s", "records/s", "/ floor"], rows)
+        + f"\n\nTap / floor: **{shipped / floor:.2f}x** (goal ≤ 1.5x). Without the time both "
+        f"spend waiting for pages (fetch only), the tap's own work is "
+        f"{(shipped - fetch) / max(floor - fetch, 1e-9):.2f}x the floor's. Peak RSS of the tap: "
+        f"{median(rss):.0f} MiB.\n\n"
+        "Where the shipped tap's time goes (cProfile, self time, whole run):\n\n"
+        + table(["function", "self s", "share"], prof_rows)
+    )
+    report.add("3. CPU throughput (users stream)", body)
+    return {"tap": shipped, "floor": floor, "users": users}
+
+
+# --------------------------------------------------------------------------------------
+# 4. memory
+
+
+def warm_analytics(emu: EmulatorProcess, day: str) -> None:
+    """Download the day's file once so the emulator serves the tap from its cache."""
+    token = emu.control(
+        "issue-access-token", {"org_level": True, "scopes": ENTERPRISE_USER_SCOPES}
+    )["access_token"]
+    import requests  # noqa: PLC0415
+
+    answer = requests.get(
+        emu.url + "/admin.analytics.getFile",
+        params={"type": "member", "date": day},
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=600,
+    )
+    answer.raise_for_status()
+
+
+def bench_memory(report: Report, quick: bool) -> dict[str, t.Any]:
+    """Peak RSS of the tap for small vs large users and member_analytics days."""
+    folder = workdir()
+    sizes_users = (2_000, 20_000) if quick else (10_000, 200_000)
+    sizes_rows = (2_000, 50_000) if quick else (10_000, 500_000)
+    rows = []
+    measured: dict[str, t.Any] = {}
+    peaks: dict[tuple[str, int], float] = {}
+    for users in sizes_users:
+        workspace = WorkspaceConfig(seed=4, users=users, plan="enterprise", enterprise=True)
+        with start_emulator(workspace, folder) as emu:
+            run = run_tap(emu.config, folder, catalog=catalog_for("users"), env=INFO)
+        if run.exit_code != 0 or run.records("users") != users:
+            raise RuntimeError("memory benchmark (users) failed\n" + run.stderr[-3000:])
+        peaks[("users", users)] = run.peak_rss_mib
+        rows.append(
+            ["users", f"{users:,} members", f"{run.seconds:.1f}", f"{run.peak_rss_mib:.0f}"]
+        )
+    lag = 2
+    for count in sizes_rows:
+        now = float(int(time.time()))
+        workspace = WorkspaceConfig(
+            seed=5,
+            users=1_000,
+            plan="enterprise",
+            enterprise=True,
+            analytics_rows_per_day=count,
+            analytics_lag_days=lag,
+            now=now,
+        )
+        start = (today_utc() - dt.timedelta(days=lag)).isoformat() + "T00:00:00Z"
+        with start_emulator(workspace, folder, start_date=start) as emu:
+            warm_analytics(emu, start[:10])
+            run = run_tap(emu.config, folder, catalog=catalog_for("member_analytics"), env=INFO)
+        if run.exit_code != 0 or run.records("member_analytics") != count:
+            raise RuntimeError("memory benchmark (analytics) failed\n" + run.stderr[-3000:])
+        peaks[("member_analytics", count)] = run.peak_rss_mib
+        measured[f"analytics_seconds_{count}"] = run.summaries["member_analytics"]["seconds"]
+        rows.append(
+            [
+                "member_analytics",
+                f"one day of {count:,} rows",
+                f"{run.seconds:.1f}",
+                f"{run.peak_rss_mib:.0f}",
+            ]
+        )
+    growth_users = peaks[("users", sizes_users[1])] / peaks[("users", sizes_users[0])] - 1
+    growth_rows = (
+        peaks[("member_analytics", sizes_rows[1])] / peaks[("member_analytics", sizes_rows[0])] - 1
+    )
+    body = (
+        "Peak RSS of the tap process (wait4 ru_maxrss), the emulator runs in another process.\n\n"
+        + table(["stream", "size", "wall s", "peak RSS MiB"], rows)
+        + f"\n\nGrowth small → large: users **{growth_users * 100:+.1f} %** "
+        f"({sizes_users[1] // sizes_users[0]}x the members), member_analytics "
+        f"**{growth_rows * 100:+.1f} %** ({sizes_rows[1] // sizes_rows[0]}x the rows); goal < 25 %."
+    )
+    report.add("4. Memory", body)
+    measured.update(
+        growth_users=growth_users,
+        growth_rows=growth_rows,
+        analytics_rows=sizes_rows[1],
+        analytics_seconds=measured[f"analytics_seconds_{sizes_rows[1]}"],
+    )
+    return measured
+
+
+# --------------------------------------------------------------------------------------
+# 5. scale on paper
+
+
+def method_time(requests: int, allowance: int, cost: float, window: float = 60.0) -> float:
+    """Seconds for ``requests`` calls at ``cost`` s each under fixed windows of ``allowance``."""
+    if requests <= 0:
+        return 0.0
+    windows = math.ceil(requests / allowance)
+    last = requests - (windows - 1) * allowance
+    return max(requests * cost, (windows - 1) * window + last * cost)
+
+
+def bench_scale(report: Report, first: dict[str, t.Any], memory: dict[str, t.Any]) -> None:
+    """First and daily sync times on Slack's real limits, from the measured costs."""
+    seconds, requests, records = first["stream_seconds"], first["requests"], first["records"]
+
+    def per_request(stream: str) -> float:
+        return seconds.get(stream, 0.0) / max(1, requests.get(stream, 1))
+
+    per_row = memory["analytics_seconds"] / memory["analytics_rows"]
+    bench_users = first["users"]
+    access_per_member = records["access_logs"] / bench_users
+    billable_share = records["billable_info"] / bench_users
+    small = max(per_request("team"), per_request("billing"), 0.01)
+    analytics_overhead = max(0.0, per_request("member_analytics") - 100 * per_row)
+
+    def plan(members: int, daily: bool) -> tuple[float, int, dict[str, float]]:
+        access = 0.8 * members if daily else access_per_member * members
+        calls = {
+            "users.list": (math.ceil(members / 1000), per_request("users")),
+            "team.info": (1, small),
+            "team.billing.info": (1, small),
+            "team.billableInfo": (
+                math.ceil(billable_share * members / 1000),
+                per_request("billable_info"),
+            ),
+            "team.accessLogs": (
+                math.ceil(access / 1000) + int(access // 100_000),
+                per_request("access_logs"),
+            ),
+            "team.integrationLogs": (1 if daily else 5, per_request("integration_logs")),
+            "admin.users.list": (math.ceil(members / 100) + 1, per_request("admin_users")),
+            "admin.analytics.getFile": (
+                2 if daily else 396,
+                analytics_overhead + per_row * members * (0.5 if daily else 395 / 396),
+            ),
+        }
+        parts = {method: method_time(n, TIER[method], cost) for method, (n, cost) in calls.items()}
+        return sum(parts.values()), sum(n for n, _ in calls.values()), parts
+
+    rows = []
+    for members in (1_000, 100_000, 500_000):
+        for daily in (False, True):
+            total, n, parts = plan(members, daily)
+            top = sorted(parts.items(), key=lambda kv: kv[1], reverse=True)[:2]
+            rows.append(
+                [
+                    f"{members:,}",
+                    "daily incremental" if daily else "first full sync",
+                    f"{n:,}",
+                    human(total),
+                    ", ".join(f"{m} {human(s)}" for m, s in top),
+                ]
+            )
+    costs = [
+        [stream, requests.get(stream, 0), f"{per_request(stream) * 1000:.0f} ms"]
+        for stream in STREAM_METHODS
+    ]
+    body = (
+        "Estimated from the costs measured in section 1 (seconds per request of each stream at "
+        "full pages, no rate limits) and section 4 (member_analytics seconds per row), on "
+        "Slack's real limits: Tier 2 (users.list, team.billableInfo, team.accessLogs, "
+        "team.integrationLogs, admin.analytics.getFile) 20/min, Tier 3 (team.info, "
+        "team.billing.info) 50/min, Tier 4 (admin.users.list) 100/min, modelled as fixed "
+        "one-minute windows; streams run one after another. Assumptions: "
+        f"{access_per_member:.1f} access-log entries per member (as in section 1) for a first "
+        "sync and 0.8 per member per day incrementally (each active member's entry moves); 5,000 "
+        "integration-log entries; 13 months (396 requests) of member analytics on a first sync and "
+        "2 requests a day after; one analytics row per member per day; "
+        f"{billable_share * 100:.0f} % of members billable. A daily run re-reads users, "
+        "billable_info and admin_users in full (full-table streams).\n\n"
+        + table(["members", "sync", "requests", "time", "largest parts"], rows)
+        + "\n\nMeasured cost per request (section 1):\n\n"
+        + table(["stream", "requests", "cost / request"], costs)
+        + f"\n\nmember_analytics: {per_row * 1e6:.1f} µs per row."
+    )
+    report.add("5. Scale on paper (Slack's real limits)", body)
+
+
+def human(seconds: float) -> str:
+    """``1 h 05 min``, ``12 min``, ``40 s``."""
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    minutes = seconds / 60
+    if minutes < 90:
+        return f"{minutes:.0f} min"
+    return f"{int(minutes // 60)} h {int(minutes % 60):02d} min"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run every benchmark and write the results."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="short smoke run (< 2 min)")
+    parser.add_argument(
+        "--out", type=Path, default=ROOT / "benchmarks" / "results.md", help="markdown output"
+    )
+    parser.add_argument(
+        "--only", default="", help="comma-separated sections to run (1-5; 5 needs 1 and 4)"
+    )
+    args = parser.parse_args(argv)
+    only = set(filter(None, args.only.split(",")))
+    started = time.perf_counter()
+    report = Report(quick=args.quick)
+    stamp = dt.datetime.now(tz=dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    command = ".venv/bin/python benchmarks/run.py" + (" --quick" if args.quick else "")
+    header = (
+        "# tap-slack-snow benchmark results\n\n"
+        f"- date: {stamp}\n- machine: {machine()} (shared with other developers' test runs)\n"
+        f"- command: `{command}`\n"
+        "- tap and emulator each in their own process; figures of noisy runs are medians of 3\n"
+    )
+    print(header, flush=True)
+    first = memory = None
+    if not only or "1" in only or "5" in only:
+        first = bench_requests(report, args.quick)
+    if not only or "2" in only:
+        bench_rate_limited(report, args.quick)
+    if not only or "3" in only:
+        bench_cpu(report, args.quick)
+    if not only or "4" in only or "5" in only:
+        memory = bench_memory(report, args.quick)
+    if first is not None and memory is not None:
+        bench_scale(report, first, memory)
+    footer = f"\nTotal benchmark time: {time.perf_counter() - started:.0f} s.\n"
+    print(footer)
+    args.out.write_text(header + "\n" + "\n".join(report.sections) + footer, encoding="utf-8")
+    print(f"written to {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
