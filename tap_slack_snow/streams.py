@@ -500,7 +500,10 @@ class MemberAnalyticsStream(SlackStream):
                     try:
                         for chunk in resp.iter_content(self._CHUNK):
                             handle.write(chunk)
-                            checker.decompress(chunk)
+                            # bounded output: a 64 KiB chunk can inflate to megabytes
+                            checker.decompress(chunk, self._CHUNK)
+                            while checker.unconsumed_tail:
+                                checker.decompress(checker.unconsumed_tail, self._CHUNK)
                     except zlib.error as exc:
                         raise TransientError(
                             f"the gzip file for {day} is corrupt ({exc})"
