@@ -420,7 +420,7 @@ def bench_cpu(report: Report, quick: bool) -> dict[str, t.Any]:
     folder = workdir()
     catalog = catalog_for("users")
     variants = {
-        "tap as shipped (msgspec writer, RecordShape check)": {},
+        "tap as shipped (msgspec writer, schema check)": {},
         "standard SDK writer instead of msgspec": {"BENCH_WRITER": "standard"},
         "standard writer + SDK type conformance (before the fix)": {
             "BENCH_WRITER": "standard",
@@ -487,7 +487,7 @@ def bench_cpu(report: Report, quick: bool) -> dict[str, t.Any]:
         ]
         for func, item in entries
     ]
-    shipped = median(times["tap as shipped (msgspec writer, RecordShape check)"])
+    shipped = median(times["tap as shipped (msgspec writer, schema check)"])
     fetch = median(times["fetch only (emulator + HTTP, no parsing)"])
     body = (
         f"users stream, {users:,} members (pages of 1000), no rate limits; process wall time, "

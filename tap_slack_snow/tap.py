@@ -11,8 +11,8 @@ from pathlib import Path
 import requests
 from singer_sdk import Tap
 from singer_sdk import typing as th
+from singer_sdk.contrib.msgspec import MsgSpecWriter
 from singer_sdk.exceptions import ConfigValidationError
-from singer_sdk.io_base import SingerWriter
 from singer_sdk.singerlib import SingerMessageType
 
 from tap_slack_snow.auth import (
@@ -39,38 +39,31 @@ from tap_slack_snow.transport import CallStats, RetryPolicy, read_slack_response
 
 if t.TYPE_CHECKING:
     from singer_sdk.singerlib import Message
-    from singer_sdk.singerlib.encoding.base import GenericSingerWriter
     from singer_sdk.streams import Stream
 
     from tap_slack_snow.client import SlackStream
 
 
-def _fastest_writer() -> type[GenericSingerWriter[t.Any, t.Any]]:
-    """The SDK's msgspec writer when msgspec is installed (JSON encoding ~4x faster).
+class SlackMessageWriter(MsgSpecWriter):
+    """The SDK's msgspec writer (JSON encoding ~4x faster than the standard one).
 
     Two changes to how it writes: a text stdout without a byte buffer (``redirect_stdout``
     in tests) gets text, and stdout is flushed before every message but RECORD, not after
     each one: a STATE always reaches the target after the records it covers, without a
     system call per record.
     """
-    try:
-        from singer_sdk.contrib.msgspec import MsgSpecWriter  # noqa: PLC0415
-    except ImportError:  # msgspec is optional: the standard writer gives the same lines
-        return SingerWriter
 
-    class SlackMessageWriter(MsgSpecWriter):
-        def write_message(self, message: Message) -> None:
-            line = self.format_message(message)
-            out = sys.stdout
-            buffer = getattr(out, "buffer", None)
-            if buffer is None:
-                out.write(line.decode())
-            else:
-                buffer.write(line)
-            if message.type != SingerMessageType.RECORD:
-                out.flush()
-
-    return SlackMessageWriter
+    def write_message(self, message: Message) -> None:
+        """Write one Singer message as a line on stdout."""
+        line = self.format_message(message)
+        out = sys.stdout
+        buffer = getattr(out, "buffer", None)
+        if buffer is None:
+            out.write(line.decode())
+        else:
+            buffer.write(line)
+        if message.type != SingerMessageType.RECORD:
+            out.flush()
 
 
 STREAM_TYPES: list[type[SlackStream]] = [
@@ -107,7 +100,7 @@ class TapSlackSnow(Tap):
     """Singer tap for Slack subscriptions, users and user activity."""
 
     name = "tap-slack-snow"
-    message_writer_class = _fastest_writer()
+    message_writer_class = SlackMessageWriter
 
     config_jsonschema = th.PropertiesList(
         th.Property(
