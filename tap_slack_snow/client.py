@@ -146,6 +146,11 @@ class SlackStream(RESTStream[str | None]):
         return t.cast("TapSlackSnow", self._tap)
 
     @property
+    def record_team_id(self) -> str | None:
+        """The workspace records belong to: ``team_id`` if set, else the token's team."""
+        return self.config.get("team_id") or self.slack_tap.identity.team_id
+
+    @property
     def url_base(self) -> str:
         """``api_url`` setting, e.g. https://slack.com/api."""
         return str(self.config.get("api_url", "https://slack.com/api")).rstrip("/")

@@ -1,4 +1,4 @@
-"""Slack streams: members, team, billing plan (and, in later modules, activity)."""
+"""Slack streams: members, team, plan, billable seats, activity logs, Enterprise Grid."""
 
 from __future__ import annotations
 
@@ -101,12 +101,11 @@ class BillingStream(SlackStream):
                 f"Slack method {self.slack_method} returned 'plan' as {type(plan).__name__}"
             )
         plan = plan or "free"  # Slack documents "" as the Free plan
-        identity = self.slack_tap.identity
-        record = {key: value for key, value in payload.items() if key not in {"ok", "warning"}}
-        record.pop("response_metadata", None)
+        envelope = {"ok", "warning", "response_metadata"}
+        record = {key: value for key, value in payload.items() if key not in envelope}
         record.update(
-            team_id=self.config.get("team_id") or identity.team_id,
-            enterprise_id=identity.enterprise_id,
+            team_id=self.record_team_id,
+            enterprise_id=self.slack_tap.identity.enterprise_id,
             plan=plan,
             plan_label=PLAN_LABELS.get(plan, plan),
         )
@@ -136,7 +135,7 @@ class BillableInfoStream(SlackStream):
                 f"Slack method {self.slack_method} returned '{self.records_key}' as "
                 f"{type(billable).__name__}, expected an object keyed by user id"
             )
-        team_id = self.config.get("team_id") or self.slack_tap.identity.team_id
+        team_id = self.record_team_id
         for user_id, info in billable.items():
             if not isinstance(info, dict):
                 raise MalformedPayloadError(
@@ -282,7 +281,7 @@ class AccessLogsStream(_ClassicPagedStream):
         yield from super().get_records(context)
 
     def parse_response(self, response: requests.Response) -> t.Iterable[dict[str, t.Any]]:
-        team_id = self.config.get("team_id") or self.slack_tap.identity.team_id
+        team_id = self.record_team_id
         for when, entry in self.entries(response):
             key = (entry.get("user_id"), entry.get("ip"), entry.get("user_agent"))
             if not all(isinstance(part, str) for part in key):
@@ -347,7 +346,7 @@ class IntegrationLogsStream(_ClassicPagedStream):
     time_field = "date"
 
     def parse_response(self, response: requests.Response) -> t.Iterable[dict[str, t.Any]]:
-        team_id = self.config.get("team_id") or self.slack_tap.identity.team_id
+        team_id = self.record_team_id
         for _, entry in self.entries(response):
             canonical = json.dumps(entry, sort_keys=True, separators=(",", ":"))
             yield {
