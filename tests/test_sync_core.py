@@ -304,3 +304,16 @@ def test_unreachable_api_url_fails_fast_and_clearly(tmp_path: Path) -> None:
     last = result.stderr.strip().splitlines()[-1]
     assert "cannot reach Slack at api_url http://127.0.0.1:9/api" in last
     assert "Traceback" not in result.stderr
+
+
+def test_activate_version_only_when_asked(emulator: SlackEmulator, tmp_path: Path) -> None:
+    config = oauth_config(emulator, tmp_path)
+    plain = sync(config, catalog=select_only("users"))
+    assert not [m for m in plain.messages if m["type"] == "ACTIVATE_VERSION"]
+    asked = sync({**config, "emit_activate_version_messages": True}, catalog=select_only("users"))
+    versions = [m for m in asked.messages if m["type"] == "ACTIVATE_VERSION"]
+    assert [m["stream"] for m in versions] == ["users"]
+    # every record carries the version the target keeps; older rows can then be marked deleted
+    records = [m for m in asked.messages if m["type"] == "RECORD"]
+    assert {m.get("version") for m in records} == {versions[0]["version"]}
+    assert len(records) == emulator.workspace.user_count
