@@ -437,10 +437,6 @@ class MemberAnalyticsStream(SlackStream):
     history_months: t.ClassVar[int] = 13
     _CHUNK = 1 << 16
 
-    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.days_fetched: list[str] = []
-
     def today(self) -> date:
         """Today in UTC (Slack's analytics days are UTC days)."""
         return datetime.now(tz=timezone.utc).date()
@@ -463,7 +459,6 @@ class MemberAnalyticsStream(SlackStream):
         while day < today:
             try:
                 with self._download(day) as path:
-                    self.days_fetched.append(day.isoformat())
                     yield from self._rows(path, day)
             except EndOfDataError as exc:
                 if exc.code == "file_not_yet_available":
