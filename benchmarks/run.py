@@ -39,20 +39,12 @@ from benchmarks.harness import (
     start_emulator,
     workdir,
 )
+from tap_slack_snow.tap import STREAM_TYPES
 from tap_slack_snow_emulator.api import METHODS
 from tap_slack_snow_emulator.config import ENTERPRISE_USER_SCOPES, WorkspaceConfig
 
 #: Stream -> Slack method (the tap's streams, in STREAM_TYPES order).
-STREAM_METHODS = {
-    "users": "users.list",
-    "team": "team.info",
-    "billing": "team.billing.info",
-    "billable_info": "team.billableInfo",
-    "access_logs": "team.accessLogs",
-    "integration_logs": "team.integrationLogs",
-    "admin_users": "admin.users.list",
-    "member_analytics": "admin.analytics.getFile",
-}
+STREAM_METHODS = {stream.name: stream.slack_method for stream in STREAM_TYPES}
 #: Slack's real per-minute allowance of each method (Tier 2: 20, Tier 3: 50, Tier 4: 100).
 TIER = {method: spec.allowance for method, spec in METHODS.items()}
 INFO = {"LOGLEVEL": "INFO"}

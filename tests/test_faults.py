@@ -24,7 +24,7 @@ import jsonschema
 import pytest
 
 from tap_slack_snow.errors import TapSlackError
-from tap_slack_snow.tap import TapSlackSnow
+from tap_slack_snow.tap import STREAM_TYPES, TapSlackSnow
 from tap_slack_snow_emulator import ENTERPRISE_USER_SCOPES, Fault, SlackEmulator, WorkspaceConfig
 from tap_slack_snow_emulator.api import Reply
 from tests.conftest import SyncResult, oauth_config, parse_messages, run_cli, select_only, sync
@@ -45,16 +45,7 @@ GRID = WorkspaceConfig(
     analytics_lag_days=2,
     now=NOW,
 )
-STREAM_METHODS = {
-    "users": "users.list",
-    "team": "team.info",
-    "billing": "team.billing.info",
-    "billable_info": "team.billableInfo",
-    "access_logs": "team.accessLogs",
-    "integration_logs": "team.integrationLogs",
-    "admin_users": "admin.users.list",
-    "member_analytics": "admin.analytics.getFile",
-}
+STREAM_METHODS = {stream.name: stream.slack_method for stream in STREAM_TYPES}
 FULL_TABLE = ("users", "team", "billing", "billable_info", "admin_users")
 SCHEMAS = {
     stream.name: stream.schema
