@@ -4,9 +4,8 @@ It serves the methods a "subscriptions, users and user activity" tap needs (``au
 ``oauth.v2.access``, ``users.list``, ``users.info``, ``users.getPresence``, ``team.info``,
 ``team.billing.info``, ``team.billableInfo``, ``team.accessLogs``, ``team.integrationLogs``,
 ``admin.users.list``, ``admin.analytics.getFile``, ``bookmarks.list``) with the response
-shapes, errors, scopes and rate tiers of the project's Slack reference note
-(``slack-web-api.md`` §2-§7), deterministic data from a seed, token rotation and fault
-injection::
+shapes, errors, scopes and rate tiers Slack documents for them, deterministic data from a
+seed, token rotation and fault injection::
 
     from tap_slack_snow_emulator import SlackEmulator, WorkspaceConfig, Fault
 
@@ -15,11 +14,12 @@ injection::
         emu.add_fault(Fault("users.list", "http_500", on_call=2))
         ...  # point the tap at emu.url with emu.client_id / emu.client_secret / refresh
 
-Modules: :mod:`.config` (configuration, scope lists, clock), :mod:`.data` (members, billing,
-admin users, access and integration logs), :mod:`.analytics` (member analytics files),
-:mod:`.oauth` (tokens and rotation), :mod:`.faults` (faults and rate limits), :mod:`.api`
-(methods and checks), :mod:`.server` (HTTP and the :class:`SlackEmulator` facade),
-``__main__`` (command line).
+Modules: :mod:`.config` (configuration, scope lists, clock), :mod:`.data` (the organisation:
+members, billing, admin users, access and integration logs, one module per method family),
+:mod:`.analytics` (member analytics files), :mod:`.oauth` (tokens and rotation),
+:mod:`.faults` (faults and rate limits), :mod:`.api` (the methods, one module per family, and
+the request pipeline), :mod:`.http_front` (HTTP), :mod:`.server` (the :class:`SlackEmulator`
+facade and its control API), ``__main__`` (command line).
 """
 
 from .config import (
@@ -30,7 +30,8 @@ from .config import (
     WorkspaceConfig,
 )
 from .faults import FAULT_KINDS, Fault
-from .server import RequestLog, SlackEmulator
+from .http_front import RequestLog
+from .server import SlackEmulator
 
 __all__ = [
     "BOT_SCOPES",

@@ -1,0 +1,37 @@
+"""The scope and rate allowance of every emulated method.
+
+``allowance`` is the number of calls per minute before ``ratelimited`` (Slack's rate tiers:
+Tier 2 = 20, Tier 3 = 50, Tier 4 = 100; ``auth.test`` and ``oauth.v2.access`` are far more
+generous). ``user_only`` methods refuse bot tokens; ``admin`` methods refuse non-admin users.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class MethodSpec:
+    """Static facts about a method."""
+
+    scope: str | None
+    allowance: int
+    user_only: bool = False
+    admin: bool = False
+
+
+METHODS: dict[str, MethodSpec] = {
+    "auth.test": MethodSpec(None, 600),
+    "oauth.v2.access": MethodSpec(None, 600),
+    "users.list": MethodSpec("users:read", 20),
+    "users.info": MethodSpec("users:read", 100),
+    "users.getPresence": MethodSpec("users:read", 50),
+    "team.info": MethodSpec("team:read", 50),
+    "team.billing.info": MethodSpec("team.billing:read", 50),
+    "team.billableInfo": MethodSpec("admin", 20, user_only=True, admin=True),
+    "team.accessLogs": MethodSpec("admin", 20, user_only=True, admin=True),
+    "team.integrationLogs": MethodSpec("admin", 20, user_only=True, admin=True),
+    "admin.users.list": MethodSpec("admin.users:read", 100, user_only=True, admin=True),
+    "admin.analytics.getFile": MethodSpec("admin.analytics:read", 20, user_only=True, admin=True),
+    "bookmarks.list": MethodSpec("bookmarks:read", 50),
+}
