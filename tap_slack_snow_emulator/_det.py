@@ -6,7 +6,7 @@ whole workspace. Randomness comes from BLAKE2b digests (fast, stable across Pyth
 and processes, unaffected by ``PYTHONHASHSEED``); ``random.Random`` with a fixed seed is used
 only where a sequence of choices is needed (e.g. picking entries to touch).
 
-Also holds the opaque cursor codec used by every cursor-paginated method (reference §2.5:
+Also holds the opaque cursor codec used by every cursor-paginated method (Slack's
 cursors are base64 strings that usually end in ``=``).
 """
 

@@ -1,4 +1,4 @@
-"""``admin.analytics.getFile`` files (reference §4.9).
+"""``admin.analytics.getFile`` files.
 
 A published day is a gzip file of newline-delimited compact JSON objects, one per member
 (``type=member``) or per public channel (``type=public_channel``). Rows are a pure function of

@@ -1,8 +1,8 @@
 """Configuration of an emulated Slack workspace, scope lists and the emulator clock.
 
-Scope lists follow reference §1.1 (the Snow Atlas "Prepare Slack connector" page): an
-Enterprise Grid install asks for seven user scopes, every other edition for three, and the
-bot scope is always ``bookmarks:read``. Plan keys follow reference §4.4 (``team.billing.info``).
+Scope lists are those of the Snow Atlas "Prepare Slack connector" page: an Enterprise Grid
+install asks for seven user scopes, every other edition for three, and the bot scope is
+always ``bookmarks:read``. Plan keys are the ``plan`` values ``team.billing.info`` answers.
 """
 
 from __future__ import annotations
@@ -20,16 +20,16 @@ ENTERPRISE_USER_SCOPES: list[str] = [
     "admin.analytics:read",
     "team.billing:read",
 ]
-"""User scopes Snow Atlas requests for Enterprise Grid (reference §1.1)."""
+"""User scopes Snow Atlas requests for Enterprise Grid."""
 
 STANDARD_USER_SCOPES: list[str] = ["admin", "users:read", "team.billing:read"]
-"""User scopes Snow Atlas requests for Free, Pro, Business+ and Compliance (reference §1.1)."""
+"""User scopes Snow Atlas requests for Free, Pro, Business+ and Compliance."""
 
 BOT_SCOPES: list[str] = ["bookmarks:read"]
-"""Bot scope Snow Atlas requests on every edition (reference §1.1)."""
+"""Bot scope Snow Atlas requests on every edition."""
 
 PLANS: tuple[str, ...] = ("free", "std", "plus", "enterprise", "compliance")
-"""``team.billing.info`` plan keys (reference §4.4)."""
+"""``team.billing.info`` plan keys."""
 
 
 @dataclass(frozen=True)

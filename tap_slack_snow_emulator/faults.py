@@ -29,13 +29,13 @@ the ``times - 1`` following ones (``times=None`` = forever). ``method="*"`` matc
 ``corrupt_gzip``   random bytes served as ``application/gzip``
 =================  ===========================================================================
 
-Rate limits (reference §2.4): when ``minute_seconds`` is set, each method has fixed windows of
-that many real seconds; a window starts at the first request after the previous one ended and
-allows the method's tier (Tier 2: 20, Tier 3: 50, Tier 4: 100, ``auth.test`` and
-``oauth.v2.access``: 600). Over the allowance: HTTP 429, ``{"ok":false,"error":"ratelimited"}``
-and ``Retry-After`` = seconds until the window ends (an integer when ``minute_seconds >= 60``,
-else a decimal with up to three decimals, at least ``0.001``). Limits are per method for the
-whole emulator (it serves one app).
+Rate limits (Slack counts them per method and minute): when ``minute_seconds`` is set, each
+method has fixed windows of that many real seconds; a window starts at the first request after
+the previous one ended and allows the method's tier (Tier 2: 20, Tier 3: 50, Tier 4: 100,
+``auth.test`` and ``oauth.v2.access``: 600). Over the allowance: HTTP 429,
+``{"ok":false,"error":"ratelimited"}`` and ``Retry-After`` = seconds until the window ends (an
+integer when ``minute_seconds >= 60``, else a decimal with up to three decimals, at least
+``0.001``). Limits are per method for the whole emulator (it serves one app).
 """
 
 from __future__ import annotations

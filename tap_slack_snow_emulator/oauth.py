@@ -1,4 +1,4 @@
-"""OAuth v2 tokens, token rotation and ``oauth.v2.access`` (reference §2.7, §3).
+"""OAuth v2 tokens, token rotation and ``oauth.v2.access``.
 
 * Access tokens: static ``xoxp-…`` / ``xoxb-…`` (never expire) or rotating
   ``xoxe.xoxp-…`` / ``xoxe.xoxb-…`` that expire ``access_token_ttl`` seconds of emulator clock
@@ -9,8 +9,8 @@
   old refresh token stays usable for ``refresh_grace_seconds`` (emulator clock, strictly less
   than) and, if replayed inside that window, answers the very same new pair again. After the
   window it answers ``invalid_refresh_token``. Every chain keeps at most its two newest access
-  tokens alive; older ones answer ``token_revoked`` (Slack's 2-active-token rule, §3.4).
-* Authorization codes (``grant_type=authorization_code``, §3.3) are one-time, live 10 minutes,
+  tokens alive; older ones answer ``token_revoked`` (Slack's 2-active-token rule).
+* Authorization codes (``grant_type=authorization_code``) are one-time, live 10 minutes,
   remember their ``redirect_uri`` and answer the "with token rotation" shape, with a rotating
   bot token (scope ``bookmarks:read``) at the top level and the user token + refresh token in
   ``authed_user``.
@@ -233,7 +233,7 @@ class TokenStore:
         return {"team": team, "enterprise": enterprise, "is_enterprise_install": grant.org_level}
 
     def refresh(self, refresh_token: str) -> dict[str, Any]:
-        """A ``grant_type=refresh_token`` exchange (§3.4)."""
+        """A ``grant_type=refresh_token`` exchange."""
         with self._lock:
             chain = self._chains.get(refresh_token)
             if chain is None:
@@ -274,7 +274,7 @@ class TokenStore:
             return dict(body)
 
     def exchange_code(self, code: str, redirect_uri: str | None) -> dict[str, Any]:
-        """A ``grant_type=authorization_code`` exchange (§3.3, rotation enabled)."""
+        """A ``grant_type=authorization_code`` exchange (rotation enabled)."""
         with self._lock:
             entry = self._codes.get(code)
             if entry is None or entry.used or self.ws.clock.now() >= entry.expires_at:
