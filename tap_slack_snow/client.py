@@ -1,109 +1,54 @@
-"""The one Slack stream base class: URL, error policy, pagination, retries and run log."""
+"""The one Slack stream base class: declarative knobs, requests, the error policy, run log.
+
+A stream says which Slack method it reads and how (``slack_method``, ``records_key``,
+``max_page_size``, ``http_method``...); this class turns that into requests and records. It
+talks to the run's :class:`~tap_slack_snow.session.SlackSession`, never to the tap.
+"""
 
 from __future__ import annotations
 
 import time
 import typing as t
-from datetime import datetime, timezone
 from importlib import resources
 
 import jsonschema_rs
 import requests
 from singer_sdk import RESTStream
 from singer_sdk.helpers.conform import TypeConformanceLevel
-from singer_sdk.pagination import BaseAPIPaginator
 from singer_sdk.schema.source import SchemaDirectory, StreamSchema
+from singer_sdk.streams.rest import HTTPRequest
+from typing_extensions import override
 
 from tap_slack_snow import schemas
-from tap_slack_snow.errors import SlackAPIError, StreamUnavailableError, TapSlackError, describe
-from tap_slack_snow.transport import CallStats, EndOfDataError, read_slack_response
+from tap_slack_snow.availability import check_available
+from tap_slack_snow.errors import (
+    EndOfDataError,
+    MalformedPayloadError,
+    SlackAPIError,
+    StreamUnavailableError,
+    describe,
+)
+from tap_slack_snow.pagination import SlackCursorPaginator
+from tap_slack_snow.records import add_datetimes
+from tap_slack_snow.retry import CallStats, read_slack_response
 
 if t.TYPE_CHECKING:
+    from singer_sdk import Tap
     from singer_sdk.helpers.types import Context
+    from singer_sdk.pagination import BaseAPIPaginator
+    from singer_sdk.streams.rest import PageContext
 
-    from tap_slack_snow.tap import TapSlackSnow
+    from tap_slack_snow.session import SlackSession
 
 SCHEMAS = SchemaDirectory(resources.files(schemas))
-
-
-class MalformedPayloadError(TapSlackError):
-    """Slack answered ``ok: true`` with a shape the tap cannot read."""
-
-
-class SlackCursorPaginator(BaseAPIPaginator[str | None]):
-    """Slack cursor pagination on ``response_metadata.next_cursor``.
-
-    Slack may return short or even empty pages while more remain, so the only end signal is
-    an empty (or absent) cursor: empty pages with a cursor are followed, not taken as the end.
-    """
-
-    def __init__(self, stream: SlackStream) -> None:
-        """Read cursors from the payload the stream already parsed."""
-        super().__init__(None)
-        self._stream = stream
-
-    def get_next(self, response: requests.Response) -> str | None:
-        """The next cursor, or None at the end."""
-        metadata = self._stream.payload_of(response).get("response_metadata")
-        if metadata is None:
-            return None
-        if not isinstance(metadata, dict):
-            raise MalformedPayloadError(
-                f"Slack method {self._stream.slack_method} returned 'response_metadata' "
-                f"as {type(metadata).__name__}, expected an object"
-            )
-        cursor = metadata.get("next_cursor")
-        if cursor is None or cursor == "":
-            return None
-        if not isinstance(cursor, str):
-            raise MalformedPayloadError(
-                f"Slack method {self._stream.slack_method} returned a non-string next_cursor"
-            )
-        return cursor
-
-    def continue_if_empty(self, response: requests.Response) -> bool:
-        """Follow an empty page when Slack still hands out a cursor."""
-        return self.get_next(response) is not None
-
-
-def unix_to_iso(value: t.Any) -> str | None:
-    """Slack Unix seconds (int, float or numeric string) as ISO-8601 UTC; 0/empty → None."""
-    if value is None or value == "" or isinstance(value, bool):
-        return None
-    try:
-        seconds = float(value)
-        if seconds <= 0:
-            return None
-        return datetime.fromtimestamp(seconds, tz=timezone.utc).isoformat()
-    except (TypeError, ValueError, OverflowError, OSError):  # not a number, or past year 9999
-        return None
-
-
-def unix_int(value: t.Any) -> int | None:
-    """Slack Unix seconds as an integer (None when absent or not a number)."""
-    if value is None or value == "" or isinstance(value, bool):
-        return None
-    try:
-        return int(float(value))
-    except (TypeError, ValueError, OverflowError):
-        return None
-
-
-def add_datetimes(record: dict[str, t.Any], fields: t.Iterable[str]) -> dict[str, t.Any]:
-    """Keep Slack's raw Unix time as ``<field>_unix`` and make ``<field>`` a date-time."""
-    for field in fields:
-        if field in record:
-            raw = record[field]
-            record[f"{field}_unix"] = unix_int(raw)
-            record[field] = unix_to_iso(raw)
-    return record
 
 
 class SlackStream(RESTStream[str | None]):
     """Base for every Slack Web API stream.
 
     Subclasses set ``name``, ``slack_method``, ``records_key``, ``primary_keys`` and the
-    scopes they need; cursor-paginated methods set ``max_page_size``.
+    scopes they need; cursor-paginated methods set ``max_page_size``; methods Slack wants
+    POSTed set ``http_method = "POST"`` and get their arguments in the form body.
     """
 
     slack_method: t.ClassVar[str]
@@ -131,9 +76,10 @@ class SlackStream(RESTStream[str | None]):
     #: SDK's conformance pass would only repeat the walk (half of the users stream's CPU).
     TYPE_CONFORMANCE_LEVEL = TypeConformanceLevel.NONE
 
-    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
-        """Set up per-run counters."""
-        super().__init__(*args, **kwargs)
+    def __init__(self, tap: Tap, *args: t.Any, session: SlackSession, **kwargs: t.Any) -> None:
+        """Set up per-run counters; ``session`` holds what the run's streams share."""
+        super().__init__(tap, *args, **kwargs)
+        self.session = session
         self.call_stats = CallStats()
         self.records_emitted = 0
         self.skipped_reason: str | None = None
@@ -141,39 +87,39 @@ class SlackStream(RESTStream[str | None]):
         self._validator: jsonschema_rs.Validator | None = None
 
     @property
-    def slack_tap(self) -> TapSlackSnow:
-        """The tap that owns this stream (shared authenticator, retry policy, identity)."""
-        return t.cast("TapSlackSnow", self._tap)
-
-    @property
     def record_team_id(self) -> str | None:
         """The workspace records belong to: ``team_id`` if set, else the token's team."""
-        return self.config.get("team_id") or self.slack_tap.identity.team_id
+        return self.session.record_team_id
 
+    @override
     @property
     def url_base(self) -> str:
         """``api_url`` setting, e.g. https://slack.com/api."""
-        return str(self.config.get("api_url", "https://slack.com/api")).rstrip("/")
+        return self.session.api_url
 
+    @override
     @property
     def path(self) -> str:  # type: ignore[override]
         """The Slack method is the path: {api_url}/{method}."""
         return "/" + self.slack_method
 
+    @override
     @property
     def authenticator(self) -> requests.auth.AuthBase:
-        """The tap's single authenticator (one token chain per process)."""
-        return self.slack_tap.slack_authenticator
+        """The run's single authenticator (one token chain per process)."""
+        return self.session.authenticator
 
+    @override
     @property
     def timeout(self) -> int:
         """Seconds to wait for Slack's answer."""
         return int(self.config.get("request_timeout", 60))
 
+    @override
     @property
     def requests_session(self) -> requests.Session:
         """One HTTP session (connection pool) shared by all streams."""
-        return self.slack_tap.http_session
+        return self.session.http
 
     @property
     def page_size(self) -> int:
@@ -181,28 +127,43 @@ class SlackStream(RESTStream[str | None]):
         wanted = int(self.config.get("page_size") or self.max_page_size or 1000)
         return max(1, min(wanted, self.max_page_size or wanted))
 
+    @override
     def get_new_paginator(self) -> BaseAPIPaginator[str | None] | None:
         """Cursor pagination for paginated methods, one page otherwise."""
         return SlackCursorPaginator(self) if self.max_page_size else None
 
-    def get_url_params(
+    def slack_arguments(
         self,
         context: Context | None,  # noqa: ARG002 - Slack methods here take no context
-        next_page_token: str | None,
+        next_page_token: t.Any,
     ) -> dict[str, t.Any]:
-        """``limit``/``cursor`` for cursor pages, ``team_id`` for org-level tokens."""
+        """The Slack method's arguments: ``limit``/``cursor`` for cursor pages, ``team_id``."""
         params: dict[str, t.Any] = {}
         if self.max_page_size:
             params["limit"] = self.page_size
             if next_page_token:
                 params["cursor"] = next_page_token
-        team_id = self.config.get("team_id")
+        team_id = self.session.team_id
         if self.sends_team_id and team_id:
             params["team_id"] = team_id
         return params
 
+    @override
+    def get_http_request(self, *, page: PageContext) -> HTTPRequest:
+        """The method's arguments in the query string (GET) or the form body (POST)."""
+        arguments = self.slack_arguments(page.stream_context, page.next_page_token)
+        in_body = self.http_method == "POST"
+        return HTTPRequest(
+            url=self.get_url(page.stream_context),
+            method=self.http_method,
+            headers=self.http_headers,
+            params={} if in_body else arguments,
+            data=arguments if in_body else None,
+        )
+
     # --- answers and the error policy ----------------------------------------------------
 
+    @override
     def validate_response(self, response: requests.Response) -> None:
         """Apply Slack's error policy to every answer and keep the parsed payload."""
         try:
@@ -217,6 +178,7 @@ class SlackStream(RESTStream[str | None]):
             return self._last_payload[1]
         return read_slack_response(response, self.slack_method)
 
+    @override
     def parse_response(self, response: requests.Response) -> t.Iterable[dict[str, t.Any]]:
         """Records under ``records_key``: a list of objects, or one object."""
         payload = self.payload_of(response)
@@ -237,10 +199,11 @@ class SlackStream(RESTStream[str | None]):
                 )
             yield record
 
+    @override
     def post_process(
         self,
         row: dict[str, t.Any],
-        context: Context | None = None,  # noqa: ARG002
+        context: Context | None = None,
     ) -> dict[str, t.Any] | None:
         """Date-times from Unix times, a check against the schema, and count what is emitted."""
         if self.datetime_fields:
@@ -264,23 +227,19 @@ class SlackStream(RESTStream[str | None]):
 
     # --- retries ---------------------------------------------------------------------------
 
+    @override
     def request_decorator(self, func: t.Callable[..., t.Any]) -> t.Callable[..., t.Any]:
         """Retry by Slack's policy instead of the SDK's generic backoff.
 
         429s wait exactly Retry-After and never use up the fault budget; ``token_expired``
         rotates the token and retries once; faults back off exponentially, bounded.
         """
-        policy = self.slack_tap.retry_policy
 
         def send_with_policy(
             prepared_request: requests.PreparedRequest, context: Context | None
         ) -> requests.Response:
-            response: requests.Response = policy.call(
-                self.slack_method,
-                lambda: func(prepared_request, context),
-                self.call_stats,
-                on_token_expired=self.slack_tap.slack_authenticator.rotate_after_expiry,
-                api_url=self.url_base,
+            response: requests.Response = self.session.with_retries(
+                self.slack_method, lambda: func(prepared_request, context), self.call_stats
             )
             return response
 
@@ -288,13 +247,14 @@ class SlackStream(RESTStream[str | None]):
 
     # --- one stream's run ------------------------------------------------------------------
 
+    @override
     def get_records(self, context: Context | None) -> t.Iterable[dict[str, t.Any]]:
         """Records, applying the skip policies, then one summary line for the stream."""
         started = time.monotonic()
-        self.slack_tap.announce_run()
+        self.session.announce_run()
         try:
             try:
-                reason = self.slack_tap.check_available(self)
+                reason = check_available(self.session, self)
                 if reason:
                     self.skipped_reason = reason
                     self.logger.info("Skipping stream %s: %s", self.name, reason)
@@ -306,4 +266,24 @@ class SlackStream(RESTStream[str | None]):
                 self.skipped_reason = str(exc)
                 self.logger.warning("Skipping stream %s (on_unavailable=skip): %s", self.name, exc)
         finally:
-            self.slack_tap.log_stream_summary(self, time.monotonic() - started)
+            self.log_summary(time.monotonic() - started)
+
+    def log_summary(self, seconds: float) -> None:
+        """One line per finished stream: records, requests, rate-limit waits, time.
+
+        A skipped stream already had its one line (the reason and the fix).
+        """
+        if self.skipped_reason:
+            return
+        stats = self.call_stats
+        self.session.logger.info(
+            "Stream %s done: %d records, %d requests (%d rate-limited, %d retried), "
+            "%.1f s waiting on rate limits, %.1f s in all",
+            self.name,
+            self.records_emitted,
+            stats.requests,
+            stats.rate_limited,
+            stats.retries,
+            stats.rate_limit_wait_seconds,
+            seconds,
+        )

@@ -1,4 +1,5 @@
-"""Slack's error policy: one table mapping every known error code to an action.
+"""Slack's error policy: one table mapping every known error code to an action, and the
+exceptions each action raises.
 
 Slack answers most failures with HTTP 200 and ``{"ok": false, "error": "<code>"}``, so the
 HTTP status says little. Every response the tap receives (Web API methods and
@@ -9,6 +10,7 @@ package decides what an error code means.
 from __future__ import annotations
 
 import enum
+import typing as t
 from dataclasses import dataclass
 
 
@@ -229,3 +231,49 @@ def describe(code: str, method: str, needed: str | None = None) -> str:
     """Build the one-line message a user reads for a Slack error code."""
     fix = rule_for(code).fix.format(needed=needed or "?")
     return f"Slack method {method} answered '{code}': {fix}"
+
+
+class MalformedPayloadError(TapSlackError):
+    """Slack answered ``ok: true`` with a shape the tap cannot read."""
+
+
+class RateLimitedError(Exception):
+    """HTTP 429: wait ``retry_after`` seconds, then send the same request again."""
+
+    def __init__(self, retry_after: float) -> None:
+        """Keep the wait Slack asked for."""
+        super().__init__(f"rate limited for {retry_after:.3f} s")
+        self.retry_after = retry_after
+
+
+class TokenExpiredError(Exception):
+    """Slack answered ``token_expired``: rotate the access token and retry once."""
+
+
+class TransientError(Exception):
+    """A fault worth retrying with backoff (5xx, Slack's transient codes, a garbled body)."""
+
+
+class EndOfDataError(Exception):
+    """Slack says the requested data does not exist (yet); the stream decides what it means."""
+
+    def __init__(self, code: str) -> None:
+        """Keep Slack's error code."""
+        super().__init__(code)
+        self.code = code
+
+
+def error_for_code(code: str, method: str, payload: dict[str, t.Any]) -> Exception:
+    """Turn an ``ok: false`` code into the exception its policy row asks for."""
+    rule = rule_for(code)
+    needed = payload.get("needed")
+    message = describe(code, method, needed if isinstance(needed, str) else None)
+    if rule.action is Action.RETRY:
+        return TransientError(message)
+    if rule.action is Action.REFRESH:
+        return TokenExpiredError(message)
+    if rule.action is Action.UNAVAILABLE:
+        return StreamUnavailableError(message, code=code)
+    if rule.action is Action.END_OF_DATA:
+        return EndOfDataError(code)
+    return SlackAPIError(message, code=code)

@@ -13,7 +13,7 @@ from tap_slack_snow_emulator import (
     SlackEmulator,
     WorkspaceConfig,
 )
-from tests.conftest import oauth_config, run_cli, select_only, sync
+from tests._support import oauth_config, run_cli, select_only, sync
 
 ACTIVITY = select_only("billable_info", "access_logs", "integration_logs")
 

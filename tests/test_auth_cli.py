@@ -22,10 +22,11 @@ import yaml
 from click.testing import CliRunner, Result
 
 from tap_slack_snow.auth import TokenStore, default_token_store_path, fingerprint
-from tap_slack_snow.auth_cli import main
+from tap_slack_snow.cli import main
 from tap_slack_snow.errors import ERROR_POLICY
 from tap_slack_snow.tap import TapSlackSnow
-from tap_slack_snow_emulator import Fault, SlackEmulator, WorkspaceConfig
+from tap_slack_snow_emulator import Fault, SlackEmulator
+from tests._support import EmulatorFactory
 
 # The Snow Atlas lists, written out here rather than imported, so a typo in the CLI fails.
 ENTERPRISE = [
@@ -62,17 +63,9 @@ def _clean_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture
 def emulators() -> t.Iterator[t.Callable[..., SlackEmulator]]:
-    started: list[SlackEmulator] = []
-
-    def make(**workspace: t.Any) -> SlackEmulator:
-        settings = {"seed": 3, "users": 30, "access_logs": 40, "integration_logs": 10}
-        emu = SlackEmulator(WorkspaceConfig(**{**settings, **workspace})).start()
-        started.append(emu)
-        return emu
-
-    yield make
-    for emu in started:
-        emu.stop()
+    factory = EmulatorFactory(seed=3, users=30, access_logs=40, integration_logs=10)
+    yield factory.make
+    factory.stop_all()
 
 
 @pytest.fixture

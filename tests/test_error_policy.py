@@ -8,7 +8,7 @@ import pytest
 
 from tap_slack_snow.errors import ERROR_POLICY, Action
 from tap_slack_snow_emulator import Fault, SlackEmulator
-from tests.conftest import oauth_config, run_cli, select_only, sync
+from tests._support import oauth_config, run_cli, select_only, sync
 
 USERS = select_only("users")
 # Codes of oauth.v2.access: they surface through the refresh, tested in test_sync_core.

@@ -24,10 +24,11 @@ import jsonschema
 import pytest
 
 from tap_slack_snow.errors import TapSlackError
-from tap_slack_snow.tap import STREAM_TYPES, TapSlackSnow
+from tap_slack_snow.streams import STREAM_TYPES
+from tap_slack_snow.tap import TapSlackSnow
 from tap_slack_snow_emulator import ENTERPRISE_USER_SCOPES, Fault, SlackEmulator, WorkspaceConfig
 from tap_slack_snow_emulator.api import Reply
-from tests.conftest import SyncResult, oauth_config, parse_messages, run_cli, select_only, sync
+from tests._support import SyncResult, oauth_config, parse_messages, run_cli, select_only, sync
 
 NOW = float(int(time.time()))
 TODAY = datetime.fromtimestamp(NOW, tz=timezone.utc).date()

@@ -18,7 +18,7 @@ from tap_slack_snow_emulator import (
     SlackEmulator,
     WorkspaceConfig,
 )
-from tests.conftest import oauth_config, run_cli, select_only, sync
+from tests._support import oauth_config, run_cli, select_only, sync
 
 CORE = select_only("users", "team", "billing")
 

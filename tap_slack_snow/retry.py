@@ -1,8 +1,10 @@
 """Reading Slack's answers and retrying: the one place that applies the error policy.
 
-Both the streams and the token refresh send their requests through :class:`RetryPolicy`,
-and read every answer with :func:`read_slack_response`, so a code means the same thing
-everywhere (see :mod:`tap_slack_snow.errors`).
+Every request the tap sends (stream pages, the analytics download, the token refresh, the
+CLI's code exchange) goes through :class:`RetryPolicy`, and every answer is read with
+:func:`read_slack_response`, so a code means the same thing everywhere (see
+:mod:`tap_slack_snow.errors`). The policy is safe to share between threads: its only state
+is the ``slack_answered`` flag, which only ever turns on.
 """
 
 from __future__ import annotations
@@ -16,12 +18,12 @@ from dataclasses import dataclass
 import requests
 
 from tap_slack_snow.errors import (
-    Action,
+    RateLimitedError,
     SlackAPIError,
-    StreamUnavailableError,
     TapSlackError,
-    describe,
-    rule_for,
+    TokenExpiredError,
+    TransientError,
+    error_for_code,
 )
 
 T = t.TypeVar("T")
@@ -31,32 +33,6 @@ MAX_RETRY_AFTER_SECONDS = 900.0
 #: Slack always sends Retry-After with a 429; if a proxy strips it, wait this long.
 DEFAULT_RETRY_AFTER_SECONDS = 30.0
 MAX_BACKOFF_SECONDS = 60.0
-
-
-class RateLimitedError(Exception):
-    """HTTP 429: wait ``retry_after`` seconds, then send the same request again."""
-
-    def __init__(self, retry_after: float) -> None:
-        """Keep the wait Slack asked for."""
-        super().__init__(f"rate limited for {retry_after:.3f} s")
-        self.retry_after = retry_after
-
-
-class TokenExpiredError(Exception):
-    """Slack answered ``token_expired``: rotate the access token and retry once."""
-
-
-class TransientError(Exception):
-    """A fault worth retrying with backoff (5xx, Slack's transient codes, a garbled body)."""
-
-
-class EndOfDataError(Exception):
-    """Slack says the requested data does not exist (yet); the stream decides what it means."""
-
-    def __init__(self, code: str) -> None:
-        """Keep Slack's error code."""
-        super().__init__(code)
-        self.code = code
 
 
 #: Network failures retried with backoff.
@@ -119,22 +95,6 @@ def read_slack_response(response: requests.Response, method: str) -> dict[str, t
     if not isinstance(code, str) or not code:
         raise TransientError(f"Slack method {method} returned ok=false without an error code")
     raise error_for_code(code, method, payload)
-
-
-def error_for_code(code: str, method: str, payload: dict[str, t.Any]) -> Exception:
-    """Turn an ``ok: false`` code into the exception its policy row asks for."""
-    rule = rule_for(code)
-    needed = payload.get("needed")
-    message = describe(code, method, needed if isinstance(needed, str) else None)
-    if rule.action is Action.RETRY:
-        return TransientError(message)
-    if rule.action is Action.REFRESH:
-        return TokenExpiredError(message)
-    if rule.action is Action.UNAVAILABLE:
-        return StreamUnavailableError(message, code=code)
-    if rule.action is Action.END_OF_DATA:
-        return EndOfDataError(code)
-    return SlackAPIError(message, code=code)
 
 
 #: Everything :class:`RetryPolicy` retries with exponential backoff.

@@ -1,0 +1,60 @@
+"""OAuth v2 token rotation for Slack user tokens, with a durable token store.
+
+Slack refresh tokens are single-use and access tokens live 12 hours. Meltano deletes the
+tap's config file after each run, so a rotated refresh token kept only in config (or only in
+memory) would be lost and the next run could not authenticate. The design:
+
+- One :class:`RotatingTokenProvider` per tap process hands out the access token.
+- The token store (a JSON file, mode 0600) keeps the current refresh token, access token and
+  expiry. It is written atomically (temp file, fsync, rename) right after each refresh.
+- A file lock next to the store is held while reading, refreshing and writing, so two
+  concurrent runs never spend the same refresh token: the second one waits and then reuses
+  the access token the first one stored.
+- A stored access token is reused while it has more than ``REFRESH_MARGIN_SECONDS`` left,
+  so most runs do not rotate at all.
+- The store records a hash of the configured refresh token it descends from. A different
+  configured refresh token (the user re-authorised) starts a new chain.
+
+Why not the SDK's ``OAuthAuthenticator``: it refreshes in memory and keeps the new token on
+the authenticator, with no hook between Slack's answer and the next request. A Slack refresh
+token is single-use, so the new one must be persisted, under the store's lock, before
+anything else happens (before the lock is released, before any request uses the new access
+token); otherwise a crash or a second run loses the chain. The provider owns that
+read-refresh-write under one lock; :class:`SlackAuthenticator` only puts its token in the
+header.
+
+Modules: :mod:`.store` (the file, its lock and the atomic write every private file uses),
+:mod:`.providers` (static and rotating token sources), :mod:`.authenticator` (the header).
+"""
+
+from __future__ import annotations
+
+from tap_slack_snow.auth.authenticator import SlackAuthenticator
+from tap_slack_snow.auth.providers import (
+    DEFAULT_EXPIRES_IN,
+    REFRESH_MARGIN_SECONDS,
+    RotatingTokenProvider,
+    StaticTokenProvider,
+    TokenProvider,
+)
+from tap_slack_snow.auth.store import (
+    StoredTokens,
+    TokenStore,
+    default_token_store_path,
+    fingerprint,
+    write_private_file,
+)
+
+__all__ = [
+    "DEFAULT_EXPIRES_IN",
+    "REFRESH_MARGIN_SECONDS",
+    "RotatingTokenProvider",
+    "SlackAuthenticator",
+    "StaticTokenProvider",
+    "StoredTokens",
+    "TokenProvider",
+    "TokenStore",
+    "default_token_store_path",
+    "fingerprint",
+    "write_private_file",
+]

@@ -1,0 +1,181 @@
+"""Token providers: a static user token, or a rotating OAuth v2 refresh-token chain."""
+
+from __future__ import annotations
+
+import logging
+import time
+import typing as t
+
+from requests.auth import HTTPBasicAuth
+
+from tap_slack_snow.auth.store import StoredTokens, TokenStore, fingerprint
+from tap_slack_snow.errors import SlackAPIError, TapSlackError
+from tap_slack_snow.retry import CallStats
+
+if t.TYPE_CHECKING:
+    from tap_slack_snow.session import SlackCaller
+
+#: Refresh when the access token has less than this left (Slack's are 12 h long).
+REFRESH_MARGIN_SECONDS = 15 * 60
+#: Slack documents ``expires_in`` as always 43200 s; used if an answer omits it.
+DEFAULT_EXPIRES_IN = 43200
+
+
+class TokenProvider(t.Protocol):
+    """Hands out the access token to put in the Authorization header."""
+
+    def current(self) -> str:
+        """A token believed valid now."""
+
+    def refresh_after_expiry(self, failed_token: str) -> None:
+        """Slack said ``token_expired`` for ``failed_token``: make ``current()`` valid."""
+
+
+class StaticTokenProvider:
+    """A non-rotating user token (``access_token`` setting)."""
+
+    def __init__(self, access_token: str) -> None:
+        """Keep the token."""
+        self._token = access_token
+
+    def current(self) -> str:
+        """The configured token."""
+        return self._token
+
+    def refresh_after_expiry(self, failed_token: str) -> None:  # noqa: ARG002
+        """A static token cannot be rotated."""
+        raise TapSlackError(
+            "Slack says access_token has expired: it is a rotating token. Configure "
+            "client_id, client_secret and refresh_token instead of access_token"
+        )
+
+
+class RotatingTokenProvider:
+    """Keeps a valid access token from a rotating refresh-token chain."""
+
+    def __init__(
+        self,
+        *,
+        client_id: str,
+        client_secret: str,
+        refresh_token: str,
+        store: TokenStore,
+        caller: SlackCaller,
+        logger: logging.Logger,
+        clock: t.Callable[[], float] = time.time,
+    ) -> None:
+        """Wire the provider; nothing is read or sent until a token is needed.
+
+        ``caller`` sends oauth.v2.access under the run's api_url with the run's retry policy.
+        """
+        self.client_id = client_id
+        self._client_secret = client_secret
+        self._configured_refresh_token = refresh_token
+        self._origin = fingerprint(refresh_token)
+        self.store = store
+        self.caller = caller
+        self.logger = logger
+        self.clock = clock
+        self.stats = CallStats()
+        self.refreshes = 0
+        self._tokens: StoredTokens | None = None
+
+    def _usable(self, tokens: StoredTokens | None) -> bool:
+        return bool(
+            tokens is not None
+            and tokens.access_token
+            and tokens.expires_at is not None
+            and tokens.expires_at - self.clock() > REFRESH_MARGIN_SECONDS
+        )
+
+    def current(self) -> str:
+        """The access token, rotating first when it is missing or near expiry."""
+        tokens = self._tokens
+        if tokens is None or not self._usable(tokens):
+            tokens = self._tokens = self._obtain(failed_token=None)
+        return tokens.access_token or ""
+
+    def refresh_after_expiry(self, failed_token: str) -> None:
+        """Rotate because Slack rejected ``failed_token`` as expired."""
+        self._tokens = self._obtain(failed_token=failed_token)
+
+    def _obtain(self, *, failed_token: str | None) -> StoredTokens:
+        with self.store.locked():
+            stored = self.store.load()
+            if stored is not None and stored.origin != self._origin:
+                self.logger.info(
+                    "token store %s holds a chain from an earlier refresh_token; the config "
+                    "has a new one, so starting a new chain",
+                    self.store.path,
+                )
+                stored = None
+            # Another run may have rotated while we waited for the lock: reuse its token.
+            if self._usable(stored) and (
+                failed_token is None or (stored is not None and stored.access_token != failed_token)
+            ):
+                assert stored is not None
+                self.logger.info(
+                    "Reusing the stored access token (valid for %.0f more minutes)",
+                    ((stored.expires_at or 0) - self.clock()) / 60,
+                )
+                return stored
+            refresh_token = stored.refresh_token if stored else self._configured_refresh_token
+            fresh = self._refresh(refresh_token)
+            self.store.save(fresh)
+            self.refreshes += 1
+            self.logger.info(
+                "Rotated the Slack access token; the new refresh token is saved in %s",
+                self.store.path,
+            )
+            return fresh
+
+    def _refresh(self, refresh_token: str) -> StoredTokens:
+        faults_before = self.stats.retries
+        try:
+            answer = self.caller.call(
+                "oauth.v2.access",
+                data={"grant_type": "refresh_token", "refresh_token": refresh_token},
+                # Request-level auth: the shared session may carry the streams' Bearer auth.
+                auth=HTTPBasicAuth(self.client_id, self._client_secret),
+                stats=self.stats,
+            )
+        except SlackAPIError as exc:
+            if exc.code != "invalid_refresh_token" or self.stats.retries == faults_before:
+                raise
+            # An earlier attempt of this very refresh failed in transit: Slack most likely
+            # rotated the token then, and its answer (the only copy of the new refresh token)
+            # was lost. The old token is spent once Slack's grace period is over; nothing can
+            # revive the chain, so say so instead of blaming the configuration.
+            raise TapSlackError(
+                f"{exc}. Here the answer to an earlier attempt of the same refresh was lost "
+                "(network fault) after Slack had probably rotated the token, so the refresh "
+                "token is spent: re-authorise the Slack app and put the new refresh_token in "
+                "the config"
+            ) from None
+        return self._tokens_from(answer.payload, sent_at=answer.sent_at)
+
+    def _tokens_from(self, payload: dict[str, t.Any], *, sent_at: float) -> StoredTokens:
+        # A user-token refresh answers flat; some answers nest the user token under
+        # authed_user (as the code exchange does). Prefer the user token when nested.
+        nested = payload.get("authed_user")
+        source = nested if isinstance(nested, dict) and nested.get("access_token") else payload
+        access_token = source.get("access_token")
+        new_refresh = source.get("refresh_token")
+        if not isinstance(access_token, str) or not access_token:
+            raise TapSlackError("oauth.v2.access answered ok but without an access_token")
+        if not isinstance(new_refresh, str) or not new_refresh:
+            raise TapSlackError(
+                "oauth.v2.access answered without a new refresh_token: turn on token "
+                "rotation for the app, or use the access_token setting"
+            )
+        expires_in = source.get("expires_in")
+        if not isinstance(expires_in, int | float) or expires_in <= 0:
+            expires_in = DEFAULT_EXPIRES_IN
+        now = self.clock()
+        return StoredTokens(
+            origin=self._origin,
+            refresh_token=new_refresh,
+            access_token=access_token,
+            expires_at=sent_at + float(expires_in),
+            updated_at=now,
+        )

@@ -1,0 +1,46 @@
+"""``tap-slack-snow-auth``: set up the Slack app, authorise it and check it, in minutes.
+
+Replaces the 15 manual steps of the Snow Atlas "Prepare Slack connector" page:
+
+- ``manifest`` prints a Slack app manifest (scopes, redirect URL, token rotation), so the
+  app is created in one paste instead of clicking through scope lists.
+- ``authorize-url`` builds the OAuth v2 authorize URL with a fresh, remembered ``state``.
+- ``exchange`` turns the address the browser landed on into tokens: it verifies ``state``,
+  calls ``oauth.v2.access`` and saves the tokens in the token store the tap reads, so the
+  tap's first run needs no refresh.
+- ``check`` asks Slack what the configured token can do and prints, per stream, whether it
+  will run and the fix when it will not.
+
+Secrets (the client secret, tokens) never travel on the command line and are never printed
+unless ``--show-secrets`` asks for it. Every user mistake ends with one line and a non-zero
+exit code, never a traceback.
+"""
+
+from __future__ import annotations
+
+import click
+
+from tap_slack_snow.cli.authorize import authorize_url, exchange
+from tap_slack_snow.cli.check import check
+from tap_slack_snow.cli.manifest import manifest
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """Set up the Slack app for tap-slack-snow: manifest, OAuth, connection check.
+
+    \b
+    1. tap-slack-snow-auth manifest --edition standard > manifest.yaml
+       (create the app from it at api.slack.com/apps, copy Client ID and Secret)
+    2. tap-slack-snow-auth authorize-url --edition standard --client-id ID
+       (open it, click Allow, copy the address the browser lands on)
+    3. tap-slack-snow-auth exchange --client-id ID --redirect-response 'URL' --write-env .env
+    4. tap-slack-snow-auth check --config config.json
+
+    The client secret is read from SLACK_CLIENT_SECRET or TAP_SLACK_SNOW_CLIENT_SECRET,
+    else asked for with a hidden prompt; it is never a command-line option.
+    """
+
+
+for _command in (manifest, authorize_url, exchange, check):
+    main.add_command(_command)

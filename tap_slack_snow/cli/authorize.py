@@ -1,0 +1,355 @@
+"""``authorize-url`` and ``exchange``: the OAuth v2 flow that starts the token chain."""
+
+from __future__ import annotations
+
+import secrets
+import time
+import typing as t
+from pathlib import Path
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+import click
+import requests
+
+from tap_slack_snow.auth import (
+    DEFAULT_EXPIRES_IN,
+    StoredTokens,
+    TokenStore,
+    default_token_store_path,
+    fingerprint,
+)
+from tap_slack_snow.cli.common import (
+    DEFAULT_API_URL,
+    DEFAULT_REDIRECT_URL,
+    ENV_PREFIX,
+    UserError,
+    client_id_option,
+    edition_option,
+    extra_scopes_option,
+    logger,
+    read_client_secret,
+    state_file_option,
+)
+from tap_slack_snow.cli.env_file import upsert_env_file
+from tap_slack_snow.cli.manifest import BOT_SCOPES, user_scopes
+from tap_slack_snow.cli.oauth_state import PendingState, StateBook, default_state_file
+from tap_slack_snow.errors import TapSlackError, rule_for
+from tap_slack_snow.redact import SecretRedactor
+from tap_slack_snow.retry import RetryPolicy
+from tap_slack_snow.session import SlackCaller, str_or_none
+
+DEFAULT_OAUTH_URL = "https://slack.com/oauth/v2/authorize"
+
+
+def parse_redirect_response(url: str) -> tuple[str, str | None]:
+    """``code`` and ``state`` from the address the browser landed on after "Allow"."""
+    query = urlsplit(url).query if "?" in url else url
+    params = {key: values[0] for key, values in parse_qs(query).items() if values}
+    error = params.get("error")
+    if error:
+        raise UserError(
+            f"Slack's authorize page redirected with error={error}: {rule_for(error).fix}"
+        )
+    code = params.get("code")
+    if not code:
+        raise UserError(
+            "the redirect address has no 'code' parameter: paste the full address the "
+            "browser shows after clicking Allow (it starts with your redirect URL)"
+        )
+    return code, params.get("state")
+
+
+def exchange_code(
+    *,
+    api_url: str,
+    client_id: str,
+    client_secret: str,
+    code: str,
+    redirect_uri: str | None,
+    timeout: float = 60.0,
+) -> tuple[dict[str, t.Any], float]:
+    """POST oauth.v2.access; return Slack's answer and the time it was sent.
+
+    Raises TapSlackError with the fix from the error table when Slack refuses.
+    """
+    form = {"code": code}
+    if redirect_uri:
+        form["redirect_uri"] = redirect_uri
+    # A code is single-use, so retrying a request Slack may have processed only turns the
+    # real error into invalid_code: keep the retry budget small.
+    policy = RetryPolicy(max_attempts=3, initial_wait=1.0, logger=logger)
+    sent_at = time.time()
+    with requests.Session() as session:
+        caller = SlackCaller(api_url=api_url, http=session, retry=policy, timeout=timeout)
+        answer = caller.call(
+            "oauth.v2.access",
+            data=form,
+            auth=requests.auth.HTTPBasicAuth(client_id, client_secret),  # as Slack asks
+        )
+        payload = answer.payload
+    return payload, sent_at
+
+
+def _named(obj: t.Any) -> str:
+    """``Name (ID)`` of a Slack team/enterprise object, ``-`` when absent."""
+    if not isinstance(obj, dict) or not obj.get("id"):
+        return "-"
+    name = str_or_none(obj.get("name"))
+    return f"{name} ({obj['id']})" if name else str(obj["id"])
+
+
+def save_tokens(path: Path, *, refresh_token: str, access_token: str, expires_at: float) -> None:
+    """Start the tap's token chain with the exchanged tokens (under the store's lock).
+
+    The origin is the fingerprint of this refresh token, which is the one the user puts in
+    the config: the tap then recognises the chain and reuses the access token.
+    """
+    store = TokenStore(path)
+    try:
+        with store.locked():
+            store.save(
+                StoredTokens(
+                    origin=fingerprint(refresh_token),
+                    refresh_token=refresh_token,
+                    access_token=access_token,
+                    expires_at=expires_at,
+                    updated_at=time.time(),
+                )
+            )
+    except (TapSlackError, OSError) as exc:
+        raise UserError(f"cannot write the token store {path}: {exc}") from None
+
+
+@click.command("authorize-url")
+@edition_option
+@client_id_option
+@click.option(
+    "--redirect-url",
+    default=DEFAULT_REDIRECT_URL,
+    show_default=True,
+    help="One of the app's Redirect URLs; exchange sends the same one.",
+)
+@click.option(
+    "--oauth-url",
+    default=DEFAULT_OAUTH_URL,
+    show_default=True,
+    help="Slack's authorize page (slack-gov.com for GovSlack).",
+)
+@extra_scopes_option
+@state_file_option
+def authorize_url(
+    *,
+    edition: str,
+    client_id: str,
+    redirect_url: str,
+    oauth_url: str,
+    extra_scopes: bool,
+    state_file: Path | None,
+) -> None:
+    """Print the URL an admin opens to authorise the app (with a fresh, remembered state)."""
+    state = secrets.token_urlsafe(32)
+    scopes = user_scopes(edition, extra_scopes=extra_scopes)
+    book = StateBook(state_file or default_state_file())
+    book.add(
+        state,
+        PendingState(
+            state_sha256="",
+            created_at=time.time(),
+            client_id=client_id,
+            redirect_uri=redirect_url or None,
+            edition=edition,
+            user_scopes=scopes,
+        ),
+    )
+    params = {
+        "client_id": client_id,
+        "scope": ",".join(BOT_SCOPES),
+        "user_scope": ",".join(scopes),
+        "redirect_uri": redirect_url,
+        "state": state,
+    }
+    separator = "&" if "?" in oauth_url else "?"
+    click.echo(oauth_url + separator + urlencode(params, safe=",:/"))
+    who = (
+        "an Org Owner, installing on the whole organisation"
+        if edition == "enterprise"
+        else "a Workspace Admin or Owner"
+    )
+    click.echo(
+        f"Open this URL in a browser signed in as {who}, click Allow, then copy the whole "
+        "address the browser lands on and, within 10 minutes, run:\n"
+        f"  tap-slack-snow-auth exchange --client-id {client_id} --redirect-response '<address>'",
+        err=True,
+    )
+
+
+@click.command()
+@client_id_option
+@click.option("--redirect-response", help="The full address the browser landed on after Allow.")
+@click.option("--code", help="Only the code parameter of that address (then --state too).")
+@click.option("--state", help="The state parameter of that address, with --code.")
+@click.option(
+    "--redirect-url",
+    default=None,
+    help="The redirect_uri sent to Slack (default: the one authorize-url used).",
+)
+@click.option(
+    "--api-url",
+    default=DEFAULT_API_URL,
+    show_default=True,
+    envvar="TAP_SLACK_SNOW_API_URL",
+    help="Slack Web API base URL (oauth.v2.access is under it).",
+)
+@click.option(
+    "--token-store-path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Token store to write (default: the tap's default for this client_id and "
+    "refresh_token, so the tap finds it with the same config).",
+)
+@click.option(
+    "--write-env",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Also set TAP_SLACK_SNOW_CLIENT_ID, _CLIENT_SECRET and _REFRESH_TOKEN in this .env "
+    "file (mode 0600; other lines are kept).",
+)
+@click.option("--show-secrets", is_flag=True, help="Print the refresh and access tokens.")
+@state_file_option
+def exchange(
+    *,
+    client_id: str,
+    redirect_response: str | None,
+    code: str | None,
+    state: str | None,
+    redirect_url: str | None,
+    api_url: str,
+    token_store_path: Path | None,
+    write_env: Path | None,
+    show_secrets: bool,
+    state_file: Path | None,
+) -> None:
+    """Exchange the authorisation for tokens and save them where the tap looks."""
+    if bool(redirect_response) == bool(code):
+        raise click.UsageError("give exactly one of --redirect-response and --code")
+    if redirect_response:
+        code, state = parse_redirect_response(redirect_response)
+    if not state:
+        raise UserError(
+            "the redirect has no state: use the address from the URL authorize-url printed "
+            "(without a state, a forged redirect cannot be told apart)"
+        )
+    assert code is not None
+    pending = StateBook(state_file or default_state_file()).consume(state, client_id)
+    redirect_uri = redirect_url or pending.redirect_uri
+    client_secret = read_client_secret()
+    SecretRedactor.add(client_secret)
+    try:
+        payload, sent_at = exchange_code(
+            api_url=api_url,
+            client_id=client_id,
+            client_secret=client_secret,
+            code=code,
+            redirect_uri=redirect_uri,
+        )
+    except TapSlackError as exc:
+        raise UserError(str(exc)) from None
+
+    authed = payload.get("authed_user")
+    authed = authed if isinstance(authed, dict) else {}
+    access_token = str_or_none(authed.get("access_token"))
+    refresh_token = str_or_none(authed.get("refresh_token"))
+    if not access_token:
+        raise UserError(
+            "Slack granted no user token (authed_user.access_token): the authorize URL must "
+            "ask for user scopes; use the URL authorize-url prints"
+        )
+    SecretRedactor.add(access_token, refresh_token)
+    granted = sorted(s for s in str(authed.get("scope") or "").split(",") if s)
+    expires_in = authed.get("expires_in")
+    if not isinstance(expires_in, int | float) or expires_in <= 0:
+        expires_in = DEFAULT_EXPIRES_IN
+
+    out = [
+        "Authorised. Slack granted:",
+        f"  team:              {_named(payload.get('team'))}",
+        f"  enterprise:        {_named(payload.get('enterprise'))}",
+        f"  org-level install: {'yes' if payload.get('is_enterprise_install') else 'no'}",
+        f"  user:              {str_or_none(authed.get('id')) or '-'}",
+        f"  user scopes:       {', '.join(granted) or '-'}",
+        f"  bot scopes:        {str_or_none(payload.get('scope')) or '-'}",
+    ]
+    warnings: list[str] = []
+    missing = [s for s in pending.user_scopes if s not in granted]
+    if missing and granted:
+        warnings.append(f"not granted: {', '.join(missing)} (the streams needing them skip)")
+    if pending.edition == "enterprise" and not payload.get("is_enterprise_install"):
+        warnings.append(
+            "this is a workspace install, not an org-wide one: admin_users and "
+            "member_analytics need the app installed on the whole org by an Org Owner"
+        )
+
+    env_values: dict[str, str] = {}
+    env_remove: list[str] = []
+    if refresh_token:
+        store_path = (
+            token_store_path.expanduser()
+            if token_store_path
+            else default_token_store_path(client_id, refresh_token)
+        )
+        save_tokens(
+            store_path,
+            refresh_token=refresh_token,
+            access_token=access_token,
+            expires_at=sent_at + float(expires_in),
+        )
+        out += [
+            f"  token rotation:    on (access token valid {float(expires_in) / 3600:.0f} h; the "
+            "refresh token is single-use and the tap keeps rotating it)",
+            f"  token store:       {store_path}",
+        ]
+        env_values = {
+            ENV_PREFIX + "CLIENT_ID": client_id,
+            ENV_PREFIX + "CLIENT_SECRET": client_secret,
+            ENV_PREFIX + "REFRESH_TOKEN": refresh_token,
+        }
+        if token_store_path:
+            env_values[ENV_PREFIX + "TOKEN_STORE_PATH"] = str(store_path)
+        # The tap refuses access_token next to the refresh-token settings.
+        env_remove = [ENV_PREFIX + "ACCESS_TOKEN"]
+    else:
+        out.append(
+            "  token rotation:    OFF (the user token never expires; configure it as "
+            "access_token, or enable rotation in the app and authorise again)"
+        )
+        env_values = {ENV_PREFIX + "ACCESS_TOKEN": access_token}
+        env_remove = [ENV_PREFIX + k for k in ("CLIENT_ID", "CLIENT_SECRET", "REFRESH_TOKEN")]
+
+    if show_secrets:
+        if refresh_token:
+            out.append(f"  refresh token:     {refresh_token}")
+        out.append(f"  access token:      {access_token}")
+    else:
+        out.append("  tokens:            hidden (--show-secrets prints them)")
+
+    if write_env:
+        try:
+            upsert_env_file(write_env, env_values, env_remove)
+        except OSError as exc:
+            raise UserError(f"cannot write {write_env}: {exc}") from None
+        out.append(f"  .env:              {write_env} ({', '.join(env_values)})")
+        out.append(f"Next: tap-slack-snow-auth check --env-file {write_env}")
+    elif refresh_token:
+        out.append(
+            "Next: put client_id, client_secret and refresh_token in the tap's config "
+            "(the refresh token is in the token store, key refresh_token; or rerun the flow "
+            "with --write-env .env), then run tap-slack-snow-auth check --config config.json"
+        )
+    else:
+        out.append(
+            "Next: put the access token in the tap's access_token setting (--show-secrets "
+            "or --write-env), then run tap-slack-snow-auth check --config config.json"
+        )
+    click.echo("\n".join(out))
+    for warning in warnings:
+        click.echo(f"Warning: {warning}", err=True)

@@ -1,0 +1,353 @@
+"""The run's shared objects, and one way to call any Slack method.
+
+:class:`SlackCaller` sends one Slack call with the retry policy and reads the answer by the
+error table: every request the project builds by hand (the token refresh, the analytics
+download, the CLI's code exchange, auth.test and the other calls outside a stream) goes
+through it. :class:`SlackSession` holds what one run shares: the HTTP connection pool, the
+retry policy, the token provider and authenticator, and the token's identity and edition.
+
+Both are meant to be shared by several threads later (one session per run, streams fetched
+concurrently): the lazy members are built under a lock, and the retry policy and provider
+are shared on purpose (one token chain, one rate-limit budget per process).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import typing as t
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import requests
+
+from tap_slack_snow.auth import (
+    RotatingTokenProvider,
+    SlackAuthenticator,
+    StaticTokenProvider,
+    TokenProvider,
+    TokenStore,
+    default_token_store_path,
+)
+from tap_slack_snow.availability import log_run_plan
+from tap_slack_snow.errors import TapSlackError
+from tap_slack_snow.retry import CallStats, RetryPolicy, read_slack_response
+
+if t.TYPE_CHECKING:
+    from tap_slack_snow.client import SlackStream
+
+T = t.TypeVar("T")
+
+DEFAULT_API_URL = "https://slack.com/api"
+
+
+@dataclass(frozen=True)
+class SlackAnswer:
+    """A successful Slack answer: the parsed payload, the response, and when it was sent."""
+
+    payload: dict[str, t.Any]
+    response: requests.Response
+    sent_at: float
+
+
+class SlackCaller:
+    """Sends Slack calls under ``api_url`` with one HTTP session and one retry policy."""
+
+    def __init__(
+        self,
+        *,
+        api_url: str,
+        http: requests.Session,
+        retry: RetryPolicy,
+        timeout: float,
+        clock: t.Callable[[], float] = time.time,
+    ) -> None:
+        """Wire the caller; nothing is sent until a call."""
+        self.api_url = api_url.rstrip("/")
+        self.http = http
+        self.retry = retry
+        self.timeout = timeout
+        self.clock = clock
+
+    def with_retries(
+        self,
+        label: str,
+        attempt: t.Callable[[], T],
+        stats: CallStats,
+        *,
+        on_token_expired: t.Callable[[], None] | None = None,
+    ) -> T:
+        """Run ``attempt`` until it returns, by the retry policy (also for the SDK's sends)."""
+        return self.retry.call(
+            label, attempt, stats, on_token_expired=on_token_expired, api_url=self.api_url
+        )
+
+    def send(
+        self,
+        method: str,
+        read: t.Callable[[requests.Response, float], T],
+        *,
+        auth: requests.auth.AuthBase | None,
+        http_method: str = "POST",
+        params: dict[str, t.Any] | None = None,
+        data: dict[str, t.Any] | None = None,
+        stream: bool = False,
+        stats: CallStats | None = None,
+        on_token_expired: t.Callable[[], None] | None = None,
+        label: str | None = None,
+    ) -> T:
+        """Send ``method`` and hand each answer to ``read(response, sent_at)``, retrying.
+
+        ``read`` raises the error-table exceptions (see :func:`read_slack_response`) to
+        have the attempt retried, or returns the result. With ``stream`` the body is read
+        by ``read`` while the connection is open.
+        """
+        url = f"{self.api_url}/{method}"
+
+        def attempt() -> T:
+            sent_at = self.clock()
+            with self.http.request(
+                http_method,
+                url,
+                params=params,
+                data=data,
+                auth=auth,
+                timeout=self.timeout,
+                stream=stream,
+            ) as response:
+                return read(response, sent_at)
+
+        return self.with_retries(
+            label or method, attempt, stats or CallStats(), on_token_expired=on_token_expired
+        )
+
+    def call(
+        self,
+        method: str,
+        *,
+        auth: requests.auth.AuthBase | None,
+        params: dict[str, t.Any] | None = None,
+        data: dict[str, t.Any] | None = None,
+        stats: CallStats | None = None,
+        on_token_expired: t.Callable[[], None] | None = None,
+    ) -> SlackAnswer:
+        """POST ``method`` and return its JSON answer (errors raised by the error table)."""
+
+        def read(response: requests.Response, sent_at: float) -> SlackAnswer:
+            return SlackAnswer(read_slack_response(response, method), response, sent_at)
+
+        return self.send(
+            method,
+            read,
+            auth=auth,
+            params=params,
+            data=data,
+            stats=stats,
+            on_token_expired=on_token_expired,
+        )
+
+
+@dataclass
+class SlackIdentity:
+    """Who the token belongs to (auth.test) and what it may do (x-oauth-scopes)."""
+
+    team_id: str | None
+    user_id: str | None
+    enterprise_id: str | None
+    is_enterprise_install: bool
+    scopes: frozenset[str] = field(default_factory=frozenset)
+    team_name: str | None = None
+
+
+class SlackSession:
+    """What one run shares: connections, retry policy, token chain, identity and edition.
+
+    Built from the tap's settings without calling Slack; the token provider, the identity
+    (auth.test) and the edition are made on first use, so ``--about`` and ``--discover``
+    never reach Slack. Workspace-scoped facts (the token's team, ``team_id``) are read
+    here, so a session can later hold several workspaces of one org.
+    """
+
+    def __init__(
+        self,
+        config: t.Mapping[str, t.Any],
+        *,
+        user_agent: str,
+        logger: logging.Logger,
+        auth_setting_errors: t.Callable[[], list[str]] = list,
+        selected_streams: t.Callable[[], t.Sequence[SlackStream]] = tuple,
+    ) -> None:
+        """Build the HTTP session, retry policy and caller; nothing is sent yet.
+
+        ``auth_setting_errors`` says what is wrong with the credential settings (the tap's
+        check); ``selected_streams`` lists the streams of this run, for the run's plan.
+        """
+        self.config = config
+        self.logger = logger
+        self._auth_setting_errors = auth_setting_errors
+        self.selected_streams = selected_streams
+        self._lock = threading.RLock()
+        self._announced = False
+        self.http = requests.Session()
+        self.http.headers["User-Agent"] = user_agent
+        self.retry = RetryPolicy(
+            max_attempts=int(config.get("retry_max_attempts", 8)),
+            initial_wait=float(config.get("retry_initial_wait", 1.0)),
+            logger=logger,
+        )
+        self.caller = SlackCaller(
+            api_url=self.api_url,
+            http=self.http,
+            retry=self.retry,
+            timeout=float(config.get("request_timeout", 60)),
+        )
+        self._token_provider: TokenProvider | None = None
+        self._authenticator: SlackAuthenticator | None = None
+        self._identity: SlackIdentity | None = None
+
+    @property
+    def api_url(self) -> str:
+        """``api_url`` without a trailing slash."""
+        return str(self.config.get("api_url") or DEFAULT_API_URL).rstrip("/")
+
+    @property
+    def token_provider(self) -> TokenProvider:
+        """The one token source of this process (rotating chain or static token)."""
+        with self._lock:
+            if self._token_provider is None:
+                self._token_provider = self._make_token_provider()
+            return self._token_provider
+
+    def _make_token_provider(self) -> TokenProvider:
+        config = self.config
+        if config.get("access_token"):
+            return StaticTokenProvider(config["access_token"])
+        errors = self._auth_setting_errors()
+        if errors:
+            raise TapSlackError(errors[0])
+        store_path = (
+            Path(config["token_store_path"]).expanduser()
+            if config.get("token_store_path")
+            else default_token_store_path(config["client_id"], config["refresh_token"])
+        )
+        return RotatingTokenProvider(
+            client_id=config["client_id"],
+            client_secret=config["client_secret"],
+            refresh_token=config["refresh_token"],
+            store=TokenStore(store_path),
+            caller=self.caller,
+            logger=self.logger,
+        )
+
+    @property
+    def authenticator(self) -> SlackAuthenticator:
+        """The request authenticator every stream and call uses."""
+        with self._lock:
+            if self._authenticator is None:
+                self._authenticator = SlackAuthenticator(self.token_provider)
+            return self._authenticator
+
+    def rotate_after_expiry(self) -> None:
+        """Slack said ``token_expired``: rotate the token the last request carried."""
+        self.authenticator.rotate_after_expiry()
+
+    def with_retries(self, label: str, attempt: t.Callable[[], T], stats: CallStats) -> T:
+        """Run an authenticated ``attempt`` by the retry policy (``token_expired`` rotates)."""
+        return self.caller.with_retries(
+            label, attempt, stats, on_token_expired=self.rotate_after_expiry
+        )
+
+    def send(
+        self,
+        method: str,
+        read: t.Callable[[requests.Response, float], T],
+        *,
+        http_method: str = "POST",
+        params: dict[str, t.Any] | None = None,
+        stream: bool = False,
+        stats: CallStats | None = None,
+        label: str | None = None,
+    ) -> T:
+        """:meth:`SlackCaller.send` with the run's token."""
+        return self.caller.send(
+            method,
+            read,
+            auth=self.authenticator,
+            http_method=http_method,
+            params=params,
+            stream=stream,
+            stats=stats,
+            on_token_expired=self.rotate_after_expiry,
+            label=label,
+        )
+
+    def call(self, method: str, *, params: dict[str, t.Any] | None = None) -> SlackAnswer:
+        """Call one Slack method outside a stream with the run's token and policy."""
+        return self.caller.call(
+            method,
+            auth=self.authenticator,
+            params=params,
+            on_token_expired=self.rotate_after_expiry,
+        )
+
+    @property
+    def identity(self) -> SlackIdentity:
+        """auth.test, once per run: team, user, enterprise and granted scopes."""
+        with self._lock:
+            if self._identity is None:
+                self._identity = self._read_identity()
+            return self._identity
+
+    def _read_identity(self) -> SlackIdentity:
+        answer = self.call("auth.test")
+        payload = answer.payload
+        header = answer.response.headers.get("x-oauth-scopes", "")
+        scopes = frozenset(s.strip() for s in header.split(",") if s.strip())
+        return SlackIdentity(
+            team_id=str_or_none(payload.get("team_id")),
+            user_id=str_or_none(payload.get("user_id")),
+            enterprise_id=str_or_none(payload.get("enterprise_id")),
+            is_enterprise_install=bool(payload.get("is_enterprise_install")),
+            scopes=scopes,
+            team_name=str_or_none(payload.get("team")),
+        )
+
+    @property
+    def edition_setting(self) -> str:
+        """The ``edition`` setting: auto, enterprise or standard."""
+        return str(self.config.get("edition", "auto"))
+
+    @property
+    def edition(self) -> str:
+        """``enterprise`` or ``standard``: forced by the edition setting, else detected."""
+        setting = self.edition_setting
+        if setting in {"enterprise", "standard"}:
+            return setting
+        identity = self.identity
+        org = identity.enterprise_id or identity.is_enterprise_install
+        return "enterprise" if org else "standard"
+
+    @property
+    def team_id(self) -> str | None:
+        """The ``team_id`` setting (a workspace of an org), if set."""
+        value = self.config.get("team_id")
+        return str(value) if value else None
+
+    @property
+    def record_team_id(self) -> str | None:
+        """The workspace records belong to: ``team_id`` if set, else the token's team."""
+        return self.team_id or self.identity.team_id
+
+    def announce_run(self) -> None:
+        """Log the run's plan (streams, edition, scope report) once, when a stream starts."""
+        with self._lock:
+            if self._announced:
+                return
+            self._announced = True
+            log_run_plan(self, self.selected_streams())
+
+
+def str_or_none(value: t.Any) -> str | None:
+    """``value`` when it is a non-empty string, else None."""
+    return value if isinstance(value, str) and value else None

@@ -1,0 +1,40 @@
+"""The tap's streams, in the order a run syncs them.
+
+:mod:`.workspace` users, team, billing, billable_info; :mod:`.activity` access_logs,
+integration_logs; :mod:`.enterprise` admin_users, member_analytics (Enterprise Grid).
+"""
+
+from __future__ import annotations
+
+from tap_slack_snow.client import SlackStream
+from tap_slack_snow.streams.activity import AccessLogsStream, IntegrationLogsStream
+from tap_slack_snow.streams.enterprise import AdminUsersStream, MemberAnalyticsStream
+from tap_slack_snow.streams.workspace import (
+    BillableInfoStream,
+    BillingStream,
+    TeamStream,
+    UsersStream,
+)
+
+STREAM_TYPES: list[type[SlackStream]] = [
+    UsersStream,
+    TeamStream,
+    BillingStream,
+    BillableInfoStream,
+    AccessLogsStream,
+    IntegrationLogsStream,
+    AdminUsersStream,
+    MemberAnalyticsStream,
+]
+
+__all__ = [
+    "STREAM_TYPES",
+    "AccessLogsStream",
+    "AdminUsersStream",
+    "BillableInfoStream",
+    "BillingStream",
+    "IntegrationLogsStream",
+    "MemberAnalyticsStream",
+    "TeamStream",
+    "UsersStream",
+]

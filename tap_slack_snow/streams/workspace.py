@@ -1,0 +1,134 @@
+"""Workspace streams: members, the team, its billing plan and billable seats."""
+
+from __future__ import annotations
+
+import typing as t
+
+import requests
+from typing_extensions import override
+
+from tap_slack_snow.client import SlackStream
+from tap_slack_snow.errors import MalformedPayloadError
+
+if t.TYPE_CHECKING:
+    from singer_sdk.helpers.types import Context
+
+#: Slack's plan keys and the names Slack's pricing page uses.
+PLAN_LABELS = {
+    "free": "Free",
+    "std": "Pro",
+    "plus": "Business+",
+    "enterprise": "Enterprise Grid",
+    "compliance": "Enterprise Select / Compliance",
+}
+
+
+class UsersStream(SlackStream):
+    """Every member of the workspace: people, guests, bots, invited and deactivated users."""
+
+    name = "users"
+    needs_team_id_with_org_token = True
+    slack_method = "users.list"
+    records_key = "members"
+    primary_keys = ("id",)
+    required_scopes = ("users:read",)
+    max_page_size = 1000
+    sends_team_id = True
+    datetime_fields = ("updated",)
+
+    @override
+    def slack_arguments(self, context: Context | None, next_page_token: t.Any) -> dict[str, t.Any]:
+        """Ask for ``locale`` too: it is free and useful for seat analysis."""
+        params = super().slack_arguments(context, next_page_token)
+        params["include_locale"] = "true"
+        return params
+
+    @override
+    def post_process(
+        self, row: dict[str, t.Any], context: Context | None = None
+    ) -> dict[str, t.Any] | None:
+        """Slack sends ``profile.fields`` as ``[]`` when a member has none: make it null."""
+        profile = row.get("profile")
+        if isinstance(profile, dict) and isinstance(profile.get("fields"), list):
+            profile["fields"] = None
+        return super().post_process(row, context)
+
+
+class TeamStream(SlackStream):
+    """The workspace (team.info): name, domains, Enterprise org it belongs to."""
+
+    name = "team"
+    slack_method = "team.info"
+    records_key = "team"
+    primary_keys = ("id",)
+    required_scopes = ("team:read",)
+
+    @override
+    def slack_arguments(self, context: Context | None, next_page_token: t.Any) -> dict[str, t.Any]:
+        """team.info names the workspace ``team`` (not ``team_id``)."""
+        team_id = self.session.team_id
+        return {"team": team_id} if team_id else {}
+
+
+class BillingStream(SlackStream):
+    """The workspace's billing plan (team.billing.info): one record."""
+
+    name = "billing"
+    slack_method = "team.billing.info"
+    records_key = "plan"
+    primary_keys = ("team_id",)
+    required_scopes = ("team.billing:read",)
+
+    @override
+    def parse_response(self, response: requests.Response) -> t.Iterable[dict[str, t.Any]]:
+        """One record: the plan key, its name, and the team it belongs to."""
+        payload = self.payload_of(response)
+        plan = payload.get("plan")
+        if plan is not None and not isinstance(plan, str):
+            raise MalformedPayloadError(
+                f"Slack method {self.slack_method} returned 'plan' as {type(plan).__name__}"
+            )
+        plan = plan or "free"  # Slack documents "" as the Free plan
+        envelope = {"ok", "warning", "response_metadata"}
+        record = {key: value for key, value in payload.items() if key not in envelope}
+        record.update(
+            team_id=self.record_team_id,
+            enterprise_id=self.session.identity.enterprise_id,
+            plan=plan,
+            plan_label=PLAN_LABELS.get(plan, plan),
+        )
+        yield record
+
+
+class BillableInfoStream(SlackStream):
+    """Per-member billable status under Slack's Fair Billing Policy (team.billableInfo)."""
+
+    name = "billable_info"
+    needs_team_id_with_org_token = True
+    slack_method = "team.billableInfo"
+    availability_note = "admin or owner"
+    records_key = "billable_info"
+    primary_keys = ("team_id", "user_id")
+    required_scopes = ("admin",)
+    max_page_size = 1000
+    sends_team_id = True
+
+    @override
+    def parse_response(self, response: requests.Response) -> t.Iterable[dict[str, t.Any]]:
+        """Slack answers a map keyed by user id: one record per user."""
+        billable = self.payload_of(response).get(self.records_key)
+        if billable is None:
+            return
+        if not isinstance(billable, dict):
+            raise MalformedPayloadError(
+                f"Slack method {self.slack_method} returned '{self.records_key}' as "
+                f"{type(billable).__name__}, expected an object keyed by user id"
+            )
+        team_id = self.record_team_id
+        for user_id, info in billable.items():
+            if not isinstance(info, dict):
+                raise MalformedPayloadError(
+                    f"Slack method {self.slack_method} returned user {user_id} as "
+                    f"{type(info).__name__}, expected an object"
+                )
+            yield {**info, "team_id": team_id, "user_id": user_id}
