@@ -1,4 +1,4 @@
-"""The pipeline demo behind ``scripts/demo``: Slack -> Meltano -> a real PostgreSQL.
+"""The pipeline demo behind ``scripts/demo``: Slack -> Meltano -> a real PostgreSQL -> dbt.
 
 By default the source is the project's Slack emulator (a Business+ workspace of 500 members,
 started as ``python -m tap_slack_snow_emulator``), so the demo needs no Slack account; with
@@ -24,6 +24,7 @@ import tempfile
 import threading
 import time
 import typing as t
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -52,6 +53,10 @@ TAP_NOISE = (
 )
 #: Meltano's own lines worth showing.
 MELTANO_NEWS = ("Run completed", "failed", "Incremental state has been updated")
+#: dbt's lines worth showing: the closing count and any failure.
+DBT_NEWS = ("Done. PASS=", "Failure in", "ERROR creating", "Database Error")
+#: How many idle paid seats the closing lines list.
+TOP_IDLE = 5
 
 
 def say(text: str = "") -> None:
@@ -85,6 +90,11 @@ class Emulator:
                 "plus",
                 "--write-config",
                 str(self.config_path),
+                # 120 days of history, so the 30/60/90-day activity windows all have data.
+                "--start-date",
+                (datetime.now(tz=timezone.utc) - timedelta(days=120)).strftime(
+                    "%Y-%m-%dT00:00:00Z"
+                ),
             ],
             stdout=subprocess.PIPE,
             text=True,
@@ -121,12 +131,12 @@ class Emulator:
 
 
 def run_pipeline(meltano: Meltano, log_path: Path, pgid_path: Path) -> int:
-    """``meltano run tap-slack-snow target-postgres``: key log lines live, all in a file."""
-    say("$ meltano run tap-slack-snow target-postgres")
+    """``meltano run tap-slack-snow target-postgres dbt-postgres:build`` (the job
+    ``slack-to-postgres``): key log lines live, all in a file."""
+    steps = ("tap-slack-snow", "target-postgres", "dbt-postgres:build")
+    say("$ meltano run " + " ".join(steps))
     with log_path.open("w", encoding="utf-8") as log:
-        process = meltano.popen(
-            "run", "tap-slack-snow", "target-postgres", stdout=log, stderr=subprocess.PIPE
-        )
+        process = meltano.popen("run", *steps, stdout=log, stderr=subprocess.PIPE)
         pgid_path.write_text(str(process.pid))  # for scripts/demo's safety net
         try:
             assert process.stderr is not None
@@ -155,6 +165,8 @@ def _worth_showing(line: str) -> str | None:
         return message
     if logger == "meltano" and any(news in message for news in MELTANO_NEWS):
         return message
+    if logger == "dbt-postgres" and any(news in message for news in DBT_NEWS):
+        return "dbt: " + re.sub(r"^(\x1b\[[0-9;]*m)*\d\d:\d\d:\d\d\s+", "", message)
     return None
 
 
@@ -229,6 +241,57 @@ def show_results(server: pg.Postgres, database: str) -> None:
             "Every table also has the _sdc_ columns (extracted/batched/deleted at, table "
             "version) and a primary key on the stream's key."
         )
+
+
+def show_licences(server: pg.Postgres, database: str) -> None:
+    """The licence summary and the top idle paid seats, read from the dbt models."""
+    with server.connect(database) as conn:
+        cursor = conn.execute(
+            "SELECT grain, coalesce(team_name, scope_id) AS name, plan_label, activity_source, "
+            "accounts, seats_billed, billed_active_30d, billed_active_60d, billed_active_90d, "
+            "idle_paid_seats, never_active_paid_seats, idle_days_threshold, guests, "
+            "guests_expiring_soon, guest_expiry_warning_days, deactivated_billable, as_of_date "
+            "FROM slack.slack__licence_summary ORDER BY grain DESC, name"
+        )
+        columns = [c.name for c in cursor.description or []]
+        summaries = [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+        idle = conn.execute(
+            "SELECT coalesce(real_name, username, user_id), account_kind, roles, "
+            "last_activity_date, days_since_last_activity "
+            "FROM slack.slack__seats WHERE is_idle AND last_activity_date IS NOT NULL "
+            "ORDER BY days_since_last_activity DESC, user_id LIMIT %s",
+            (TOP_IDLE,),
+        ).fetchall()
+    if not summaries:
+        say("The licence models are empty.")
+        return
+    for row in summaries:
+        say(
+            f"{row['grain'].capitalize()} {row['name']} ({row['plan_label']}), as of "
+            f"{row['as_of_date']}: {row['seats_billed']} paid seats, {row['accounts']} accounts"
+        )
+        if row["idle_paid_seats"] is None:
+            say("  active: unknown (no access logs or member analytics on this plan)")
+        else:
+            say(
+                f"  paid seats active in the last 30 / 60 / 90 days: {row['billed_active_30d']}"
+                f" / {row['billed_active_60d']} / {row['billed_active_90d']}"
+                f" (source: {row['activity_source']})"
+            )
+            say(
+                f"  idle paid seats (no activity for {row['idle_days_threshold']}+ days): "
+                f"{row['idle_paid_seats']}, of which never active: "
+                f"{row['never_active_paid_seats']}"
+            )
+        say(
+            f"  guests: {row['guests']}, expiring within {row['guest_expiry_warning_days']} "
+            f"days: {row['guests_expiring_soon']}; deactivated but billed: "
+            f"{row['deactivated_billable']}"
+        )
+    if idle:
+        say(f"Longest idle paid seats (of those ever active), top {len(idle)}:")
+        for name, kind, roles, last, days in idle:
+            say(f"  {name:<24} {kind:<20} {roles:<18} last active {last} ({days} days ago)")
 
 
 def print_table(columns: list[str], rows: list[tuple[t.Any, ...]]) -> None:
@@ -326,6 +389,10 @@ def _demo(
         # A fresh database, so a fresh Meltano state too (kept out of the project).
         "MELTANO_DATABASE_URI": f"sqlite:///{workdir / 'meltano.db'}",
         "TARGET_POSTGRES_SQLALCHEMY_URL": server.sqlalchemy_url(database),
+        # dbt-postgres (the licence models) reads the same database.
+        "DBT_POSTGRES_HOST": str(server.socket_dir),
+        "DBT_POSTGRES_PORT": str(server.port),
+        "DBT_POSTGRES_DBNAME": database,
     }
     env_file: Path | None
     if args.slack:
@@ -358,6 +425,10 @@ def _demo(
     say()
     say("== What landed in PostgreSQL")
     show_results(server, database)
+    say()
+    # Schema slack: the dbt-postgres utility's `schema` setting in meltano.yml.
+    say("== Licences (dbt models slack.slack__licence_summary and slack.slack__seats)")
+    show_licences(server, database)
     if args.keep:
         say()
         say("PostgreSQL keeps running; connect with:")

@@ -13,6 +13,7 @@ skipped, unless ``E2E_REQUIRED=1`` (set by ``scripts/test``) makes that a failur
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -152,20 +153,31 @@ def _slug(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")[-40:]
 
 
-@pytest.fixture
-def pipeline(
-    request: pytest.FixtureRequest,
+@contextlib.contextmanager
+def make_pipeline(
+    name: str,
     meltano_session: dict[str, t.Any],
     postgres: pg.Postgres,
     tmp_path: Path,
+    config: WorkspaceConfig,
+    *,
+    scopes: list[str] = SCOPES,
+    org_level: bool = False,
+    settings: dict[str, str] | None = None,
 ) -> t.Iterator[Pipeline]:
-    """A fresh emulator, database, token store and state ID for one test."""
-    slug = _slug(request.node.name)
+    """An emulator for ``config``, a fresh database, token store and state ID.
+
+    ``settings`` are extra tap settings; a ``team_id`` of ``"primary"`` becomes the
+    emulator's first workspace. The dbt-postgres utility gets the same database.
+    """
+    slug = _slug(name)
     database = postgres.create_database("e2e_" + slug)
-    config = WorkspaceConfig(seed=5, users=500, plan="plus")
     with SlackEmulator(config) as emu:
-        refresh_token = emu.issue_refresh_token(scopes=SCOPES)
+        refresh_token = emu.issue_refresh_token(scopes=scopes, org_level=org_level)
         token_store = tmp_path / "token-store" / "tokens.json"
+        extra = dict(settings or {})
+        if extra.get("team_id") == "primary":
+            extra["team_id"] = emu.workspace.primary_team.id
         env = {
             **meltano_session["env"],
             **tap_env(
@@ -176,9 +188,13 @@ def pipeline(
                     "refresh_token": refresh_token,
                     "token_store_path": str(token_store),
                     "start_date": START_DATE,
+                    **extra,
                 }
             ),
             "TARGET_POSTGRES_SQLALCHEMY_URL": postgres.sqlalchemy_url(database),
+            "DBT_POSTGRES_HOST": str(postgres.socket_dir),
+            "DBT_POSTGRES_PORT": str(postgres.port),
+            "DBT_POSTGRES_DBNAME": database,
         }
         meltano = Meltano(meltano_session["bin"], env=env, env_file=meltano_session["env_file"])
         yield Pipeline(
@@ -191,3 +207,16 @@ def pipeline(
             token_store=token_store,
             refresh_token=refresh_token,
         )
+
+
+@pytest.fixture
+def pipeline(
+    request: pytest.FixtureRequest,
+    meltano_session: dict[str, t.Any],
+    postgres: pg.Postgres,
+    tmp_path: Path,
+) -> t.Iterator[Pipeline]:
+    """A fresh emulator (Business+, 500 members), database, token store and state ID."""
+    config = WorkspaceConfig(seed=5, users=500, plan="plus")
+    with make_pipeline(request.node.name, meltano_session, postgres, tmp_path, config) as made:
+        yield made

@@ -20,7 +20,7 @@ REPO = Path(__file__).resolve().parents[2]
 MELTANO_VENV = REPO / ".venv-meltano"
 
 #: Environment variables that would leak a developer's own setup into a run.
-_FOREIGN_PREFIXES = ("TAP_SLACK_SNOW_", "TARGET_POSTGRES_", "TARGET_JSONL_", "MELTANO_")
+_FOREIGN_PREFIXES = ("TAP_SLACK_SNOW_", "TARGET_POSTGRES_", "TARGET_JSONL_", "MELTANO_", "DBT_")
 
 
 def meltano_executable() -> Path | None:

@@ -1,0 +1,31 @@
+-- The org-wide member list (admin.users.list, Enterprise Grid).
+select
+  id as user_id,
+  email,
+  username,
+  full_name,
+  coalesce(is_active, true) as is_active,
+  coalesce(is_bot, false) as is_bot,
+  coalesce(is_restricted, false) as is_restricted,
+  coalesce(is_ultra_restricted, false) as is_ultra_restricted,
+  coalesce(is_admin, false) as is_admin,
+  coalesce(is_owner, false) as is_owner,
+  coalesce(is_primary_owner, false) as is_primary_owner,
+  has_2fa,
+  has_sso,
+  date_created as created_at,
+  deactivated_ts as deactivated_at,
+  expiration_ts as guest_expires_at,
+  last_active_ts as last_active_at,
+  array_to_string(workspaces, ',') as workspace_ids,
+  workspaces[1] as primary_team_id,
+  array_to_string(roles, ',') as roles
+from {{ tap_slack_snow.slack_source('admin_users', [
+    ['id', 'text'], ['email', 'text'], ['username', 'text'], ['full_name', 'text'],
+    ['is_active', 'boolean'], ['is_bot', 'boolean'], ['is_restricted', 'boolean'],
+    ['is_ultra_restricted', 'boolean'], ['is_admin', 'boolean'], ['is_owner', 'boolean'],
+    ['is_primary_owner', 'boolean'], ['has_2fa', 'boolean'], ['has_sso', 'boolean'],
+    ['date_created', 'timestamp'], ['deactivated_ts', 'timestamp'],
+    ['expiration_ts', 'timestamp'], ['last_active_ts', 'timestamp'],
+    ['workspaces', 'text[]'], ['roles', 'text[]'],
+  ], key='id', latest_sync_partition='*') }}
