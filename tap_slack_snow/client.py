@@ -11,7 +11,6 @@ import time
 import typing as t
 from importlib import resources
 
-import jsonschema_rs
 import requests
 from singer_sdk import RESTStream
 from singer_sdk.helpers.conform import TypeConformanceLevel
@@ -29,7 +28,7 @@ from tap_slack_snow.errors import (
     describe,
 )
 from tap_slack_snow.pagination import SlackCursorPaginator
-from tap_slack_snow.records import add_datetimes
+from tap_slack_snow.records import DriftPolicy, add_datetimes
 from tap_slack_snow.retry import CallStats, read_slack_response
 
 if t.TYPE_CHECKING:
@@ -84,7 +83,7 @@ class SlackStream(RESTStream[str | None]):
         self.records_emitted = 0
         self.skipped_reason: str | None = None
         self._last_payload: tuple[requests.Response, dict[str, t.Any]] | None = None
-        self._validator: jsonschema_rs.Validator | None = None
+        self._drift: DriftPolicy | None = None
 
     @property
     def record_team_id(self) -> str | None:
@@ -205,25 +204,26 @@ class SlackStream(RESTStream[str | None]):
         row: dict[str, t.Any],
         context: Context | None = None,
     ) -> dict[str, t.Any] | None:
-        """Date-times from Unix times, a check against the schema, and count what is emitted."""
+        """Date-times from Unix times, the schema check with the type-drift policy, a count."""
         if self.datetime_fields:
             add_datetimes(row, self.datetime_fields)
-        validator = self._validator
-        if validator is None:
-            validator = self._validator = jsonschema_rs.validator_for(
-                self.schema, validate_formats=True
-            )
-        try:
-            validator.validate(row)
-        except jsonschema_rs.ValidationError as exc:
-            where = "/".join(str(part) for part in exc.instance_path) or "record"
-            detail = exc.message if len(exc.message) <= 200 else exc.message[:200] + "…"
-            raise MalformedPayloadError(
-                f"Slack method {self.slack_method} returned a {self.name} record that does not "
-                f"match the stream's schema at '{where}': {detail}"
-            ) from None
+        row = self.drift_policy.check(row)
         self.records_emitted += 1
         return row
+
+    @property
+    def drift_policy(self) -> DriftPolicy:
+        """The stream's schema check (:class:`~tap_slack_snow.records.DriftPolicy`)."""
+        if self._drift is None:
+            keys = [*(self.primary_keys or ()), self.replication_key]
+            self._drift = DriftPolicy(
+                stream=self.name,
+                method=self.slack_method,
+                schema=self.schema,
+                key_fields=[key for key in keys if key],
+                logger=self.logger,
+            )
+        return self._drift
 
     # --- retries ---------------------------------------------------------------------------
 
@@ -266,6 +266,8 @@ class SlackStream(RESTStream[str | None]):
                 self.skipped_reason = str(exc)
                 self.logger.warning("Skipping stream %s (on_unavailable=skip): %s", self.name, exc)
         finally:
+            if self._drift is not None:
+                self._drift.log_summary()
             self.log_summary(time.monotonic() - started)
 
     def log_summary(self, seconds: float) -> None:

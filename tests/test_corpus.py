@@ -217,3 +217,30 @@ def test_every_recorded_code_exchange_answer_is_read(
     assert result.exit_code == 0, result.output
     assert f"user:              {answer['authed_user']['id']}" in result.stdout
     assert ("token rotation:    on" in result.stdout) is rotates(answer)
+
+
+def undeclared(raw: t.Any, schema: dict[str, t.Any], path: str) -> list[str]:
+    """Fields of ``raw`` that the schema's declared objects do not list."""
+    missing: list[str] = []
+    if isinstance(raw, dict) and isinstance(schema.get("properties"), dict):
+        properties = schema["properties"]
+        for key, value in raw.items():
+            if key not in properties:
+                missing.append(f"{path}.{key}")
+            else:
+                missing += undeclared(value, properties[key], f"{path}.{key}")
+    elif isinstance(raw, list) and isinstance(schema.get("items"), dict):
+        for item in raw:
+            missing += undeclared(item, schema["items"], f"{path}[]")
+    return missing
+
+
+@pytest.mark.parametrize(("method", "variant"), CASES)
+def test_the_schema_declares_every_recorded_field(method: str, variant: str) -> None:
+    stream = STREAMS[method].name
+    found = {
+        name
+        for entry in entries(method, load(method, variant))
+        for name in undeclared(entry, SCHEMAS[stream], stream)
+    }
+    assert not found, sorted(found)

@@ -197,7 +197,7 @@ class IntegrationLogsStream(_ClassicPagedStream):
     """App and integration installs, removals and changes (team.integrationLogs).
 
     Slack gives these entries no id; the key ``id`` is the SHA-256 of the entry as Slack
-    sent it (keys sorted), which is unique per change.
+    sent it (keys sorted; numbers in string fields written as strings), unique per change.
     """
 
     name = "integration_logs"
@@ -216,6 +216,9 @@ class IntegrationLogsStream(_ClassicPagedStream):
     def parse_response(self, response: requests.Response) -> t.Iterable[dict[str, t.Any]]:
         team_id = self.record_team_id
         for _, entry in self.entries(response):
+            # ids Slack sends as numbers become strings first, so the hash stays the same
+            # whichever type Slack uses for them
+            self.drift_policy.fit_scalars(entry)
             canonical = json.dumps(entry, sort_keys=True, separators=(",", ":"))
             yield {
                 **entry,

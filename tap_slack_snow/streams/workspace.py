@@ -43,16 +43,6 @@ class UsersStream(SlackStream):
         params["include_locale"] = "true"
         return params
 
-    @override
-    def post_process(
-        self, row: dict[str, t.Any], context: Context | None = None
-    ) -> dict[str, t.Any] | None:
-        """Slack sends ``profile.fields`` as ``[]`` when a member has none: make it null."""
-        profile = row.get("profile")
-        if isinstance(profile, dict) and isinstance(profile.get("fields"), list):
-            profile["fields"] = None
-        return super().post_process(row, context)
-
 
 class TeamStream(SlackStream):
     """The workspace (team.info): name, domains, Enterprise org it belongs to."""
