@@ -7,15 +7,18 @@ records, log lines) through the real tap over HTTP against the replay server.
 from __future__ import annotations
 
 import copy
+import json
 import logging
 import typing as t
+from pathlib import Path
 
 import pytest
 
 from tap_slack_snow.records import NOT_CONVERTIBLE, DriftPolicy, UnconvertibleValueError, convert
-from tests._support import select_only
+from tap_slack_snow_emulator import STANDARD_USER_SCOPES, WorkspaceConfig
+from tests._support import EmulatorFactory, oauth_config, select_only, sync
 from tests.replay import ReplayServer, load
-from tests.test_corpus import DEFAULT_AUTH_TEST, run_tap, stream_config
+from tests.test_corpus import DEFAULT_AUTH_TEST, assert_record_keeps, run_tap, stream_config
 
 
 @pytest.mark.parametrize(
@@ -175,3 +178,36 @@ def test_a_key_that_does_not_fit_fails_the_run_with_one_line() -> None:
     assert "users.list" in error
     assert "'id'" in error
     assert len(error.splitlines()) == 1
+
+
+def test_a_workspace_mixing_the_recorded_variants_syncs_every_record_and_field(
+    emulator_factory: EmulatorFactory, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The emulator's recorded variants (numeric and string service_id, [] / {} / null
+    profile.fields, Slackbot's null tz and email) through the whole tap: nothing lost."""
+    emu = emulator_factory(WorkspaceConfig(seed=5, users=60, integration_logs=80, plan="plus"))
+    ws = emu.workspace
+    raw_logs = ws.integration_log_entries()
+    assert {type(e["service_id"]) for e in raw_logs if "service_id" in e} == {int, str}
+    assert {json.dumps(ws.member(i)["profile"]["fields"]) for i in range(60)} >= {"[]", "{}"}
+    scopes = [*STANDARD_USER_SCOPES, "team:read", "users:read.email"]
+    config = oauth_config(emu, tmp_path, scopes=scopes)
+    result = sync(config)
+    assert result.exit_code == 0
+    users = {record["id"]: record for record in result.records["users"]}
+    assert len(users) == 60
+    for i in range(60):
+        member = ws.member(i, include_locale=True)
+        assert_record_keeps("users", member, users[member["id"]])
+    logs = result.records["integration_logs"]
+    assert len(logs) == len(raw_logs)
+    for entry, record in zip(raw_logs, logs, strict=True):
+        assert_record_keeps("integration_logs", entry, record)
+    assert all(isinstance(r.get("service_id", ""), str) for r in logs)
+    drift_lines = [
+        r.getMessage() for r in caplog.records if "converted without loss" in r.getMessage()
+    ]
+    assert sorted(line.split(" as ")[0] for line in drift_lines) == [
+        "integration_logs: Slack sent service_id",
+        "users: Slack sent profile.fields",
+    ]

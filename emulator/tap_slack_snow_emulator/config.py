@@ -41,6 +41,13 @@ class WorkspaceConfig:
     is anchored at the real time the emulator was built, so timestamps differ between runs
     while everything else stays equal. ``short_pages=True`` makes every other ``users.list``
     page shorter than ``limit`` and every sixth page empty (with a non-empty ``next_cursor``).
+
+    ``recorded_variants=True`` (the default) serves the shapes real Slack is recorded to send
+    besides the documented ones: ``team.integrationLogs`` gives about half the services'
+    ``service_id`` as a number instead of a string (Slack's method page shows both in one
+    answer); a member's ``profile.fields`` is ``[]`` or ``{}`` when the member has no custom
+    field (``null`` for deactivated members); Slackbot has ``tz`` and ``profile.email`` null.
+    ``False`` serves only the documented shapes.
     """
 
     seed: int = 1
@@ -55,6 +62,7 @@ class WorkspaceConfig:
     analytics_lag_days: int = 2
     now: float | None = None
     short_pages: bool = False
+    recorded_variants: bool = True
 
     def __post_init__(self) -> None:
         if self.plan not in PLANS:
