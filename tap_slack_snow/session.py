@@ -33,6 +33,7 @@ from tap_slack_snow.auth import (
 from tap_slack_snow.availability import log_run_plan
 from tap_slack_snow.errors import TapSlackError
 from tap_slack_snow.retry import CallStats, RetryPolicy, read_slack_response
+from tap_slack_snow.workspaces import OrgWorkspaces, wanted_team_ids
 
 if t.TYPE_CHECKING:
     from tap_slack_snow.client import SlackStream
@@ -205,6 +206,7 @@ class SlackSession:
         self._token_provider: TokenProvider | None = None
         self._authenticator: SlackAuthenticator | None = None
         self._identity: SlackIdentity | None = None
+        self._workspaces: OrgWorkspaces | None = None
 
     @property
     def api_url(self) -> str:
@@ -282,12 +284,19 @@ class SlackSession:
             label=label,
         )
 
-    def call(self, method: str, *, params: dict[str, t.Any] | None = None) -> SlackAnswer:
+    def call(
+        self,
+        method: str,
+        *,
+        params: dict[str, t.Any] | None = None,
+        data: dict[str, t.Any] | None = None,
+    ) -> SlackAnswer:
         """Call one Slack method outside a stream with the run's token and policy."""
         return self.caller.call(
             method,
             auth=self.authenticator,
             params=params,
+            data=data or None,
             on_token_expired=self.rotate_after_expiry,
         )
 
@@ -336,8 +345,42 @@ class SlackSession:
 
     @property
     def record_team_id(self) -> str | None:
-        """The workspace records belong to: ``team_id`` if set, else the token's team."""
+        """The team records of org-wide reads belong to: the org for an org-level token;
+        a workspace-level token: ``team_id`` if set, else the token's team."""
+        if self.org_level:
+            return self.org_id
         return self.team_id or self.identity.team_id
+
+    # --- the workspaces of an Enterprise Grid org ---------------------------------------
+
+    @property
+    def org_level(self) -> bool:
+        """The token is org-level (Grid app installed on the whole org)."""
+        return self.identity.is_enterprise_install
+
+    @property
+    def org_id(self) -> str | None:
+        """The org an org-level token belongs to (its records' ``team_id``)."""
+        return self.identity.enterprise_id or self.identity.team_id
+
+    @property
+    def workspaces(self) -> OrgWorkspaces:
+        """The org's workspaces this run reads (auth.teams.list, listed on first use)."""
+        with self._lock:
+            if self._workspaces is None:
+                self._workspaces = OrgWorkspaces(
+                    call=lambda method, params: self.call(method, data=params).payload,
+                    page_size=int(self.config.get("page_size") or 1000),
+                    wanted=wanted_team_ids(self.config),
+                    logger=self.logger,
+                )
+            return self._workspaces
+
+    @property
+    def single_workspace(self) -> str | None:
+        """The one workspace the run is restricted to (team_id, or team_ids of one)."""
+        wanted = wanted_team_ids(self.config)
+        return wanted[0] if wanted and len(wanted) == 1 else None
 
     def announce_run(self) -> None:
         """Log the run's plan (streams, edition, scope report) once, when a stream starts."""

@@ -14,6 +14,7 @@ from tap_slack_snow.errors import TapSlackError
 from tap_slack_snow.redact import SecretRedactor
 from tap_slack_snow.session import SlackSession
 from tap_slack_snow.streams import STREAM_TYPES
+from tap_slack_snow.workspaces import setting_errors as workspace_setting_errors
 from tap_slack_snow.writer import SlackMessageWriter
 
 if t.TYPE_CHECKING:
@@ -126,8 +127,15 @@ class TapSlackSnow(Tap):
             "team_id",
             th.StringType,
             title="Team ID",
-            description="A workspace (T...) inside an Enterprise org, for workspace-level "
-            "methods with an org-level token.",
+            description="One workspace (T...) of an Enterprise Grid org: with an org-level "
+            "token the run reads only it (the same as team_ids with one id).",
+        ),
+        th.Property(
+            "team_ids",
+            th.ArrayType(th.StringType),
+            title="Team IDs",
+            description="Workspaces (T...) of an Enterprise Grid org to read with an "
+            "org-level token; default: every workspace auth.teams.list names.",
         ),
         th.Property(
             "page_size",
@@ -184,7 +192,7 @@ class TapSlackSnow(Tap):
         super().__init__(*args, **kwargs)
         SecretRedactor.add(*(self.config.get(name) for name in SECRET_SETTINGS))
         if kwargs.get("validate_config", True):
-            errors = auth_setting_errors(self.config)
+            errors = auth_setting_errors(self.config) + workspace_setting_errors(self.config)
             if errors:
                 raise ConfigValidationError(
                     "Config validation failed", errors=errors, schema=self.config_jsonschema

@@ -215,7 +215,7 @@ def test_refresh_answer_lost_inside_the_grace_window_recovers(
     emu.expire_access_tokens()
     emu.refresh_grace_seconds = 0
     again = sync(config, catalog=select_only("team"))  # rotates with the stored token
-    assert again.exit_code == 0 and again.count("team") == 1
+    assert again.exit_code == 0 and again.count("team") == 2  # the workspace and the org
     assert (
         json.loads(Path(config["token_store_path"]).read_text())["refresh_token"]
         != (stored["refresh_token"])

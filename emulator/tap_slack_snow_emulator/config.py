@@ -48,6 +48,8 @@ class WorkspaceConfig:
     answer); a member's ``profile.fields`` is ``[]`` or ``{}`` when the member has no custom
     field (``null`` for deactivated members); Slackbot has ``tz`` and ``profile.email`` null.
     ``False`` serves only the documented shapes.
+    ``denied_workspaces`` are indices of workspaces that ``auth.teams.list`` lists but whose
+    workspace-level methods refuse an org-level token with ``team_access_not_granted``.
     """
 
     seed: int = 1
@@ -63,6 +65,7 @@ class WorkspaceConfig:
     now: float | None = None
     short_pages: bool = False
     recorded_variants: bool = True
+    denied_workspaces: tuple[int, ...] = ()
 
     def __post_init__(self) -> None:
         if self.plan not in PLANS:
@@ -73,6 +76,10 @@ class WorkspaceConfig:
             raise ValueError("workspaces must be >= 1")
         if self.workspaces > 1 and not self.enterprise:
             raise ValueError("workspaces > 1 needs enterprise=True")
+        if any(not 0 <= k < self.workspaces for k in self.denied_workspaces):
+            raise ValueError("denied_workspaces are workspace indices below workspaces")
+        if self.denied_workspaces and not self.enterprise:
+            raise ValueError("denied_workspaces needs enterprise=True")
         if self.access_logs < 0 or self.integration_logs < 0:
             raise ValueError("log sizes must be >= 0")
         if self.access_logs >= 1 << 28:

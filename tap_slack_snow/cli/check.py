@@ -12,7 +12,7 @@ import click
 from singer_sdk.exceptions import ConfigValidationError
 
 from tap_slack_snow.auth import RotatingTokenProvider
-from tap_slack_snow.availability import format_table, scope_report
+from tap_slack_snow.availability import format_table, scope_report, workspace_report
 from tap_slack_snow.cli.common import ENV_PREFIX, UserError, read_client_secret
 from tap_slack_snow.cli.env_file import environment_from
 from tap_slack_snow.errors import TapSlackError
@@ -137,6 +137,7 @@ def check(*, config_paths: tuple[str, ...], catalog: str | None, env_file: Path 
         identity = session.identity
         plan, plan_text = read_plan(session)
         rows = scope_report(session, tap.selected_slack_streams(), plan=plan)
+        workspaces = workspace_report(session)
     except TapSlackError as exc:
         raise UserError(str(exc)) from None
 
@@ -151,6 +152,7 @@ def check(*, config_paths: tuple[str, ...], catalog: str | None, env_file: Path 
         f"Edition:    {edition} ({how})",
         f"Plan:       {plan_text}",
         f"Scopes:     {', '.join(sorted(identity.scopes)) or 'unknown (Slack sent none)'}",
+        *([workspaces] if workspaces else []),
         "",
     ]
     table: list[tuple[str, str, str, str, str]] = []
