@@ -1,0 +1,238 @@
+"""Where a token chain lives between runs: the interface, and the file backend.
+
+A *chain* is what one authorisation of one Slack app needs next time: the current refresh
+token, access token and expiry, as a JSON-able dict the token provider owns. A store keeps
+any number of chains, each under its chain id (see ``store_crypto.chain_id``), each sealed
+in its own encrypted envelope, so two apps or two organisations sharing one store never
+touch each other's chain.
+
+Every backend offers the same four steps, used by the provider as
+``with store.locked(): load -> check_writable -> (refresh) -> save``:
+
+- ``locked()`` holds the chain's lock across the read-refresh-write (a file lock here, a
+  row lock in PostgreSQL), so a refresh token is spent exactly once;
+- ``check_writable()`` proves the store can take the new chain before a refresh token is
+  spent on it;
+- ``save()`` raises :class:`StoreWriteError` (a one-line reason, never a bare errno) when
+  the new chain could not be written, so the provider can rescue it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+import time
+import typing as t
+from pathlib import Path
+
+import filelock
+
+from tap_slack_snow.errors import TapSlackError
+from tap_slack_snow.store_crypto import EnvelopeError, StoreKey, describe_envelope_error
+
+FILE_FORMAT = "tap-slack-snow token store"
+FILE_VERSION = 2
+
+
+class StoreWriteError(TapSlackError):
+    """The store could not take a write; the message says where and why."""
+
+
+class ChainStore(t.Protocol):
+    """One chain's view of a token store (see the module docstring)."""
+
+    @property
+    def location(self) -> str:
+        """Where the chain lives, for messages (a path, or a table and its database)."""
+
+    @property
+    def key(self) -> StoreKey:
+        """The key the chain is sealed with."""
+
+    @property
+    def chain(self) -> str:
+        """The chain id."""
+
+    def locked(self) -> t.ContextManager[None]:
+        """Hold the chain's lock for one read-refresh-write."""
+
+    def load(self) -> dict[str, t.Any] | None:
+        """The chain, decrypted; ``None`` when the store has none yet."""
+
+    def check_writable(self) -> None:
+        """Raise StoreWriteError when a save would fail now (call it under the lock)."""
+
+    def save(self, content: dict[str, t.Any]) -> None:
+        """Store the chain, sealed; raise StoreWriteError when it cannot be stored."""
+
+
+def describe_os_error(exc: OSError) -> str:
+    """``No space left on device`` rather than ``[Errno 28] ...`` or a bare ``28``."""
+    reason = exc.strerror or type(exc).__name__
+    return f"{reason} ({exc.filename})" if exc.filename else reason
+
+
+def write_private_file(path: Path, text: str) -> None:
+    """Write ``text`` atomically (temp file, fsync, rename, fsync the folder), mode 0600."""
+    folder = path.parent
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    fd, tmp_name = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=folder)
+    try:
+        os.fchmod(fd, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp_name, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp_name)
+        raise
+    dir_fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
+
+
+class FileChainStore:
+    """A JSON file (mode 0600) of sealed chains, written atomically under a file lock.
+
+    File format 2: ``{"format", "version": 2, "chains": {chain id: {"envelope",
+    "updated_at"}}}``. A format-1 file (one plaintext chain, what releases before 0.2
+    wrote) is read as it is: the chain it holds is adopted by the config it descends from
+    (same ``origin``) and rewritten encrypted; until then it is kept as it is under
+    ``plaintext_v1``, so a second app sharing the file never destroys it.
+    """
+
+    def __init__(
+        self, path: Path, *, chain: str, origin: str, key: StoreKey, lock_timeout: float
+    ) -> None:
+        """Point at the file (created on the first write)."""
+        self.path = path
+        self._chain = chain
+        self._origin = origin
+        self._key = key
+        self.lock_timeout = lock_timeout
+
+    @property
+    def location(self) -> str:
+        """The file's path."""
+        return str(self.path)
+
+    @property
+    def key(self) -> StoreKey:
+        """The sealing key."""
+        return self._key
+
+    @property
+    def chain(self) -> str:
+        """The chain id."""
+        return self._chain
+
+    @contextlib.contextmanager
+    def locked(self) -> t.Iterator[None]:
+        """Hold the store's lock (a ``.lock`` file beside it) for a read-refresh-write."""
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        except OSError as exc:
+            raise StoreWriteError(
+                f"cannot create the token store folder {self.path.parent}: "
+                f"{describe_os_error(exc)}; fix it or set token_store_path to a writable place "
+                "(no refresh token was spent)"
+            ) from None
+        lock = filelock.FileLock(str(self.path) + ".lock", timeout=self.lock_timeout)
+        try:
+            with lock:
+                yield
+        except filelock.Timeout:
+            raise TapSlackError(
+                f"another tap-slack-snow run has held the token store lock {lock.lock_file} "
+                f"for over {self.lock_timeout:.0f} s; wait for it to finish"
+            ) from None
+        except OSError as exc:
+            if exc.filename and str(exc.filename).endswith(".lock"):
+                raise StoreWriteError(
+                    f"cannot create the token store lock {lock.lock_file}: "
+                    f"{describe_os_error(exc)}; fix it or set token_store_path to a writable "
+                    "place (no refresh token was spent)"
+                ) from None
+            raise
+
+    def _read_document(self) -> dict[str, t.Any]:
+        try:
+            raw = self.path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return {"format": FILE_FORMAT, "version": FILE_VERSION, "chains": {}}
+        except OSError as exc:
+            raise TapSlackError(
+                f"cannot read the token store {self.path}: {describe_os_error(exc)}"
+            ) from None
+        try:
+            document = json.loads(raw)
+            if not isinstance(document, dict):
+                raise TypeError
+            if "chains" not in document and "refresh_token" in document:
+                return self._from_format_1(document)
+            if not isinstance(document["chains"], dict):
+                raise TypeError
+        except (ValueError, KeyError, TypeError):
+            raise TapSlackError(
+                f"token store {self.path} is not a valid tap-slack-snow token store; "
+                "restore it from a backup, or delete it and re-authorise"
+            ) from None
+        return document
+
+    @staticmethod
+    def _from_format_1(plain: dict[str, t.Any]) -> dict[str, t.Any]:
+        if not isinstance(plain.get("origin"), str) or not isinstance(plain["refresh_token"], str):
+            raise TypeError
+        return {"format": FILE_FORMAT, "version": FILE_VERSION, "chains": {}, "plaintext_v1": plain}
+
+    def load(self) -> dict[str, t.Any] | None:
+        """This chain, decrypted (or adopted from a format-1 file); None when absent."""
+        document = self._read_document()
+        entry = document["chains"].get(self._chain)
+        if entry is None:
+            legacy = document.get("plaintext_v1")
+            if isinstance(legacy, dict) and legacy.get("origin") == self._origin:
+                return {key: value for key, value in legacy.items() if key != "version"}
+            return None
+        try:
+            return self._key.open(self._chain, entry.get("envelope"))
+        except (EnvelopeError, AttributeError) as exc:
+            error = exc if isinstance(exc, EnvelopeError) else EnvelopeError("damaged")
+            raise TapSlackError(
+                describe_envelope_error(error, where=f"token store {self.path}", key=self._key)
+            ) from None
+
+    def holds_plaintext(self) -> bool:
+        """Whether this chain is still in a format-1 (plaintext) file, to be rewritten."""
+        legacy = self._read_document().get("plaintext_v1")
+        return isinstance(legacy, dict) and legacy.get("origin") == self._origin
+
+    def check_writable(self) -> None:
+        """Rewrite the file as it is (creating it if new): the next save will fit too."""
+        self._write(self._read_document())
+
+    def save(self, content: dict[str, t.Any]) -> None:
+        """Seal ``content`` into this chain's entry, leaving every other chain as it was."""
+        document = self._read_document()
+        document["chains"][self._chain] = {
+            "envelope": self._key.seal(self._chain, content),
+            "updated_at": time.time(),
+        }
+        legacy = document.get("plaintext_v1")
+        if isinstance(legacy, dict) and legacy.get("origin") == self._origin:
+            del document["plaintext_v1"]  # migrated: no token stays in clear
+        self._write(document)
+
+    def _write(self, document: dict[str, t.Any]) -> None:
+        try:
+            write_private_file(self.path, json.dumps(document, indent=1) + "\n")
+        except OSError as exc:
+            raise StoreWriteError(
+                f"cannot write the token store {self.path}: {describe_os_error(exc)}"
+            ) from None
