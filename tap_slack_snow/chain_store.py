@@ -172,23 +172,23 @@ class FileChainStore:
             ) from None
         try:
             document = json.loads(raw)
-            if not isinstance(document, dict):
-                raise TypeError
-            if "chains" not in document and "refresh_token" in document:
-                return self._from_format_1(document)
-            if not isinstance(document["chains"], dict):
-                raise TypeError
-        except (ValueError, KeyError, TypeError):
+        except ValueError:
+            document = None
+        if isinstance(document, dict) and "chains" not in document:
+            document = self._from_format_1(document)
+        if not isinstance(document, dict) or not isinstance(document.get("chains"), dict):
             raise TapSlackError(
                 f"token store {self.path} is not a valid tap-slack-snow token store; "
                 "restore it from a backup, or delete it and re-authorise"
-            ) from None
+            )
         return document
 
     @staticmethod
-    def _from_format_1(plain: dict[str, t.Any]) -> dict[str, t.Any]:
-        if not isinstance(plain.get("origin"), str) or not isinstance(plain["refresh_token"], str):
-            raise TypeError
+    def _from_format_1(plain: dict[str, t.Any]) -> dict[str, t.Any] | None:
+        if not isinstance(plain.get("origin"), str) or not isinstance(
+            plain.get("refresh_token"), str
+        ):
+            return None
         return {"format": FILE_FORMAT, "version": FILE_VERSION, "chains": {}, "plaintext_v1": plain}
 
     def load(self) -> dict[str, t.Any] | None:
@@ -215,7 +215,13 @@ class FileChainStore:
 
     def check_writable(self) -> None:
         """Rewrite the file as it is (creating it if new): the next save will fit too."""
-        self._write(self._read_document())
+        try:
+            self._write(self._read_document())
+        except StoreWriteError as exc:
+            raise StoreWriteError(
+                f"{exc}: make room or fix its permissions, or set token_store_path to a "
+                "writable place (no refresh token was spent)"
+            ) from None
 
     def save(self, content: dict[str, t.Any]) -> None:
         """Seal ``content`` into this chain's entry, leaving every other chain as it was."""

@@ -126,22 +126,20 @@ class PostgresChainStore:
     # --- connections ------------------------------------------------------------------------
 
     def _connect(self) -> psycopg.Connection[t.Any]:
-        psycopg = self._psycopg
+        driver = self._psycopg
         try:
-            return t.cast(
-                "psycopg.Connection[t.Any]",
-                psycopg.connect(
-                    self._conninfo,
-                    connect_timeout=CONNECT_TIMEOUT_SECONDS,
-                    application_name=APPLICATION_NAME,
-                ),
+            conn: psycopg.Connection[t.Any] = driver.connect(
+                self._conninfo,
+                connect_timeout=CONNECT_TIMEOUT_SECONDS,
+                application_name=APPLICATION_NAME,
             )
-        except psycopg.Error as exc:
+        except driver.Error as exc:
             raise TapSlackError(
                 f"cannot reach the token store database {self.database} on {self.server} "
                 f"({_first_line(exc)}): check that PostgreSQL runs there and accepts this "
                 "user, and that token_store_url is right (no refresh token was spent)"
             ) from None
+        return conn
 
     def _sql(self, text: str) -> t.Any:
         sql = self._psycopg.sql

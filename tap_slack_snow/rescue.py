@@ -57,8 +57,7 @@ def write_rescue(store: ChainStore, content: dict[str, t.Any]) -> Path | None:
     return None
 
 
-def read_rescue(path: Path, store: ChainStore) -> dict[str, t.Any]:
-    """The chain in a rescue file, checked to belong to ``store``'s chain and key."""
+def _document(path: Path) -> dict[str, t.Any]:
     try:
         document = json.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
@@ -67,6 +66,17 @@ def read_rescue(path: Path, store: ChainStore) -> dict[str, t.Any]:
         document = None
     if not isinstance(document, dict) or document.get("format") != RESCUE_FORMAT:
         raise TapSlackError(f"{path} is not a tap-slack-snow rescue file")
+    return document
+
+
+def rescued_chain_id(path: Path) -> str:
+    """The chain id a rescue file belongs to (the store to restore it in is opened for it)."""
+    return str(_document(path).get("chain_id") or "")
+
+
+def read_rescue(path: Path, store: ChainStore) -> dict[str, t.Any]:
+    """The chain in a rescue file, checked to belong to ``store``'s chain and key."""
+    document = _document(path)
     if document.get("chain_id") != store.chain:
         raise TapSlackError(
             f"the rescue file {path} holds the chain of another Slack app or authorisation "
@@ -80,7 +90,7 @@ def read_rescue(path: Path, store: ChainStore) -> dict[str, t.Any]:
         raise TapSlackError(describe_envelope_error(exc, where=where, key=store.key)) from None
 
 
-def restore(path: Path, store: ChainStore) -> str:
+def restore_from_file(path: Path, store: ChainStore) -> str:
     """Load a rescue file into the store (under its lock); say what was done.
 
     A store that already holds a chain updated after the rescue (another run restored it,
