@@ -15,6 +15,7 @@ import tempfile
 import time
 import typing as t
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
@@ -421,10 +422,15 @@ def test_exchange_starts_the_chain_in_the_database_and_check_reports_it(
             check=False,
         )
 
-    authorized = auth("authorize-url", "--edition", "standard", "--client-id", emu.client_id)
+    authorized = auth(
+        "authorize-url", "--edition", "standard", "--extra-scopes", "--client-id", emu.client_id
+    )
     assert authorized.returncode == 0, authorized.stderr
-    state = authorized.stdout.split("state=", 1)[1].split("&", 1)[0].strip()
-    code = emu.issue_auth_code(redirect_uri="https://localhost")
+    query = parse_qs(urlsplit(authorized.stdout.strip()).query)
+    state = query["state"][0]
+    code = emu.issue_auth_code(
+        scopes=query["user_scope"][0].split(","), redirect_uri="https://localhost"
+    )
     env_file = tmp_path / "ci.env"
     exchanged = auth(
         "exchange",
