@@ -67,6 +67,9 @@ class ChainStore(t.Protocol):
     def save(self, content: dict[str, t.Any]) -> None:
         """Store the chain, sealed; raise StoreWriteError when it cannot be stored."""
 
+    def holds_plaintext(self) -> bool:
+        """Whether the chain is still kept in clear (an older store), to be rewritten."""
+
 
 def describe_os_error(exc: OSError) -> str:
     """``No space left on device`` rather than ``[Errno 28] ...`` or a bare ``28``."""
@@ -150,7 +153,7 @@ class FileChainStore:
         except filelock.Timeout:
             raise TapSlackError(
                 f"another tap-slack-snow run has held the token store lock {lock.lock_file} "
-                f"for over {self.lock_timeout:.0f} s; wait for it to finish"
+                f"for over {self.lock_timeout:g} s; wait for it to finish"
             ) from None
         except OSError as exc:
             if exc.filename and str(exc.filename).endswith(".lock"):

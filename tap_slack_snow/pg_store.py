@@ -194,7 +194,7 @@ class PostgresChainStore:
             except psycopg.errors.LockNotAvailable:
                 raise TapSlackError(
                     f"another tap-slack-snow run has held the lock on the row chain_id="
-                    f"{self._chain} of {self.location} for over {self.lock_timeout:.0f} s; "
+                    f"{self._chain} of {self.location} for over {self.lock_timeout:g} s; "
                     "wait for it to finish (pg_stat_activity shows it as application_name "
                     f"{APPLICATION_NAME})"
                 ) from None
@@ -241,6 +241,10 @@ class PostgresChainStore:
         except EnvelopeError as exc:
             where = f"the row chain_id={self._chain} of {self.location}"
             raise TapSlackError(describe_envelope_error(exc, where=where, key=self._key)) from None
+
+    def holds_plaintext(self) -> bool:
+        """Rows were encrypted from the first release of this store."""
+        return False
 
     def check_writable(self) -> None:
         """Touch the locked row: proves UPDATE is allowed before a token is spent."""

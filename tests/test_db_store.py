@@ -469,3 +469,31 @@ def test_exchange_starts_the_chain_in_the_database_and_check_reports_it(
     assert run.exit_code == 0, run.stderr[-3000:]
     assert emu.refreshes == 0
     assert emu.calls["oauth.v2.access"] == 1  # the exchange only
+
+
+def test_a_run_waiting_too_long_names_the_lock_it_waited_on(
+    server: pg.Postgres, database: str
+) -> None:
+    from tap_slack_snow.errors import TapSlackError  # noqa: PLC0415
+    from tap_slack_snow.pg_store import PostgresChainStore  # noqa: PLC0415
+    from tap_slack_snow.store_crypto import StoreKey  # noqa: PLC0415
+
+    key = StoreKey.derive(client_secret="0123456789abcdef0123456789abcdef")
+    store = PostgresChainStore(database, chain="c0ffee", key=key, lock_timeout=0.5)
+    with store.locked():  # creates the table and the row, then lets go
+        pass
+    with connect(server, database) as holder:
+        holder.autocommit = False
+        holder.execute(f"SELECT 1 FROM {TABLE} WHERE chain_id = 'c0ffee' FOR UPDATE")
+        started = time.monotonic()
+        with pytest.raises(TapSlackError) as caught, store.locked():
+            pass
+        assert time.monotonic() - started >= 0.4
+        holder.rollback()
+    message = str(caught.value)
+    assert f"chain_id=c0ffee of table public.{TABLE}" in message
+    assert "for over 0.5 s" in message
+    # Released: the next run gets the lock at once.
+    with store.locked():
+        store.save({"origin": "o", "refresh_token": "r"})
+    assert store.load() == {"origin": "o", "refresh_token": "r"}
