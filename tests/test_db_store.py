@@ -20,7 +20,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from tap_slack_snow_emulator import Fault, SlackEmulator, WorkspaceConfig
-from tests.conftest import FAST_RETRIES, SyncResult, parse_messages, run_cli, select_only
+from tests._support import FAST_RETRIES, SyncResult, parse_messages, run_cli, select_only
 from tests.e2e import pg
 
 USERS = select_only("users")
@@ -286,7 +286,7 @@ def test_a_database_gone_after_the_refresh_leaves_a_rescue_file(
         [
             sys.executable,
             "-c",
-            "from tap_slack_snow.auth_cli import main; main()",
+            "from tap_slack_snow.cli import main; main()",
             "restore",
             "--from",
             str(rescue),
@@ -414,7 +414,7 @@ def test_exchange_starts_the_chain_in_the_database_and_check_reports_it(
 
     def auth(*args: str, **extra: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [sys.executable, "-c", "from tap_slack_snow.auth_cli import main; main()", *args],
+            [sys.executable, "-c", "from tap_slack_snow.cli import main; main()", *args],
             capture_output=True,
             text=True,
             timeout=60,
@@ -474,9 +474,9 @@ def test_exchange_starts_the_chain_in_the_database_and_check_reports_it(
 def test_a_run_waiting_too_long_names_the_lock_it_waited_on(
     server: pg.Postgres, database: str
 ) -> None:
+    from tap_slack_snow.auth.crypto import StoreKey  # noqa: PLC0415
+    from tap_slack_snow.auth.pg_store import PostgresChainStore  # noqa: PLC0415
     from tap_slack_snow.errors import TapSlackError  # noqa: PLC0415
-    from tap_slack_snow.pg_store import PostgresChainStore  # noqa: PLC0415
-    from tap_slack_snow.store_crypto import StoreKey  # noqa: PLC0415
 
     key = StoreKey.derive(client_secret="0123456789abcdef0123456789abcdef")
     store = PostgresChainStore(database, chain="c0ffee", key=key, lock_timeout=0.5)

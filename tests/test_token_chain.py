@@ -25,7 +25,7 @@ import requests
 
 from tap_slack_snow.tap import TapSlackSnow
 from tap_slack_snow_emulator import Fault, SlackEmulator, WorkspaceConfig
-from tests.conftest import FAST_RETRIES, SyncResult, parse_messages, run_cli, select_only
+from tests._support import FAST_RETRIES, SyncResult, parse_messages, run_cli, select_only
 
 USERS = select_only("users")
 
@@ -145,7 +145,7 @@ def wait_for_refresh_request(emu: SlackEmulator, count: int = 1) -> None:
 
 def auth_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-c", "from tap_slack_snow.auth_cli import main; main()", *args],
+        [sys.executable, "-c", "from tap_slack_snow.cli import main; main()", *args],
         capture_output=True,
         text=True,
         timeout=120,
@@ -441,14 +441,14 @@ def test_tokens_from_the_store_and_from_slack_are_redacted(
     emu = emulators()
     config = config_for(emu, tmp_path / "tokens.json")
     issued_run = TapSlackSnow(config=config)
-    issued = issued_run.token_provider.current()  # from Slack during this run
+    issued = issued_run.session.token_provider.current()  # from Slack during this run
     assert emu.refreshes == 1
     # A new process would start with an empty registry; so does this second tap.
-    from tap_slack_snow.auth import SecretRedactor  # noqa: PLC0415
+    from tap_slack_snow.redact import SecretRedactor  # noqa: PLC0415
 
     SecretRedactor._secrets.clear()
     stored_run = TapSlackSnow(config=config)
-    from_store = stored_run.token_provider.current()
+    from_store = stored_run.session.token_provider.current()
     assert from_store == issued
     assert emu.refreshes == 1
     refresh_now = next(

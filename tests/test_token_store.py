@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from tap_slack_snow.chain_store import FileChainStore
+from tap_slack_snow.auth import default_token_store_path
+from tap_slack_snow.auth.crypto import StoreKey
+from tap_slack_snow.auth.file_store import FileChainStore
 from tap_slack_snow.errors import TapSlackError
-from tap_slack_snow.store_crypto import StoreKey
-from tap_slack_snow.store_settings import default_token_store_path
 
 KEY = StoreKey.derive(client_secret="0123456789abcdef0123456789abcdef")
 

@@ -10,7 +10,7 @@ import pytest
 import requests
 
 from tap_slack_snow_emulator import Fault
-from tests.conftest import stored_chain as conftest_stored_chain
+from tests._support import stored_chain as conftest_stored_chain
 from tests.e2e import pg
 from tests.e2e.conftest import PRIMARY_KEYS, Pipeline
 from tests.e2e.pipeline import Meltano

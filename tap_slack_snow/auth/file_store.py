@@ -1,103 +1,22 @@
-"""Where a token chain lives between runs: the interface, and the file backend.
-
-A *chain* is what one authorisation of one Slack app needs next time: the current refresh
-token, access token and expiry, as a JSON-able dict the token provider owns. A store keeps
-any number of chains, each under its chain id (see ``store_crypto.chain_id``), each sealed
-in its own encrypted envelope, so two apps or two organisations sharing one store never
-touch each other's chain.
-
-Every backend offers the same four steps, used by the provider as
-``with store.locked(): load -> check_writable -> (refresh) -> save``:
-
-- ``locked()`` holds the chain's lock across the read-refresh-write (a file lock here, a
-  row lock in PostgreSQL), so a refresh token is spent exactly once;
-- ``check_writable()`` proves the store can take the new chain before a refresh token is
-  spent on it;
-- ``save()`` raises :class:`StoreWriteError` (a one-line reason, never a bare errno) when
-  the new chain could not be written, so the provider can rescue it.
-"""
+"""The file backend of the token store: a JSON file of sealed chains, one entry per chain,
+written atomically under a file lock."""
 
 from __future__ import annotations
 
 import contextlib
 import json
-import os
-import tempfile
 import time
 import typing as t
 from pathlib import Path
 
 import filelock
 
+from tap_slack_snow.auth.crypto import EnvelopeError, StoreKey, describe_envelope_error
+from tap_slack_snow.auth.store import StoreWriteError, describe_os_error, write_private_file
 from tap_slack_snow.errors import TapSlackError
-from tap_slack_snow.store_crypto import EnvelopeError, StoreKey, describe_envelope_error
 
 FILE_FORMAT = "tap-slack-snow token store"
 FILE_VERSION = 2
-
-
-class StoreWriteError(TapSlackError):
-    """The store could not take a write; the message says where and why."""
-
-
-class ChainStore(t.Protocol):
-    """One chain's view of a token store (see the module docstring)."""
-
-    @property
-    def location(self) -> str:
-        """Where the chain lives, for messages (a path, or a table and its database)."""
-
-    @property
-    def key(self) -> StoreKey:
-        """The key the chain is sealed with."""
-
-    @property
-    def chain(self) -> str:
-        """The chain id."""
-
-    def locked(self) -> t.ContextManager[None]:
-        """Hold the chain's lock for one read-refresh-write."""
-
-    def load(self) -> dict[str, t.Any] | None:
-        """The chain, decrypted; ``None`` when the store has none yet."""
-
-    def check_writable(self) -> None:
-        """Raise StoreWriteError when a save would fail now (call it under the lock)."""
-
-    def save(self, content: dict[str, t.Any]) -> None:
-        """Store the chain, sealed; raise StoreWriteError when it cannot be stored."""
-
-    def holds_plaintext(self) -> bool:
-        """Whether the chain is still kept in clear (an older store), to be rewritten."""
-
-
-def describe_os_error(exc: OSError) -> str:
-    """``No space left on device`` rather than ``[Errno 28] ...`` or a bare ``28``."""
-    reason = exc.strerror or type(exc).__name__
-    return f"{reason} ({exc.filename})" if exc.filename else reason
-
-
-def write_private_file(path: Path, text: str) -> None:
-    """Write ``text`` atomically (temp file, fsync, rename, fsync the folder), mode 0600."""
-    folder = path.parent
-    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-    fd, tmp_name = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=folder)
-    try:
-        os.fchmod(fd, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp_name, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp_name)
-        raise
-    dir_fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
 
 
 class FileChainStore:

@@ -26,9 +26,9 @@ import json
 import time
 import typing as t
 
-from tap_slack_snow.chain_store import StoreWriteError
+from tap_slack_snow.auth.crypto import EnvelopeError, StoreKey, describe_envelope_error
+from tap_slack_snow.auth.store import StoreWriteError
 from tap_slack_snow.errors import TapSlackError
-from tap_slack_snow.store_crypto import EnvelopeError, StoreKey, describe_envelope_error
 
 if t.TYPE_CHECKING:
     import psycopg

@@ -17,9 +17,9 @@ import time
 import typing as t
 from pathlib import Path
 
-from tap_slack_snow.chain_store import ChainStore, StoreWriteError, write_private_file
+from tap_slack_snow.auth.crypto import EnvelopeError, describe_envelope_error
+from tap_slack_snow.auth.store import ChainStore, StoreWriteError, write_private_file
 from tap_slack_snow.errors import TapSlackError
-from tap_slack_snow.store_crypto import EnvelopeError, describe_envelope_error
 
 RESCUE_FORMAT = "tap-slack-snow rescued token chain"
 RESTORE_COMMAND = "tap-slack-snow-auth restore --from"

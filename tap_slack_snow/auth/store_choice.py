@@ -8,29 +8,20 @@ from ``client_secret``).
 
 from __future__ import annotations
 
-import hashlib
-import os
 import typing as t
 from pathlib import Path
 
-from tap_slack_snow.chain_store import ChainStore, FileChainStore
+from tap_slack_snow.auth.crypto import StoreKey, chain_id
+from tap_slack_snow.auth.file_store import FileChainStore
+from tap_slack_snow.auth.store import (
+    LOCK_TIMEOUT_SECONDS,
+    ChainStore,
+    default_token_store_path,
+    fingerprint,
+)
 from tap_slack_snow.errors import TapSlackError
-from tap_slack_snow.store_crypto import StoreKey, chain_id
 
-#: How long a run waits for another run that is rotating the same token.
-LOCK_TIMEOUT_SECONDS = 300.0
 STORE_SETTINGS = ("token_store_path", "token_store_url", "token_store_schema", "token_store_key")
-
-
-def default_token_store_path(client_id: str, refresh_token: str) -> Path:
-    """Where tokens are kept when neither ``token_store_path`` nor ``token_store_url`` is set.
-
-    ``$XDG_STATE_HOME/tap-slack-snow/`` (default ``~/.local/state/tap-slack-snow/``), one
-    file per app and authorisation.
-    """
-    base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
-    digest = hashlib.sha256(f"{client_id}\0{refresh_token}".encode()).hexdigest()[:16]
-    return Path(base) / "tap-slack-snow" / f"tokens-{digest}.json"
 
 
 def store_setting_errors(config: t.Mapping[str, t.Any]) -> list[str]:
@@ -40,7 +31,7 @@ def store_setting_errors(config: t.Mapping[str, t.Any]) -> list[str]:
     if url and config.get("token_store_path"):
         errors.append("Set token_store_url (a database) or token_store_path (a file), not both")
     if url:
-        from tap_slack_snow.pg_store import is_database_url  # noqa: PLC0415
+        from tap_slack_snow.auth.pg_store import is_database_url  # noqa: PLC0415
 
         if not is_database_url(url):
             errors.append(
@@ -76,7 +67,7 @@ def open_store(
     )
     url = config.get("token_store_url")
     if url:
-        from tap_slack_snow.pg_store import DEFAULT_SCHEMA, PostgresChainStore  # noqa: PLC0415
+        from tap_slack_snow.auth.pg_store import DEFAULT_SCHEMA, PostgresChainStore  # noqa: PLC0415
 
         return PostgresChainStore(
             str(url),
@@ -93,7 +84,7 @@ def open_store(
     return FileChainStore(
         path,
         chain=chain,
-        origin=hashlib.sha256(refresh_token.encode()).hexdigest(),
+        origin=fingerprint(refresh_token),
         key=key,
         lock_timeout=lock_timeout,
     )
