@@ -497,3 +497,19 @@ def test_a_run_waiting_too_long_names_the_lock_it_waited_on(
     with store.locked():
         store.save({"origin": "o", "refresh_token": "r"})
     assert store.load() == {"origin": "o", "refresh_token": "r"}
+
+
+def test_a_user_without_privileges_gets_the_grants_to_ask_for(
+    emulators: t.Callable[..., SlackEmulator], server: pg.Postgres, database: str, tmp_path: Path
+) -> None:
+    emu = emulators()
+    with server.connect() as admin:
+        admin.execute("DROP ROLE IF EXISTS tap_reader")
+        admin.execute("CREATE ROLE tap_reader LOGIN")
+    url = database.replace("//postgres@", "//tap_reader@")
+    result = run_cli(config_for(emu, url), tmp_path, catalog=USERS)
+    line = one_line_failure(result)
+    assert "may not use" in line
+    assert "grant it CREATE" in line
+    assert "no refresh token was spent" in line
+    assert emu.calls["oauth.v2.access"] == 0

@@ -155,7 +155,10 @@ class PostgresChainStore:
         with conn.transaction():
             # One creator at a time: concurrent CREATE ... IF NOT EXISTS can still collide.
             conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (TABLE,))
-            conn.execute(self._sql("CREATE SCHEMA IF NOT EXISTS {schema}"))
+            # Only when missing: CREATE SCHEMA needs a privilege many users lack.
+            found = conn.execute("SELECT to_regnamespace(%s)", (f'"{self.schema}"',)).fetchone()
+            if not found or found[0] is None:
+                conn.execute(self._sql("CREATE SCHEMA {schema}"))
             conn.execute(
                 self._sql(
                     "CREATE TABLE IF NOT EXISTS {table} ("
