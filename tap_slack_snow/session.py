@@ -18,7 +18,6 @@ import threading
 import time
 import typing as t
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import requests
 
@@ -27,9 +26,8 @@ from tap_slack_snow.auth import (
     SlackAuthenticator,
     StaticTokenProvider,
     TokenProvider,
-    TokenStore,
-    default_token_store_path,
 )
+from tap_slack_snow.auth.store_choice import open_store
 from tap_slack_snow.availability import log_run_plan
 from tap_slack_snow.errors import TapSlackError
 from tap_slack_snow.retry import CallStats, RetryPolicy, read_slack_response
@@ -228,16 +226,11 @@ class SlackSession:
         errors = self._auth_setting_errors()
         if errors:
             raise TapSlackError(errors[0])
-        store_path = (
-            Path(config["token_store_path"]).expanduser()
-            if config.get("token_store_path")
-            else default_token_store_path(config["client_id"], config["refresh_token"])
-        )
         return RotatingTokenProvider(
             client_id=config["client_id"],
             client_secret=config["client_secret"],
             refresh_token=config["refresh_token"],
-            store=TokenStore(store_path),
+            store=open_store(config),
             caller=self.caller,
             logger=self.logger,
         )

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import typing as t
 from functools import cached_property
+from urllib.parse import urlsplit
 
 from singer_sdk import Tap
 from singer_sdk import typing as th
 from singer_sdk.exceptions import ConfigValidationError
 from typing_extensions import override
 
+from tap_slack_snow.auth.store_choice import store_setting_errors
 from tap_slack_snow.errors import TapSlackError
 from tap_slack_snow.redact import SecretRedactor
 from tap_slack_snow.session import SlackSession
@@ -25,7 +27,7 @@ if t.TYPE_CHECKING:
 __all__ = ["STREAM_TYPES", "TapSlackSnow"]
 
 OAUTH_SETTINGS = ("client_id", "client_secret", "refresh_token")
-SECRET_SETTINGS = ("client_secret", "refresh_token", "access_token")
+SECRET_SETTINGS = ("client_secret", "refresh_token", "access_token", "token_store_key")
 
 
 def auth_setting_errors(config: t.Mapping[str, t.Any]) -> list[str]:
@@ -40,6 +42,9 @@ def auth_setting_errors(config: t.Mapping[str, t.Any]) -> list[str]:
         ]
     if has_static:
         return []
+    store_errors = store_setting_errors(config)
+    if store_errors:
+        return store_errors
     if not present:
         return [
             "No credentials: set client_id, client_secret and refresh_token (a Slack app "
@@ -51,6 +56,16 @@ def auth_setting_errors(config: t.Mapping[str, t.Any]) -> list[str]:
             "(client_id, client_secret and refresh_token go together)"
         ]
     return []
+
+
+def url_password(url: t.Any) -> str | None:
+    """The password in a database URL (to keep it out of every log line)."""
+    if not isinstance(url, str) or "://" not in url:
+        return None
+    try:
+        return urlsplit(url).password
+    except ValueError:
+        return None
 
 
 class TapSlackSnow(Tap):
@@ -95,9 +110,38 @@ class TapSlackSnow(Tap):
             "token_store_path",
             th.StringType,
             title="Token Store Path",
-            description="File where rotated tokens are kept between runs (mode 0600, locked "
-            "while rotating). Default: $XDG_STATE_HOME/tap-slack-snow/tokens-<hash>.json "
-            "(~/.local/state/...). In CI, point it at a persisted location.",
+            description="File where rotated tokens are kept between runs (encrypted, mode "
+            "0600, locked while rotating; one chain per Slack app and authorisation). "
+            "Default: $XDG_STATE_HOME/tap-slack-snow/tokens-<hash>.json (~/.local/state/...). "
+            "For CI and many machines, use token_store_url instead.",
+        ),
+        th.Property(
+            "token_store_url",
+            th.StringType,
+            secret=True,  # it may hold the database password
+            title="Token Store URL",
+            description="A PostgreSQL database to keep the token chains in instead of a file "
+            "(postgresql://USER:PASSWORD@HOST:PORT/DB, or postgresql+psycopg://...): shared by "
+            "every machine and locked per chain, so CI runners and worker pools need no "
+            "cache. Needs pip install 'tap-slack-snow[postgres]'. The table "
+            "tap_slack_snow_token_chains is created on first use.",
+        ),
+        th.Property(
+            "token_store_schema",
+            th.StringType,
+            default="public",
+            title="Token Store Schema",
+            description="Schema of the token store table with token_store_url (created if "
+            "missing).",
+        ),
+        th.Property(
+            "token_store_key",
+            th.StringType,
+            secret=True,
+            title="Token Store Key",
+            description="Key the stored tokens are encrypted with (at least 16 random "
+            "characters). Default: derived from client_secret, so rotating the secret makes "
+            "the store unreadable; set this to keep one key across secret rotations.",
         ),
         th.Property(
             "api_url",
@@ -191,6 +235,7 @@ class TapSlackSnow(Tap):
         """Build the tap; with validation on, also check the two ways to authenticate."""
         super().__init__(*args, **kwargs)
         SecretRedactor.add(*(self.config.get(name) for name in SECRET_SETTINGS))
+        SecretRedactor.add(url_password(self.config.get("token_store_url")))
         if kwargs.get("validate_config", True):
             errors = auth_setting_errors(self.config) + workspace_setting_errors(self.config)
             if errors:

@@ -21,7 +21,7 @@ import pytest
 import yaml
 from click.testing import CliRunner, Result
 
-from tap_slack_snow.auth import TokenStore, default_token_store_path, fingerprint
+from tap_slack_snow.auth import StoredTokens, default_token_store_path, fingerprint, open_store
 from tap_slack_snow.cli import main
 from tap_slack_snow.errors import ERROR_POLICY
 from tap_slack_snow.tap import TapSlackSnow
@@ -100,6 +100,20 @@ def exchange(emu: SlackEmulator, *args: str, secret: str | None = None) -> Resul
         *args,
         env={"SLACK_CLIENT_SECRET": secret or emu.client_secret},
     )
+
+
+def load_chain(emu: SlackEmulator, refresh_token: str, path: Path) -> StoredTokens | None:
+    """The chain exchange stored for this refresh token (decrypted as the tap does)."""
+    store = open_store(
+        {
+            "client_id": emu.client_id,
+            "client_secret": emu.client_secret,
+            "refresh_token": refresh_token,
+            "token_store_path": str(path),
+        }
+    )
+    content = store.load()
+    return StoredTokens.from_content(content, str(path)) if content else None
 
 
 def one_line_error(result: Result) -> str:
@@ -228,7 +242,7 @@ def test_exchange_saves_tokens_the_tap_then_syncs_without_refreshing(
     assert stat.S_IMODE(env_file.stat().st_mode) == 0o600
 
     store_path = default_token_store_path(emu.client_id, refresh_token)
-    stored = TokenStore(store_path).load()
+    stored = load_chain(emu, refresh_token, store_path)
     assert stored is not None
     assert stored.origin == fingerprint(refresh_token)
     assert stored.refresh_token == refresh_token
@@ -324,7 +338,8 @@ def test_exchange_show_secrets_and_explicit_store_path(emu: SlackEmulator, tmp_p
         "--show-secrets",
     )
     assert result.exit_code == 0, result.output
-    stored = TokenStore(store_path).load()
+    env = dict(line.split("=", 1) for line in env_file.read_text().splitlines() if "=" in line)
+    stored = load_chain(emu, env["TAP_SLACK_SNOW_REFRESH_TOKEN"], store_path)
     assert stored is not None
     assert stored.access_token
     assert f"refresh token:     {stored.refresh_token}" in result.stdout

@@ -9,7 +9,6 @@ equal, or converted by a documented rule (Unix times keep their raw value in
 from __future__ import annotations
 
 import io
-import json
 import os
 import typing as t
 from contextlib import redirect_stdout
@@ -24,7 +23,7 @@ from tap_slack_snow.cli import main as auth_main
 from tap_slack_snow.errors import TapSlackError
 from tap_slack_snow.records import unix_int
 from tap_slack_snow.tap import STREAM_TYPES, TapSlackSnow
-from tests._support import SyncResult, parse_messages, select_only
+from tests._support import SyncResult, parse_messages, select_only, stored_chain
 from tests.replay import ReplayServer, load, variants
 
 STREAMS = {stream.slack_method: stream for stream in STREAM_TYPES}
@@ -177,7 +176,7 @@ def test_every_recorded_refresh_answer_is_read(variant: str, tmp_path: Path) -> 
         return
     assert result.exit_code == 0, error
     assert result.count("billing") == 1
-    stored = json.loads((tmp_path / "tokens.json").read_text())
+    stored = stored_chain(config)  # the store is encrypted: read it as the tap does
     user_token = answer.get("authed_user") or answer
     assert stored["refresh_token"] == user_token["refresh_token"]
     assert stored["access_token"] == user_token["access_token"]
