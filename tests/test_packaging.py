@@ -74,6 +74,24 @@ def test_project_urls_and_licence() -> None:
     assert "optional-dependencies" not in project or "test" not in project["optional-dependencies"]
 
 
+def module_owners() -> dict[str, list[str]]:
+    """Top-level module -> distributions, from each installed distribution's file list.
+
+    (``importlib.metadata.packages_distributions`` reads only top_level.txt on Python 3.10,
+    which wheels built by hatchling and others do not have.)
+    """
+    owners: dict[str, list[str]] = {}
+    for dist in importlib.metadata.distributions():
+        for file in dist.files or ():
+            top = file.parts[0]
+            if top.endswith((".dist-info", ".data")) or top in {"..", "__pycache__"}:
+                continue
+            name = top.removesuffix(".py") if len(file.parts) == 1 else top
+            if name.isidentifier() and dist.metadata["Name"] not in owners.get(name, []):
+                owners.setdefault(name, []).append(dist.metadata["Name"])
+    return owners
+
+
 def imported_distributions() -> set[str]:
     """Distributions of every third-party module that the package's code imports."""
     modules: set[str] = set()
@@ -84,7 +102,7 @@ def imported_distributions() -> set[str]:
             elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
                 modules.add(node.module.split(".")[0])
     third_party = {m for m in modules if m not in sys.stdlib_module_names and m != "tap_slack_snow"}
-    owners = importlib.metadata.packages_distributions()
+    owners = module_owners()
     missing = sorted(m for m in third_party if m not in owners)
     assert not missing, f"imported but not installed: {missing}"
     return {canonicalize_name(dist) for m in third_party for dist in owners[m]}

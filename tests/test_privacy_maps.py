@@ -17,10 +17,9 @@ from pathlib import Path
 from tap_slack_snow_emulator import (
     ENTERPRISE_USER_SCOPES,
     STANDARD_USER_SCOPES,
-    SlackEmulator,
     WorkspaceConfig,
 )
-from tests.conftest import oauth_config, run_cli
+from tests._support import EmulatorFactory, oauth_config, run_cli
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 START_DATE = "2015-01-01T00:00:00Z"
@@ -51,7 +50,7 @@ def schema(result: t.Any, stream: str) -> dict[str, t.Any]:
 
 
 def test_readme_maps_hash_emails_and_drop_ips(
-    emulator_factory: t.Callable[..., SlackEmulator], tmp_path: Path
+    emulator_factory: EmulatorFactory, tmp_path: Path
 ) -> None:
     privacy = readme_privacy_config()
     salt = privacy["stream_map_config"]["salt"]
@@ -100,7 +99,7 @@ def test_readme_maps_hash_emails_and_drop_ips(
 
 
 def test_readme_maps_hash_admin_user_emails_on_grid(
-    emulator_factory: t.Callable[..., SlackEmulator], tmp_path: Path
+    emulator_factory: EmulatorFactory, tmp_path: Path
 ) -> None:
     privacy = readme_privacy_config()
     salt = privacy["stream_map_config"]["salt"]
