@@ -8,6 +8,7 @@ import ast
 import importlib.metadata
 import json
 import re
+import subprocess
 import sys
 import typing as t
 from pathlib import Path
@@ -43,7 +44,7 @@ def hub_text_problems(text: str) -> list[str]:
     problems = []
     if "..." in text or "\u2026" in text:
         problems.append("an ellipsis")
-    outside_code = re.sub(r"`[^`]*`", "", text)
+    outside_code = re.sub(r"`[^`]*`|https?://\S+", "", text)
     problems += [f"{name!r} not in backticks" for name in DOTTED.findall(outside_code)]
     return problems
 
@@ -55,6 +56,7 @@ def test_hub_text_check_catches_what_the_hub_trips_on() -> None:
         "'e.g' not in backticks",
     ]
     assert hub_text_problems("from `oauth.v2.access` (1000; 0.5 s)") == []
+    assert hub_text_problems("see [docs](https://sdk.meltano.com/en/stream_maps.html)") == []
 
 
 def test_project_urls_and_licence() -> None:
@@ -207,3 +209,93 @@ def test_loaders_by_variant_with_a_lock_file(loader: dict[str, t.Any]) -> None:
         assert definition[key], key
     names = {s["name"] for s in definition["settings"]}
     assert set(loader.get("config", {})) <= names
+
+
+@pytest.fixture(scope="module")
+def about() -> dict[str, t.Any]:
+    """``tap-slack-snow --about --format json``, as Meltano Hub's tooling runs it."""
+    done = subprocess.run(
+        [sys.executable, "-m", "tap_slack_snow", "--about", "--format", "json"],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
+    return t.cast("dict[str, t.Any]", json.loads(done.stdout))
+
+
+#: JSON Schema type -> the Meltano kinds the definitions may use for it. Numbers are declared
+#: integer there: Meltano 4.4 fails on a decimal setting set from an environment variable.
+KINDS = {
+    "string": {"string", "date_iso8601", "options"},
+    "integer": {"integer"},
+    "number": {"integer", "decimal"},
+    "boolean": {"boolean"},
+    "object": {"object"},
+}
+
+
+def test_about_declares_what_the_hub_definition_says(about: dict[str, t.Any]) -> None:
+    assert set(about["capabilities"]) == set(HUB["capabilities"])
+    assert "test" in about["capabilities"]
+    schema = about["settings"]
+    # The settings groups, as the Hub derives them: the required sets of the schema's anyOf.
+    groups = [option["required"] for option in schema["anyOf"]]
+    assert groups == HUB["settings_group_validation"]
+    properties = schema["properties"]
+    hub = {s["name"]: s for s in HUB["settings"]}
+    assert list(hub) == list(properties)
+    for name, prop in properties.items():
+        setting = hub[name]
+        json_type = next(x for x in prop["type"] if x != "null")
+        assert setting["kind"] in KINDS[json_type], name
+        assert bool(setting.get("sensitive")) == bool(prop.get("secret")), name
+        if "enum" in prop:
+            assert [o["value"] for o in setting["options"]] == prop["enum"], name
+        if "default" in prop:
+            assert setting["value"] == prop["default"], name
+    # The tap's own settings read the same in both; the SDK's built-ins keep the SDK's words.
+    own = [name for name in properties if name in OWN_SETTINGS]
+    assert len(own) == 15
+    for name in own:
+        assert hub[name]["label"] == properties[name]["title"], name
+        assert hub[name]["description"] == properties[name]["description"], name
+
+
+def about_texts(node: t.Any) -> t.Iterator[tuple[str, str]]:
+    """Every description and title in a JSON Schema, with where it is."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key in {"description", "title"} and isinstance(value, str):
+                yield key, value
+            else:
+                yield from about_texts(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from about_texts(item)
+
+
+def test_about_has_nothing_the_hub_tooling_trips_on(about: dict[str, t.Any]) -> None:
+    problems = [(text, p) for _, text in about_texts(about) if (p := hub_text_problems(text))]
+    assert problems == []
+    assert hub_text_problems(about["description"]) == []
+
+
+#: The settings the tap itself declares (the rest are the SDK's built-ins).
+OWN_SETTINGS = {
+    "client_id",
+    "client_secret",
+    "refresh_token",
+    "access_token",
+    "token_store_path",
+    "api_url",
+    "start_date",
+    "edition",
+    "team_id",
+    "page_size",
+    "on_unavailable",
+    "emit_activate_version_messages",
+    "request_timeout",
+    "retry_max_attempts",
+    "retry_initial_wait",
+}
