@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import typing as t
 from functools import cached_property
 
@@ -227,25 +228,33 @@ class TapSlackSnow(Tap):
         """``TAP_SLACK_SNOW_*`` variables as the SDK parses them, with numbers as numbers.
 
         The SDK converts integer, boolean, array and object settings but leaves a number
-        setting (retry_initial_wait) a string, which then fails validation. Meltano passes
-        every setting this way to plugin commands such as ``auth-check``.
+        setting (retry_initial_wait) a string, which then fails validation, and stops with a
+        traceback on an integer variable that is not one. Meltano passes every setting this
+        way to plugin commands such as ``auth-check``.
         """
-        parsed: dict[str, t.Any] = super()._env_var_config
-        properties = cls.config_jsonschema["properties"]
-        for name, value in parsed.items():
-            types = properties.get(name, {}).get("type", [])
-            if isinstance(value, str) and "number" in types:
+        numeric = {
+            name: int if "integer" in prop.get("type", []) else float
+            for name, prop in cls.config_jsonschema["properties"].items()
+            if {"integer", "number"} & set(prop.get("type", []))
+        }
+        converted: dict[str, t.Any] = {}
+        for name, kind in numeric.items():
+            variable = f"{cls._env_var_prefix}{name.upper()}"
+            if variable in os.environ:
                 try:
-                    parsed[name] = float(value)
+                    converted[name] = kind(os.environ[variable])
                 except ValueError:
                     raise ConfigValidationError(
                         "Config validation failed",
                         errors=[
-                            f"{cls._env_var_prefix}{name.upper()}={value!r} is not a number "
-                            f"(set {name} to a number of seconds, such as 0.5)"
+                            f"{variable}={os.environ[variable]!r} is not "
+                            f"{'a whole number' if kind is int else 'a number'}: set {name} "
+                            "to a number in the environment, the config file or Meltano"
                         ],
                     ) from None
-        return parsed
+        # Checked above, so the SDK's own int() of the integer settings cannot fail.
+        parsed: dict[str, t.Any] = super()._env_var_config
+        return parsed | converted
 
     @override
     def discover_streams(self) -> list[Stream]:

@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from tap_slack_snow_emulator import SlackEmulator
 from tests._support import run_cli
 
@@ -30,15 +32,20 @@ def test_number_setting_from_an_environment_variable(
     assert len(result.records["users"]) == emulator.workspace.team_member_count(None)
 
 
+@pytest.mark.parametrize(
+    ("setting", "value", "message"),
+    [
+        ("retry_initial_wait", "soon", "TAP_SLACK_SNOW_RETRY_INITIAL_WAIT='soon' is not a number"),
+        ("page_size", "lots", "TAP_SLACK_SNOW_PAGE_SIZE='lots' is not a whole number"),
+    ],
+)
 def test_a_number_setting_that_is_not_a_number_is_one_clear_line(
-    emulator: SlackEmulator, tmp_path: Path
+    emulator: SlackEmulator, tmp_path: Path, setting: str, value: str, message: str
 ) -> None:
-    result = run_cli(
-        None, tmp_path, "--config", "ENV", env=env_for(emulator, retry_initial_wait="soon")
-    )
+    result = run_cli(None, tmp_path, "--config", "ENV", env=env_for(emulator, **{setting: value}))
     assert result.exit_code == 1
     assert "Traceback" not in result.stderr
-    assert "TAP_SLACK_SNOW_RETRY_INITIAL_WAIT='soon' is not a number" in result.stderr
+    assert message in result.stderr
     assert emulator.requests == []
 
 
