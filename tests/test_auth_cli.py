@@ -212,6 +212,41 @@ def test_authorize_url_asks_for_the_scopes_with_a_fresh_remembered_state(
 # --- exchange --------------------------------------------------------------------------------
 
 
+def test_exchange_writes_the_store_named_by_the_tap_setting(
+    emu: SlackEmulator, tmp_path: Path
+) -> None:
+    # As under `meltano invoke tap-slack-snow:auth-exchange`, where Meltano exports the tap's
+    # settings: the tokens go where the tap will look for them.
+    params = authorize(emu)
+    code = emu.issue_auth_code(scopes=params["user_scope"].split(","), redirect_uri=REDIRECT)
+    store_path = tmp_path / "meltano-store" / "tokens.json"
+    result = cli(
+        "exchange",
+        "--client-id",
+        emu.client_id,
+        "--api-url",
+        emu.url,
+        "--redirect-response",
+        f"{REDIRECT}/?code={code}&state={params['state']}",
+        "--show-secrets",
+        env={
+            "SLACK_CLIENT_SECRET": emu.client_secret,
+            "TAP_SLACK_SNOW_TOKEN_STORE_PATH": str(store_path),
+        },
+    )
+    assert result.exit_code == 0, result.output
+    (shown,) = (
+        line.split(":", 1)[1].strip()
+        for line in result.stdout.splitlines()
+        if line.strip().startswith("refresh token:")
+    )
+    stored = load_chain(emu, shown, store_path)
+    assert stored is not None
+    assert stored.refresh_token.startswith("xoxe-1-")
+    assert str(store_path) in result.output
+    assert not default_token_store_path(emu.client_id, stored.refresh_token).exists()
+
+
 def test_exchange_saves_tokens_the_tap_then_syncs_without_refreshing(
     emu: SlackEmulator, tmp_path: Path
 ) -> None:

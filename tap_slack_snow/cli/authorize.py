@@ -216,8 +216,11 @@ def authorize_url(
     "--token-store-path",
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
-    help="Token store to write (default: the tap's default for this client_id and "
-    "refresh_token, so the tap finds it with the same config).",
+    # The tap's own setting, so `meltano invoke tap-slack-snow:auth-exchange` writes where
+    # the tap will read.
+    envvar="TAP_SLACK_SNOW_TOKEN_STORE_PATH",
+    help="Token store to write (default: TAP_SLACK_SNOW_TOKEN_STORE_PATH, else the tap's "
+    "default for this client_id and refresh_token, so the tap finds it with the same config).",
 )
 @click.option(
     "--token-store-url",
