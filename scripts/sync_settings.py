@@ -75,9 +75,7 @@ def synced(settings: list[dict[str, t.Any]], own: dict[str, dict[str, t.Any]]) -
 def rewrite_block(path: Path, indent: str, settings: list[t.Any]) -> None:
     """Replace the ``settings:`` list at ``indent`` in ``path`` with ``settings``."""
     text = path.read_text(encoding="utf-8")
-    pattern = re.compile(
-        rf"^{indent}settings:\n(?:{indent}[- ].*\n|\s*\n)+", flags=re.MULTILINE
-    )
+    pattern = re.compile(rf"^{indent}settings:\n(?:{indent}[- ].*\n|\s*\n)+", flags=re.MULTILINE)
     dumped = yaml.safe_dump(settings, sort_keys=False, width=88 - len(indent), allow_unicode=True)
     body = "".join(f"{indent}{line}\n" for line in dumped.splitlines())
     new, count = pattern.subn(lambda _: f"{indent}settings:\n{body}", text, count=1)

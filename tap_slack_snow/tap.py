@@ -269,9 +269,7 @@ class TapSlackSnow(Tap):
                 self.logger.warning("Config validation failed: %s", "; ".join(schema_errors))
             return schema_errors
         errors = (
-            schema_errors
-            + auth_setting_errors(self.config)
-            + workspace_setting_errors(self.config)
+            schema_errors + auth_setting_errors(self.config) + workspace_setting_errors(self.config)
         )
         if errors:
             raise ConfigValidationError(
