@@ -12,6 +12,7 @@ import typing as t
 from importlib import resources
 
 import jsonschema_rs
+import msgspec
 import requests
 from singer_sdk import RESTStream
 from singer_sdk.helpers.conform import TypeConformanceLevel
@@ -29,6 +30,7 @@ from tap_slack_snow.errors import (
     describe,
 )
 from tap_slack_snow.pagination import SlackCursorPaginator
+from tap_slack_snow.progress import FetchProgress
 from tap_slack_snow.records import add_datetimes
 from tap_slack_snow.retry import CallStats, read_slack_response
 
@@ -85,6 +87,9 @@ class SlackStream(RESTStream[str | None]):
         self.skipped_reason: str | None = None
         self._last_payload: tuple[requests.Response, dict[str, t.Any]] | None = None
         self._validator: jsonschema_rs.Validator | None = None
+        self.progress = FetchProgress(
+            self.name, self.call_stats, session.logger, emitted=lambda: self.records_emitted
+        )
 
     @property
     def record_team_id(self) -> str | None:
@@ -245,6 +250,86 @@ class SlackStream(RESTStream[str | None]):
 
         return send_with_policy
 
+    # --- fetching: inline, or ahead of the stream's turn by a prefetch worker -------------
+
+    @override
+    def request_records(self, context: Context | None) -> t.Iterable[dict[str, t.Any]]:
+        """Records as Slack sends them: from the prefetch worker's spool when one fetched this
+        stream ahead of its turn, else fetched here, one request after another."""
+        prefetcher = self.session.prefetcher
+        pages = prefetcher.pages(self, context) if prefetcher is not None else None
+        if pages is None:
+            self.prepare_fetch(context)
+            self.progress.restart()
+            yield from self.fetch_records(context)
+            return
+        for page in pages:
+            yield from self.page_records(page)
+
+    def prepare_fetch(self, context: Context | None) -> None:
+        """Read what a fetch needs from the state (bookmarks, day ranges) before it starts.
+
+        Called in the main thread: before the stream's turn for a prefetched stream, so the
+        worker never touches the state the SDK writes. The SDK writes a stream's starting
+        replication value (bookmark or start_date) when the stream's turn comes; a prefetch
+        needs it earlier, so it is written here the same way (same inputs, same value).
+        """
+        if self.replication_key:
+            self._write_starting_replication_value(context)
+
+    def fetch_records(self, context: Context | None) -> t.Iterator[dict[str, t.Any]]:
+        """The stream's own request loop (the SDK's: paginator, retries, error policy)."""
+        yield from self._counted(super().request_records(context))
+
+    def fetch_pages(self, context: Context | None) -> t.Iterator[t.Any]:
+        """The fetched records grouped by Slack answer: what a prefetch worker spools."""
+        page: list[dict[str, t.Any]] = []
+        answer = -1
+        for record in self.fetch_records(context):
+            if page and self.call_stats.requests != answer:
+                yield page
+                page = []
+            answer = self.call_stats.requests
+            page.append(record)
+        if page:
+            yield page
+
+    def page_records(self, page: t.Any) -> t.Iterator[dict[str, t.Any]]:
+        """The records of one fetched page (main thread)."""
+        return iter(page)
+
+    def encode_page(self, page: t.Any) -> bytes:
+        """A page as bytes, to wait on disk for the stream's turn."""
+        return msgspec.json.encode(page)
+
+    def decode_page(self, data: bytes) -> t.Any:
+        """The page :meth:`encode_page` wrote."""
+        return msgspec.json.decode(data)
+
+    def page_disk_bytes(self, page: t.Any) -> int:  # noqa: ARG002
+        """Bytes a page keeps on disk outside its spool frame (a downloaded file)."""
+        return 0
+
+    def discard_page(self, page: t.Any) -> None:
+        """Free what an unread page holds (the run ended before its turn)."""
+
+    def fetch_done(self) -> float | None:
+        """The share of the stream fetched so far (0-1), when the stream can know it."""
+        return None
+
+    def _counted(self, records: t.Iterable[dict[str, t.Any]]) -> t.Iterator[dict[str, t.Any]]:
+        """``records``, reporting each Slack answer's records to the progress lines."""
+        answer, count = -1, 0
+        for record in records:
+            if count and self.call_stats.requests != answer:
+                self.progress.page(count, self.fetch_done())
+                count = 0
+            answer = self.call_stats.requests
+            count += 1
+            yield record
+        if count:
+            self.progress.page(count, self.fetch_done())
+
     # --- one stream's run ------------------------------------------------------------------
 
     @override
@@ -252,6 +337,7 @@ class SlackStream(RESTStream[str | None]):
         """Records, applying the skip policies, then one summary line for the stream."""
         started = time.monotonic()
         self.session.announce_run()
+        self.session.begin_fetching()
         try:
             try:
                 reason = check_available(self.session, self)
@@ -265,6 +351,9 @@ class SlackStream(RESTStream[str | None]):
                     raise
                 self.skipped_reason = str(exc)
                 self.logger.warning("Skipping stream %s (on_unavailable=skip): %s", self.name, exc)
+        except BaseException:
+            self.session.stop_fetching()  # the run ends here: no worker goes on fetching
+            raise
         finally:
             self.log_summary(time.monotonic() - started)
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import calendar
-import contextlib
 import gzip
 import json
 import tempfile
@@ -12,6 +11,7 @@ import zlib
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
+import msgspec
 import requests
 from typing_extensions import override
 
@@ -48,11 +48,11 @@ class AdminUsersStream(SlackStream):
         self._active = True
 
     @override
-    def request_records(self, context: Context | None) -> t.Iterable[dict[str, t.Any]]:
+    def fetch_records(self, context: Context | None) -> t.Iterator[dict[str, t.Any]]:
         """Active users, then deactivated ones."""
         for active in (True, False):
             self._active = active
-            yield from super().request_records(context)
+            yield from super().fetch_records(context)
 
     @override
     def slack_arguments(self, context: Context | None, next_page_token: t.Any) -> dict[str, t.Any]:
@@ -62,6 +62,14 @@ class AdminUsersStream(SlackStream):
         if not self.session.team_id:
             body["include_deactivated_user_workspaces"] = "true"
         return body
+
+
+class DayFile(msgspec.Struct, frozen=True):
+    """One day's downloaded analytics file, waiting to be read."""
+
+    day: str
+    path: str
+    size: int
 
 
 def months_before(day: date, months: int) -> date:
@@ -113,15 +121,31 @@ class MemberAnalyticsStream(SlackStream):
             first = earliest
         return max(first, earliest)
 
+    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
+        """The day range is read from the state when the fetch is prepared."""
+        super().__init__(*args, **kwargs)
+        self._first_day = self._last_day = self._next_day = self.today()
+
     @override
-    def request_records(self, context: Context | None) -> t.Iterable[dict[str, t.Any]]:
-        """One file per day, from the first day until Slack has not published one yet."""
-        day = self.first_day(context)
-        today = self.today()
-        while day < today:
+    def prepare_fetch(self, context: Context | None) -> None:
+        """Days from the first day to fetch up to yesterday (today is never published)."""
+        super().prepare_fetch(context)
+        self._first_day = self._next_day = self.first_day(context)
+        self._last_day = self.today()
+
+    @override
+    def fetch_done(self) -> float | None:
+        """The share of the day range fetched."""
+        days = (self._last_day - self._first_day).days
+        return None if days <= 0 else (self._next_day - self._first_day).days / days
+
+    @override
+    def fetch_pages(self, context: Context | None) -> t.Iterator[DayFile]:
+        """One downloaded file per day, from the first day until Slack has not published one."""
+        day = self._first_day
+        while day < self._last_day:
             try:
-                with self._download(day) as path:
-                    yield from self._rows(path, day)
+                page = self._download(day)
             except EndOfDataError as exc:
                 if exc.code == "file_not_yet_available":
                     self.logger.info(
@@ -129,48 +153,96 @@ class MemberAnalyticsStream(SlackStream):
                     )
                     return
                 self.logger.info("member_analytics: no file for %s (%s)", day, exc.code)
+            else:
+                self._next_day = day + timedelta(days=1)
+                self.progress.page(0, self.fetch_done())
+                yield page
             day += timedelta(days=1)
+            self._next_day = day
 
-    @contextlib.contextmanager
-    def _download(self, day: date) -> t.Iterator[Path]:
+    @override
+    def fetch_records(self, context: Context | None) -> t.Iterator[dict[str, t.Any]]:
+        """Each day's rows, one file at a time."""
+        for page in self.fetch_pages(context):
+            yield from self.page_records(page)
+
+    @override
+    def page_records(self, page: DayFile) -> t.Iterator[dict[str, t.Any]]:
+        """The rows of one day's file; the file is deleted once read."""
+        try:
+            yield from self._rows(Path(page.path), date.fromisoformat(page.day))
+        finally:
+            self.discard_page(page)
+
+    @override
+    def encode_page(self, page: DayFile) -> bytes:
+        return msgspec.json.encode(page)
+
+    @override
+    def decode_page(self, data: bytes) -> DayFile:
+        return msgspec.json.decode(data, type=DayFile)
+
+    @override
+    def page_disk_bytes(self, page: DayFile) -> int:
+        return page.size
+
+    @override
+    def discard_page(self, page: DayFile) -> None:
+        Path(page.path).unlink(missing_ok=True)
+
+    def _download(self, day: date) -> DayFile:
         """Download one day's gzip into a temporary file, checking it on the way."""
-        handle = tempfile.NamedTemporaryFile(prefix="tap-slack-snow-", suffix=".json.gz")  # noqa: SIM115
-        with handle:
+        handle = tempfile.NamedTemporaryFile(  # noqa: SIM115 - the file outlives this call
+            prefix="tap-slack-snow-", suffix=".json.gz", delete=False
+        )
+        read = self._checked_writer(handle, day)
+        try:
+            with handle:
+                self.session.send(
+                    self.slack_method,
+                    read,
+                    http_method="GET",
+                    params={"type": "member", "date": day.isoformat()},
+                    stream=True,
+                    stats=self.call_stats,
+                    label=f"{self.slack_method} ({day})",
+                )
+                size = handle.tell()
+        except BaseException:
+            Path(handle.name).unlink(missing_ok=True)
+            raise
+        return DayFile(day=day.isoformat(), path=handle.name, size=size)
 
-            def read(resp: requests.Response, _sent_at: float) -> None:
-                handle.seek(0)
-                handle.truncate()
-                if not resp.headers.get("Content-Type", "").startswith("application/gzip"):
-                    read_slack_response(resp, self.slack_method)
-                    raise TransientError(
-                        f"Slack method {self.slack_method} answered ok without a file for {day}"
-                    )
-                # Decompress once while downloading, discarding the output: this only
-                # proves the file is whole before any of its rows is emitted.
-                checker = zlib.decompressobj(wbits=31)
-                try:
-                    for chunk in resp.iter_content(self._CHUNK):
-                        handle.write(chunk)
-                        # bounded output: a 64 KiB chunk can inflate to megabytes
-                        checker.decompress(chunk, self._CHUNK)
-                        while checker.unconsumed_tail:
-                            checker.decompress(checker.unconsumed_tail, self._CHUNK)
-                except zlib.error as exc:
-                    raise TransientError(f"the gzip file for {day} is corrupt ({exc})") from None
-                if not checker.eof:
-                    raise TransientError(f"the gzip file for {day} is truncated")
-                handle.flush()
+    def _checked_writer(
+        self, handle: t.IO[bytes], day: date
+    ) -> t.Callable[[requests.Response, float], None]:
+        """Reads one answer into ``handle``, checking its gzip stream (raises to retry)."""
 
-            self.session.send(
-                self.slack_method,
-                read,
-                http_method="GET",
-                params={"type": "member", "date": day.isoformat()},
-                stream=True,
-                stats=self.call_stats,
-                label=f"{self.slack_method} ({day})",
-            )
-            yield Path(handle.name)
+        def read(resp: requests.Response, _sent_at: float) -> None:
+            handle.seek(0)
+            handle.truncate()
+            if not resp.headers.get("Content-Type", "").startswith("application/gzip"):
+                read_slack_response(resp, self.slack_method)
+                raise TransientError(
+                    f"Slack method {self.slack_method} answered ok without a file for {day}"
+                )
+            # Decompress once while downloading, discarding the output: this only
+            # proves the file is whole before any of its rows is emitted.
+            checker = zlib.decompressobj(wbits=31)
+            try:
+                for chunk in resp.iter_content(self._CHUNK):
+                    handle.write(chunk)
+                    # bounded output: a 64 KiB chunk can inflate to megabytes
+                    checker.decompress(chunk, self._CHUNK)
+                    while checker.unconsumed_tail:
+                        checker.decompress(checker.unconsumed_tail, self._CHUNK)
+            except zlib.error as exc:
+                raise TransientError(f"the gzip file for {day} is corrupt ({exc})") from None
+            if not checker.eof:
+                raise TransientError(f"the gzip file for {day} is truncated")
+            handle.flush()
+
+        return read
 
     def _rows(self, path: Path, day: date) -> t.Iterator[dict[str, t.Any]]:
         with gzip.open(path, "rb") as lines:
