@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import queue
 import threading
+import time
 import typing as t
 
 from tap_slack_snow.spool import Spool, SpoolStopped
@@ -102,10 +103,19 @@ class Prefetcher:
             spool.close()
             self._spools.pop(key, None)
 
+    #: How long :meth:`stop` waits for the workers (one in a request finishes it first).
+    STOP_WAIT_SECONDS: t.ClassVar[float] = 5.0
+
     def stop(self) -> None:
-        """End the run: wake every worker so it stops, and delete every spool."""
+        """End the run: wake every worker so it stops, wait for them, delete every spool."""
         self._stopping.set()
-        for spool in list(self._spools.values()):
+        spools = list(self._spools.values())
+        for spool in spools:
+            spool.stop()
+        deadline = time.monotonic() + self.STOP_WAIT_SECONDS
+        for worker in self._threads:
+            worker.join(max(0.0, deadline - time.monotonic()))
+        for spool in spools:
             spool.close()
         self._spools.clear()
 

@@ -36,6 +36,7 @@ from tap_slack_snow.availability import can_run, log_run_plan
 from tap_slack_snow.errors import TapSlackError
 from tap_slack_snow.prefetch import Prefetcher
 from tap_slack_snow.retry import CallStats, RetryPolicy, read_slack_response
+from tap_slack_snow.spool import SpoolStopped
 
 if t.TYPE_CHECKING:
     from tap_slack_snow.client import SlackStream
@@ -206,10 +207,12 @@ class SlackSession:
         #: Fetches streams ahead of their turn while the SDK syncs (None: sequential run).
         self.prefetcher: Prefetcher | None = None
         self._fetch_started = False
+        self._stopping = threading.Event()
         self.retry = RetryPolicy(
             max_attempts=int(config.get("retry_max_attempts", 8)),
             initial_wait=float(config.get("retry_initial_wait", 1.0)),
             logger=logger,
+            sleep=self._pause,
         )
         self.caller = SlackCaller(
             api_url=self.api_url,
@@ -395,11 +398,24 @@ class SlackSession:
             self.prefetcher = prefetcher
 
     def stop_fetching(self) -> None:
-        """The run ends early (an error): stop the prefetch workers, delete their spools."""
+        """The run ends early (an error): stop the prefetch workers, delete their spools.
+
+        Workers waiting on a rate limit or a retry wake at once; the call returns when they
+        have stopped (or after a few seconds), so nothing they log comes after the run's
+        last line.
+        """
         with self._lock:
             prefetcher, self.prefetcher = self.prefetcher, None
         if prefetcher is not None:
+            self._stopping.set()
             prefetcher.stop()
+
+    def _pause(self, seconds: float) -> None:
+        """The retry policy's sleep: in a prefetch worker, cut short when the run ends."""
+        if self._stopping.wait(seconds) and threading.current_thread() is not (
+            threading.main_thread()
+        ):
+            raise SpoolStopped
 
 
 def str_or_none(value: t.Any) -> str | None:
