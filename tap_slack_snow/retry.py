@@ -9,7 +9,6 @@ is the ``slack_answered`` flag, which only ever turns on.
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 import typing as t
@@ -25,6 +24,7 @@ from tap_slack_snow.errors import (
     TransientError,
     error_for_code,
 )
+from tap_slack_snow.records import decode_json
 
 T = t.TypeVar("T")
 
@@ -80,7 +80,7 @@ def read_slack_response(response: requests.Response, method: str) -> dict[str, t
             code=f"http_{status}",
         )
     try:
-        payload = json.loads(response.content)
+        payload = decode_json(response.content)
     except (ValueError, UnicodeDecodeError):
         content_type = response.headers.get("Content-Type", "unknown")
         raise TransientError(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import calendar
 import gzip
-import json
 import tempfile
 import typing as t
 import zlib
@@ -17,6 +16,7 @@ from typing_extensions import override
 
 from tap_slack_snow.client import SlackStream
 from tap_slack_snow.errors import EndOfDataError, TapSlackError, TransientError
+from tap_slack_snow.records import decode_json
 from tap_slack_snow.retry import read_slack_response
 
 if t.TYPE_CHECKING:
@@ -250,7 +250,7 @@ class MemberAnalyticsStream(SlackStream):
                 if not line.strip():
                     continue
                 try:
-                    row = json.loads(line)
+                    row = decode_json(line)
                 except ValueError:
                     raise TapSlackError(
                         f"Slack method {self.slack_method} returned a file for {day} whose "
