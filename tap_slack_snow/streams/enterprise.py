@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import calendar
 import gzip
+import os
 import tempfile
 import typing as t
 import zlib
 from datetime import date, datetime, timedelta, timezone
-from pathlib import Path
 
 import msgspec
 import requests
@@ -65,10 +65,14 @@ class AdminUsersStream(SlackStream):
 
 
 class DayFile(msgspec.Struct, frozen=True):
-    """One day's downloaded analytics file, waiting to be read."""
+    """One day's downloaded analytics file, waiting to be read.
+
+    The file has no name on disk (an unlinked temporary file, held by the descriptor ``fd``),
+    so it goes with the process however the process ends. Whoever reads it closes ``fd``.
+    """
 
     day: str
-    path: str
+    fd: int
     size: int
 
 
@@ -168,11 +172,10 @@ class MemberAnalyticsStream(SlackStream):
 
     @override
     def page_records(self, page: DayFile) -> t.Iterator[dict[str, t.Any]]:
-        """The rows of one day's file; the file is deleted once read."""
-        try:
-            yield from self._rows(Path(page.path), date.fromisoformat(page.day))
-        finally:
-            self.discard_page(page)
+        """The rows of one day's file; the file is closed (and so gone) once read."""
+        with os.fdopen(page.fd, "rb") as handle:
+            handle.seek(0)
+            yield from self._rows(handle, date.fromisoformat(page.day))
 
     @override
     def encode_page(self, page: DayFile) -> bytes:
@@ -188,30 +191,26 @@ class MemberAnalyticsStream(SlackStream):
 
     @override
     def discard_page(self, page: DayFile) -> None:
-        Path(page.path).unlink(missing_ok=True)
+        os.close(page.fd)
 
     def _download(self, day: date) -> DayFile:
-        """Download one day's gzip into a temporary file, checking it on the way."""
-        handle = tempfile.NamedTemporaryFile(  # noqa: SIM115 - the file outlives this call
-            prefix="tap-slack-snow-", suffix=".json.gz", delete=False
-        )
-        read = self._checked_writer(handle, day)
+        """Download one day's gzip into an unnamed temporary file, checking it on the way."""
+        handle = tempfile.TemporaryFile(prefix="tap-slack-snow-", suffix=".json.gz")  # noqa: SIM115
         try:
-            with handle:
-                self.session.send(
-                    self.slack_method,
-                    read,
-                    http_method="GET",
-                    params={"type": "member", "date": day.isoformat()},
-                    stream=True,
-                    stats=self.call_stats,
-                    label=f"{self.slack_method} ({day})",
-                )
-                size = handle.tell()
-        except BaseException:
-            Path(handle.name).unlink(missing_ok=True)
-            raise
-        return DayFile(day=day.isoformat(), path=handle.name, size=size)
+            self.session.send(
+                self.slack_method,
+                self._checked_writer(handle, day),
+                http_method="GET",
+                params={"type": "member", "date": day.isoformat()},
+                stream=True,
+                stats=self.call_stats,
+                label=f"{self.slack_method} ({day})",
+            )
+            size = handle.tell()
+            fd = os.dup(handle.fileno())
+        finally:
+            handle.close()
+        return DayFile(day=day.isoformat(), fd=fd, size=size)
 
     def _checked_writer(
         self, handle: t.IO[bytes], day: date
@@ -244,8 +243,8 @@ class MemberAnalyticsStream(SlackStream):
 
         return read
 
-    def _rows(self, path: Path, day: date) -> t.Iterator[dict[str, t.Any]]:
-        with gzip.open(path, "rb") as lines:
+    def _rows(self, file: t.IO[bytes], day: date) -> t.Iterator[dict[str, t.Any]]:
+        with gzip.GzipFile(fileobj=file, mode="rb") as lines:
             for number, line in enumerate(lines, start=1):
                 if not line.strip():
                     continue
