@@ -277,9 +277,7 @@ def test_sigkill_while_workers_are_ahead_then_resume_loses_nothing(
 
 
 def test_spool_keeps_order_across_disk_and_memory_and_bounds_the_disk() -> None:
-    spool: Spool[list[int]] = Spool(
-        encode=bytes, decode=list, max_bytes=40, live_pages=2
-    )
+    spool: Spool[list[int]] = Spool(encode=bytes, decode=list, max_bytes=40, live_pages=2)
     high_water = 0
     written = threading.Event()
 
