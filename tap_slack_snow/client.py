@@ -43,6 +43,9 @@ if t.TYPE_CHECKING:
     from tap_slack_snow.session import SlackSession
 
 SCHEMAS = SchemaDirectory(resources.files(schemas))
+#: State key of a full-table stream: how many records its last sync emitted (an estimate of
+#: its size for the next run's progress lines; no bookmark, nothing is skipped by it).
+RECORDS_LAST_SYNC = "records_last_sync"
 
 
 class SlackStream(RESTStream[str | None]):
@@ -87,6 +90,7 @@ class SlackStream(RESTStream[str | None]):
         self.skipped_reason: str | None = None
         self._last_payload: tuple[requests.Response, dict[str, t.Any]] | None = None
         self._validator: jsonschema_rs.Validator | None = None
+        self._expected_records: int | None = None
         self.progress = FetchProgress(
             self.name, self.call_stats, session.logger, emitted=lambda: self.records_emitted
         )
@@ -276,6 +280,9 @@ class SlackStream(RESTStream[str | None]):
         """
         if self.replication_key:
             self._write_starting_replication_value(context)
+        else:  # a full-table stream: its size last time gives the progress lines an estimate
+            previous = self.get_context_state(context).get(RECORDS_LAST_SYNC)
+            self._expected_records = previous if isinstance(previous, int) else None
 
     def fetch_records(self, context: Context | None) -> t.Iterator[dict[str, t.Any]]:
         """The stream's own request loop (the SDK's: paginator, retries, error policy)."""
@@ -314,8 +321,14 @@ class SlackStream(RESTStream[str | None]):
         """Free what an unread page holds (the run ended before its turn)."""
 
     def fetch_done(self) -> float | None:
-        """The share of the stream fetched so far (0-1), when the stream can know it."""
-        return None
+        """The share of the stream fetched so far (0-1), when the stream can know it.
+
+        A full-table stream compares what it fetched with its size in the previous run.
+        """
+        expected = self._expected_records
+        if not expected:
+            return None
+        return min(0.99, self.progress.records / expected)
 
     def _counted(self, records: t.Iterable[dict[str, t.Any]]) -> t.Iterator[dict[str, t.Any]]:
         """``records``, reporting each Slack answer's records to the progress lines."""
@@ -345,7 +358,12 @@ class SlackStream(RESTStream[str | None]):
                     self.skipped_reason = reason
                     self.logger.info("Skipping stream %s: %s", self.name, reason)
                     return
+                emitted_before = self.records_emitted
                 yield from super().get_records(context)
+                if not self.replication_key:
+                    # kept in the state for the next run's progress lines (time left)
+                    state = self.get_context_state(context)
+                    state[RECORDS_LAST_SYNC] = self.records_emitted - emitted_before
             except StreamUnavailableError as exc:
                 if self.records_emitted or self.config.get("on_unavailable", "skip") != "skip":
                     raise

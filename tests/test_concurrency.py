@@ -205,6 +205,16 @@ def test_progress_lines_on_long_streams(limited: SlackEmulator, tmp_path: Path) 
     assert any("waiting on rate limits" in line for line in progress)
     # the final summary line stays
     assert any("Stream users done: 600 records" in line for line in result.stderr.splitlines())
+    # the member lists know no total on a first run; the next run knows the last run's size
+    assert all("time left unknown" in line for line in progress if "Stream users " in line)
+    assert result.state is not None
+    assert result.state["bookmarks"]["users"]["records_last_sync"] == 600
+    again = run_cli(
+        config, tmp_path, state=result.state, env={"TAP_SLACK_SNOW_PROGRESS_SECONDS": "0"}
+    )
+    assert again.exit_code == 0
+    users = [line for line in again.stderr.splitlines() if "Stream users in progress" in line]
+    assert users and all(" left" in line for line in users)
 
 
 def test_progress_lines_are_rate_limited_by_default(limited: SlackEmulator, tmp_path: Path) -> None:
