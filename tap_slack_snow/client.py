@@ -22,6 +22,7 @@ from typing_extensions import override
 
 from tap_slack_snow import schemas
 from tap_slack_snow.availability import check_available
+from tap_slack_snow.batches import day_batches
 from tap_slack_snow.errors import (
     EndOfDataError,
     MalformedPayloadError,
@@ -36,6 +37,7 @@ from tap_slack_snow.retry import CallStats, read_slack_response
 
 if t.TYPE_CHECKING:
     from singer_sdk import Tap
+    from singer_sdk.helpers._batch import BaseBatchFileEncoding, BatchConfig
     from singer_sdk.helpers.types import Context
     from singer_sdk.pagination import BaseAPIPaginator
     from singer_sdk.streams.rest import PageContext
@@ -279,7 +281,7 @@ class SlackStream(RESTStream[str | None]):
         needs it earlier, so it is written here the same way (same inputs, same value).
         """
         if self.replication_key:
-            self._write_starting_replication_value(context)
+            self.write_starting_value(context)
         else:  # a full-table stream: its size last time gives the progress lines an estimate
             previous = self.get_context_state(context).get(RECORDS_LAST_SYNC)
             self._expected_records = previous if isinstance(previous, int) else None
@@ -342,6 +344,33 @@ class SlackStream(RESTStream[str | None]):
             yield record
         if count:
             self.progress.page(count, self.fetch_done())
+
+    # --- BATCH messages (member_analytics) ---------------------------------------------------
+
+    #: Streams that send BATCH messages with ``batch_config`` set: one file per value of this
+    #: field (see :mod:`tap_slack_snow.batches`); None = RECORD messages always.
+    batch_group_key: t.ClassVar[str | None] = None
+
+    @override
+    def get_batch_config(self, config: t.Mapping[str, t.Any]) -> BatchConfig | None:
+        """``batch_config`` for the streams that batch; the others keep RECORD messages."""
+        return super().get_batch_config(config) if self.batch_group_key else None
+
+    @override
+    def get_batches(
+        self, batch_config: BatchConfig, context: Context | None = None
+    ) -> t.Iterable[tuple[BaseBatchFileEncoding, list[str]]]:
+        """One gzip JSON Lines file per ``batch_group_key`` value, written here."""
+        assert self.batch_group_key is not None
+        return day_batches(self, batch_config, context, group_key=self.batch_group_key)
+
+    def write_starting_value(self, context: Context | None) -> None:
+        """Write the starting replication value as the SDK does when a stream starts."""
+        self._write_starting_replication_value(context)
+
+    def advance_bookmark(self, row: dict[str, t.Any], context: Context | None) -> None:
+        """Advance the bookmark past ``row`` as the SDK does for an emitted record."""
+        self._increment_stream_state(row, context=context)
 
     # --- one stream's run ------------------------------------------------------------------
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import typing as t
 from datetime import datetime, timezone
@@ -11,6 +12,8 @@ import msgspec
 
 def unix_to_iso(value: t.Any) -> str | None:
     """Slack Unix seconds (int, float or numeric string) as ISO-8601 UTC; 0/empty → None."""
+    if type(value) is int:
+        return _int_to_iso(value)
     if value is None or value == "" or isinstance(value, bool):
         return None
     try:
@@ -19,6 +22,18 @@ def unix_to_iso(value: t.Any) -> str | None:
             return None
         return datetime.fromtimestamp(seconds, tz=timezone.utc).isoformat()
     except (TypeError, ValueError, OverflowError, OSError):  # not a number, or past year 9999
+        return None
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _int_to_iso(seconds: int) -> str | None:
+    """Integer Unix seconds as ISO-8601 UTC, cached: a day of analytics rows repeats the same
+    few claim dates, and a member list the same update times, many times."""
+    if seconds <= 0:
+        return None
+    try:
+        return datetime.fromtimestamp(seconds, tz=timezone.utc).isoformat()
+    except (OverflowError, OSError, ValueError):  # past year 9999
         return None
 
 
