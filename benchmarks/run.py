@@ -729,6 +729,116 @@ def bench_analytics(report: Report, quick: bool) -> dict[str, float]:
     return {"record_rate": record_rate, "batch_rate": batch_rate, "slack_bound": slack_bound}
 
 
+TARGET_POSTGRES = (
+    ROOT / ".meltano" / "loaders" / "target-postgres" / "venv" / "bin" / "target-postgres"
+)
+
+
+def bench_analytics_postgres(report: Report, quick: bool) -> None:
+    """member_analytics into a real PostgreSQL: tap | target-postgres, RECORD vs BATCH."""
+    if not TARGET_POSTGRES.is_file():
+        report.add(
+            "5b. member_analytics into PostgreSQL",
+            f"Skipped: {TARGET_POSTGRES.relative_to(ROOT)} is missing (scripts/test installs it).",
+        )
+        return
+    from tests.e2e.pg import Postgres  # noqa: PLC0415 - the e2e tests' embedded server
+
+    count = 20_000 if quick else 200_000
+    lag = 2
+    workspace = WorkspaceConfig(
+        seed=5,
+        users=1_000,
+        plan="enterprise",
+        enterprise=True,
+        analytics_rows_per_day=count,
+        analytics_lag_days=lag,
+        now=float(int(time.time())),
+    )
+    start = (today_utc() - dt.timedelta(days=lag)).isoformat() + "T00:00:00Z"
+    folder = workdir()
+    (folder / "batches").mkdir()
+    rows = []
+    with (
+        Postgres(folder / "pgdata") as pg,
+        start_emulator(workspace, folder, start_date=start) as emu,
+    ):
+        warm_analytics(emu, start[:10])
+        for mode, settings in {
+            "RECORD messages (default)": {},
+            "BATCH messages (batch_config)": {
+                "batch_config": {
+                    "encoding": {"format": "jsonl", "compression": "gzip"},
+                    "storage": {"root": (folder / "batches").as_uri(), "prefix": "a-"},
+                }
+            },
+        }.items():
+            database = pg.create_database(f"bench_{len(rows)}")
+            target_config = folder / f"target-{len(rows)}.json"
+            target_config.write_text(
+                json.dumps(
+                    {
+                        "sqlalchemy_url": pg.sqlalchemy_url(database),
+                        "default_target_schema": "tap_slack_snow",
+                        "load_method": "upsert",
+                        "add_record_metadata": True,
+                    }
+                )
+            )
+            tap_config = folder / f"tap-{len(rows)}.json"
+            tap_config.write_text(json.dumps({**fresh_config(emu, folder), **settings}))
+            catalog_path = folder / f"catalog-{len(rows)}.json"
+            catalog_path.write_text(json.dumps(catalog_for("member_analytics")))
+            started = time.perf_counter()
+            tap = subprocess.Popen(
+                [
+                    PYTHON,
+                    "-m",
+                    "tap_slack_snow",
+                    "--config",
+                    str(tap_config),
+                    "--catalog",
+                    str(catalog_path),
+                ],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+                cwd=ROOT,
+            )
+            target = subprocess.run(
+                [str(TARGET_POSTGRES), "--config", str(target_config)],
+                stdin=tap.stdout,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+                check=False,
+                text=True,
+            )
+            tap.wait()
+            seconds = time.perf_counter() - started
+            if tap.returncode != 0 or target.returncode != 0:
+                raise RuntimeError("analytics into PostgreSQL failed\n" + target.stderr[-3000:])
+            with pg.connect(database) as connection:
+                loaded = connection.execute(
+                    "SELECT count(*) FROM tap_slack_snow.member_analytics"
+                ).fetchone()
+            loaded_rows = int(loaded[0]) if loaded else 0
+            rows.append(
+                [
+                    mode,
+                    f"{seconds:.1f}",
+                    f"{count / seconds:,.0f}",
+                    f"{loaded_rows:,}",
+                    "exact" if loaded_rows == count else "WRONG",
+                ]
+            )
+    report.add(
+        "5b. member_analytics into PostgreSQL",
+        f"One day of {count:,} rows, `tap-slack-snow | target-postgres` (MeltanoLabs, "
+        "load_method upsert, from the project's `.meltano/`) into an embedded PostgreSQL; "
+        "wall time of the pipeline, one run each.\n\n"
+        + table(["messages", "pipeline s", "rows/s", "rows in PostgreSQL", ""], rows),
+    )
+
+
 def method_time(requests: int, allowance: int, cost: float, window: float = 60.0) -> float:
     """Seconds for ``requests`` calls at ``cost`` s each under fixed windows of ``allowance``."""
     if requests <= 0:
@@ -871,6 +981,7 @@ def main(argv: list[str] | None = None) -> int:
         memory = bench_memory(report, args.quick)
     if not only or "5" in only:
         bench_analytics(report, args.quick)
+        bench_analytics_postgres(report, args.quick)
     if first is not None and memory is not None:
         bench_scale(report, first, memory)
     footer = f"\nTotal benchmark time: {time.perf_counter() - started:.0f} s.\n"
