@@ -2,19 +2,20 @@
 
 Slack's rate limits apply per method, so a sync whose streams are read one after another
 waits the sum of every method's windows, while reading them side by side waits about as long
-as the slowest method. :class:`Prefetcher` starts, when the sync starts, one worker per
-selected stream that can run (at most ``max_concurrent_streams`` at once, in the tap's
-order). A worker runs the stream's own request loop (its paginator, its error policy, the
-access-log windows, the analytics days) and puts each answer's records in that stream's
-:class:`~tap_slack_snow.spool.Spool`. The SDK still syncs the streams one after another in the
-main thread: when it reaches a stream, the stream reads its pages from the spool instead of
-from Slack, and everything after that (post-processing, validation, RECORD, SCHEMA and STATE
-messages, bookmarks) is the SDK's, as in a sequential run.
+as the slowest method. :class:`Prefetcher` starts, when the first stream starts (after the
+run's plan is logged), one worker per selected stream that can run (at most
+``max_concurrent_streams`` at once, in the tap's order). A worker runs the stream's own
+request loop (its paginator, its error policy, the access-log windows, the analytics days)
+and puts each answer's records in that stream's :class:`~tap_slack_snow.spool.Spool`. The
+SDK still syncs the streams one after another in the main thread: when it reaches a stream,
+the stream reads its pages from the spool instead of from Slack, and everything after that
+(post-processing, validation, RECORD, SCHEMA and STATE messages, bookmarks) is the SDK's, as
+in a sequential run.
 
 A worker's error is raised in the main thread when the SDK reaches that stream, after the
 records fetched before it, so the skip/fail policy and its one line are those of a sequential
-run. Workers are daemon threads and stop at their next page when the run ends; spool files
-are temporary and deleted with the run.
+run. Workers are daemon threads; when a run fails they are stopped (a rate-limit wait is cut
+short) and waited for. Spool files have no name on disk and go with the process.
 """
 
 from __future__ import annotations
@@ -27,8 +28,6 @@ import typing as t
 from tap_slack_snow.spool import Spool, SpoolStopped
 
 if t.TYPE_CHECKING:
-    import logging
-
     from singer_sdk.helpers.types import Context
 
     from tap_slack_snow.client import SlackStream
@@ -54,10 +53,9 @@ class Prefetcher:
     #: Unread bytes a stream may keep on disk before its worker waits for its turn.
     SPOOL_LIMIT_BYTES: t.ClassVar[int] = 512 << 20
 
-    def __init__(self, *, max_concurrent: int, logger: logging.Logger) -> None:
+    def __init__(self, *, max_concurrent: int) -> None:
         """Nothing starts until :meth:`start`."""
         self.max_concurrent = max(1, max_concurrent)
-        self.logger = logger
         self._spools: dict[PrefetchKey, Spool[t.Any]] = {}
         self._queue: queue.Queue[SlackStream | None] = queue.Queue()
         self._threads: list[threading.Thread] = []

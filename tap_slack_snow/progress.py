@@ -67,7 +67,6 @@ class FetchProgress:
         self._lock = threading.Lock()
         self._started = clock()
         self._last_line = self._started
-        self.lines = 0
 
     def restart(self) -> None:
         """A new fetch of the stream begins (counts from zero)."""
@@ -86,7 +85,6 @@ class FetchProgress:
                 return
             self._last_line = now
             elapsed = now - self._started
-            self.lines += 1
             pages, fetched = self.pages, self.records
         left = "time left unknown"
         if done is not None and 0 < done < 1:

@@ -391,8 +391,7 @@ class SlackSession:
             if len(streams) < 2 or any(s.ABORT_AT_RECORD_COUNT is not None for s in streams):
                 return
             prefetcher = Prefetcher(
-                max_concurrent=int(self.config.get("max_concurrent_streams", 8)),
-                logger=self.logger,
+                max_concurrent=int(self.config.get("max_concurrent_streams", 8))
             )
             prefetcher.start(streams)
             self.prefetcher = prefetcher

@@ -68,7 +68,6 @@ class Spool(t.Generic[P]):
         self._finished = False
         self._error: BaseException | None = None
         self._stopped = False
-        self.pages_written = 0
 
     # --- writer side (the prefetch worker) ---------------------------------------------------
 
@@ -82,7 +81,6 @@ class Spool(t.Generic[P]):
                 if self._live_mode:
                     if len(self._live) < self._live_pages:
                         self._live.append(page)
-                        self.pages_written += 1
                         self._lock.notify_all()
                         return
                 elif self._disk_bytes <= self.max_bytes:
@@ -95,7 +93,6 @@ class Spool(t.Generic[P]):
         with self._lock:
             self._disk_frames.append((len(frame), self._extra_bytes(page)))
             self._disk_bytes += len(frame) + self._extra_bytes(page)
-            self.pages_written += 1
             self._lock.notify_all()
 
     def finish(self, error: BaseException | None = None) -> None:
