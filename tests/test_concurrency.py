@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pytest
 
+from tap_slack_snow.prefetch import Prefetcher
 from tap_slack_snow.spool import Spool, SpoolStopped
 from tap_slack_snow_emulator import ENTERPRISE_USER_SCOPES, Fault, SlackEmulator, WorkspaceConfig
 from tap_slack_snow_emulator.api import METHODS
@@ -136,6 +137,20 @@ def test_concurrent_sync_beats_the_sum_of_waits_with_the_sequential_records_and_
         s for i, s in enumerate(streams_of_records) if i == 0 or s != streams_of_records[i - 1]
     ]
     assert len(changes) == len(set(changes))  # each stream's records in one block
+
+
+def test_two_workers_and_a_tiny_disk_budget_give_the_same_output(
+    emulator_factory: EmulatorFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Fewer workers than streams and spools that fill at once (workers wait for their
+    stream's turn): no deadlock, and the output of a sequential run."""
+    emu = emulator_factory(WORKSPACE)
+    sequential = sync(grid_config(emu, tmp_path / "seq", concurrent_fetch=False))
+    monkeypatch.setattr(Prefetcher, "SPOOL_LIMIT_BYTES", 1024)
+    bounded = sync(grid_config(emu, tmp_path / "bounded", max_concurrent_streams=2))
+    assert bounded.exit_code == sequential.exit_code == 0
+    assert bounded.records == sequential.records
+    assert bookmarks(bounded) == bookmarks(sequential)
 
 
 def test_faults_in_one_stream_do_not_disturb_the_others(
