@@ -25,7 +25,7 @@ def unix_to_iso(value: t.Any) -> str | None:
         return None
 
 
-@functools.lru_cache(maxsize=1 << 16)
+@functools.lru_cache(maxsize=1 << 12)
 def _int_to_iso(seconds: int) -> str | None:
     """Integer Unix seconds as ISO-8601 UTC, cached: a day of analytics rows repeats the same
     few claim dates, and a member list the same update times, many times."""
