@@ -88,11 +88,21 @@ class Prefetcher:
             worker.start()
 
     def pages(self, stream: SlackStream, context: Context | None) -> t.Iterator[t.Any] | None:
-        """The pages fetched for (stream, context), or None if it is not prefetched."""
-        spool = self._spools.get(prefetch_key(stream.name, context))
+        """The pages fetched for (stream, context), or None if it is not prefetched.
+
+        The SDK reads (stream, context) pairs in the order the prefetch started them, so a
+        spool still open before this one will never be read (its stream or partition was
+        skipped): it is closed, which also frees a worker waiting on it.
+        """
+        key = prefetch_key(stream.name, context)
+        spool = self._spools.get(key)
         if spool is None:
             return None
-        return self._read(prefetch_key(stream.name, context), spool)
+        for earlier in list(self._spools):
+            if earlier == key:
+                break
+            self._spools.pop(earlier).close()
+        return self._read(key, spool)
 
     def _read(self, key: PrefetchKey, spool: Spool[t.Any]) -> t.Iterator[t.Any]:
         try:
