@@ -387,7 +387,16 @@ class SlackSession:
             self._fetch_started = True
             if not self.config.get("concurrent_fetch", True):
                 return
-            streams = [stream for stream in self.selected_streams() if can_run(self, stream)]
+            # A stream with partitions is fetched at its turn for now: what a partition reads
+            # (e.g. its workspace) may be stream state the SDK sets when it reaches the
+            # partition, which a worker reading ahead would not see. The prefetch is keyed by
+            # (stream, context), so partitions can be fetched ahead once their reads take
+            # everything from the context.
+            streams = [
+                stream
+                for stream in self.selected_streams()
+                if can_run(self, stream) and not stream.partitions
+            ]
             if len(streams) < 2 or any(s.ABORT_AT_RECORD_COUNT is not None for s in streams):
                 return
             prefetcher = Prefetcher(
