@@ -8,6 +8,7 @@ from __future__ import annotations
 import typing as t
 
 from tap_slack_snow.errors import StreamUnavailableError, describe, rule_for
+from tap_slack_snow.workspaces import wanted_team_ids
 
 if t.TYPE_CHECKING:
     from tap_slack_snow.client import SlackStream
@@ -24,14 +25,11 @@ def reason_to_skip(session: SlackSession, stream: SlackStream) -> str | None:
     """Why a selected stream is skipped by edition before any request (else None)."""
     if stream.enterprise_only and session.edition != "enterprise":
         return "Enterprise Grid only; this workspace is not on Enterprise Grid"
-    if (
-        stream.needs_team_id_with_org_token
-        and session.identity.is_enterprise_install
-        and not session.team_id
-    ):
+    if stream.per_workspace and session.org_level and not session.workspaces.to_read:
         return (
-            f"{stream.slack_method} is per workspace and the token is org-level: set "
-            "team_id to a workspace id to read it (admin_users covers the whole org)"
+            f"{stream.slack_method} is per workspace and this org-level token can read no "
+            "workspace (auth.teams.list names none"
+            + (" of team_ids)" if wanted_team_ids(session.config) else ")")
         )
     return None
 
@@ -94,13 +92,40 @@ def scope_report(
                 f"{stream.required_scopes[0]} in the Slack app and re-authorise"
             )
         else:
-            outcome = "runs" + (
-                f" ({stream.availability_note})" if stream.availability_note else ""
+            outcome = (
+                "runs"
+                + where_it_runs(session, stream)
+                + (f" ({stream.availability_note})" if stream.availability_note else "")
             )
         if stream.name == "users" and granted and "users:read.email" not in granted:
             outcome += " (no emails: add users:read.email for profile.email)"
         rows.append((stream.name, needs, has, outcome))
     return rows
+
+
+def where_it_runs(session: SlackSession, stream: SlackStream) -> str:
+    """Where a stream runs with an org-level token: per workspace, or once for the org."""
+    if not session.org_level:
+        return ""
+    if stream.per_workspace:
+        count = len(session.workspaces.to_read)
+        return f" in {count} workspace{'s' if count != 1 else ''}"
+    return " org-wide"
+
+
+def workspace_report(session: SlackSession) -> str | None:
+    """The line on the org's workspaces (None for a workspace-level token)."""
+    return session.workspaces.summary() if session.org_level else None
+
+
+def check_not_listed_workspaces(session: SlackSession) -> None:
+    """team_ids naming a workspace auth.teams.list does not list: skip or fail by policy."""
+    workspaces = session.workspaces
+    for team_id in workspaces.not_listed:
+        message = workspaces.not_listed_message(team_id)
+        if session.config.get("on_unavailable", "skip") != "skip":
+            raise StreamUnavailableError(message, code="team_access_not_granted")
+        session.logger.warning("Skipping workspace %s (on_unavailable=skip): %s", team_id, message)
 
 
 def format_table(header: t.Sequence[str], rows: t.Sequence[t.Sequence[str]]) -> list[str]:
@@ -129,6 +154,10 @@ def log_run_plan(session: SlackSession, streams: t.Sequence[SlackStream]) -> Non
     rows = scope_report(session, streams)
     if not rows:
         return
+    line = workspace_report(session)
+    if line:
+        logger.info("%s", line)
+    check_not_listed_workspaces(session)
     logger.info("Scope report (granted: %s):", ", ".join(sorted(identity.scopes)) or "unknown")
     for line in format_table(SCOPE_REPORT_HEADER, rows):
         logger.info("  %s", line)

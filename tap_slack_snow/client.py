@@ -11,7 +11,6 @@ import time
 import typing as t
 from importlib import resources
 
-import jsonschema_rs
 import msgspec
 import requests
 from singer_sdk import RESTStream
@@ -21,7 +20,7 @@ from singer_sdk.streams.rest import HTTPRequest
 from typing_extensions import override
 
 from tap_slack_snow import schemas
-from tap_slack_snow.availability import check_available
+from tap_slack_snow.availability import check_available, reason_to_skip
 from tap_slack_snow.batches import day_batches
 from tap_slack_snow.errors import (
     EndOfDataError,
@@ -32,8 +31,9 @@ from tap_slack_snow.errors import (
 )
 from tap_slack_snow.pagination import SlackCursorPaginator
 from tap_slack_snow.progress import FetchProgress
-from tap_slack_snow.records import add_datetimes
+from tap_slack_snow.records import DriftPolicy, add_datetimes
 from tap_slack_snow.retry import CallStats, read_slack_response
+from tap_slack_snow.workspaces import WORKSPACE_ACCESS_ERRORS
 
 if t.TYPE_CHECKING:
     from singer_sdk import Tap
@@ -65,10 +65,11 @@ class SlackStream(RESTStream[str | None]):
     required_scopes: t.ClassVar[tuple[str, ...]] = ()
     #: Cursor pagination with at most this many items per page; 0 = one page.
     max_page_size: t.ClassVar[int] = 0
-    #: Send ``team_id`` (from settings) with every request.
+    #: Send ``team_id`` (the partition's workspace, or the setting) with every request.
     sends_team_id: t.ClassVar[bool] = False
-    #: A workspace-level method: with an org-level token Slack requires ``team_id``.
-    needs_team_id_with_org_token: t.ClassVar[bool] = False
+    #: A workspace-level method: with an org-level token Slack requires ``team_id``, so the
+    #: stream runs once per workspace of the org (one partition each).
+    per_workspace: t.ClassVar[bool] = False
     #: Only meaningful on Enterprise Grid (skipped on other editions).
     enterprise_only: t.ClassVar[bool] = False
     #: Plan or role conditions shown in the scope report.
@@ -90,17 +91,52 @@ class SlackStream(RESTStream[str | None]):
         self.call_stats = CallStats()
         self.records_emitted = 0
         self.skipped_reason: str | None = None
+        #: The workspace of the partition being read (org-level token), else None.
+        self.partition_team_id: str | None = None
+        self.workspaces_read = 0
+        self._partitions_started = 0
+        self._checked = False
+        self._seconds = 0.0
         self._last_payload: tuple[requests.Response, dict[str, t.Any]] | None = None
-        self._validator: jsonschema_rs.Validator | None = None
+        self._drift: DriftPolicy | None = None
         self._expected_records: int | None = None
         self.progress = FetchProgress(
             self.name, self.call_stats, session.logger, emitted=lambda: self.records_emitted
         )
 
+    @override
+    @property
+    def partitions(self) -> list[dict[str, t.Any]] | None:
+        """One partition per workspace for per-workspace streams on an org-level token.
+
+        Read by the SDK when the stream's sync starts (never during discovery); the list is
+        the run's, so it is the same when the SDK reads it again to finalize state. A
+        workspace-level token, an org-wide stream and a skipped stream have none.
+        """
+        if not self.per_workspace or self.skipped_reason:
+            return None
+        session = self.session
+        session.announce_run()
+        if not session.org_level or reason_to_skip(session, self):
+            return None
+        return session.workspaces.partitions
+
+    @property
+    def partitioned(self) -> bool:
+        """The stream runs once per workspace in this run."""
+        return self.per_workspace and self.session.org_level
+
     @property
     def record_team_id(self) -> str | None:
-        """The workspace records belong to: ``team_id`` if set, else the token's team."""
-        return self.session.record_team_id
+        """The workspace (or, for org-wide reads of an org-level token, the org) records
+        belong to; a workspace-level token: ``team_id`` if set, else the token's team."""
+        return self.partition_team_id or self.session.record_team_id
+
+    @property
+    def request_team_id(self) -> str | None:
+        """``team_id`` to send: the partition's workspace (org-level token), else the
+        setting, as before (a workspace-level token: Slack ignores it)."""
+        return self.partition_team_id or self.session.team_id
 
     @override
     @property
@@ -154,7 +190,7 @@ class SlackStream(RESTStream[str | None]):
             params["limit"] = self.page_size
             if next_page_token:
                 params["cursor"] = next_page_token
-        team_id = self.session.team_id
+        team_id = self.request_team_id
         if self.sends_team_id and team_id:
             params["team_id"] = team_id
         return params
@@ -216,25 +252,26 @@ class SlackStream(RESTStream[str | None]):
         row: dict[str, t.Any],
         context: Context | None = None,
     ) -> dict[str, t.Any] | None:
-        """Date-times from Unix times, a check against the schema, and count what is emitted."""
+        """Date-times from Unix times, the schema check with the type-drift policy, a count."""
         if self.datetime_fields:
             add_datetimes(row, self.datetime_fields)
-        validator = self._validator
-        if validator is None:
-            validator = self._validator = jsonschema_rs.validator_for(
-                self.schema, validate_formats=True
-            )
-        try:
-            validator.validate(row)
-        except jsonschema_rs.ValidationError as exc:
-            where = "/".join(str(part) for part in exc.instance_path) or "record"
-            detail = exc.message if len(exc.message) <= 200 else exc.message[:200] + "…"
-            raise MalformedPayloadError(
-                f"Slack method {self.slack_method} returned a {self.name} record that does not "
-                f"match the stream's schema at '{where}': {detail}"
-            ) from None
+        row = self.drift_policy.check(row)
         self.records_emitted += 1
         return row
+
+    @property
+    def drift_policy(self) -> DriftPolicy:
+        """The stream's schema check (:class:`~tap_slack_snow.records.DriftPolicy`)."""
+        if self._drift is None:
+            keys = [*(self.primary_keys or ()), self.replication_key]
+            self._drift = DriftPolicy(
+                stream=self.name,
+                method=self.slack_method,
+                schema=self.schema,
+                key_fields=[key for key in keys if key],
+                logger=self.logger,
+            )
+        return self._drift
 
     # --- retries ---------------------------------------------------------------------------
 
@@ -353,8 +390,14 @@ class SlackStream(RESTStream[str | None]):
 
     @override
     def get_batch_config(self, config: t.Mapping[str, t.Any]) -> BatchConfig | None:
-        """``batch_config`` for the streams that batch; the others keep RECORD messages."""
-        return super().get_batch_config(config) if self.batch_group_key else None
+        """``batch_config`` for the streams that batch; the others keep RECORD messages.
+
+        Not with ``stream_maps``: the SDK applies stream maps to RECORD messages only, so a
+        batch file would hold what a map removes (an e-mail address, say).
+        """
+        if not self.batch_group_key or config.get("stream_maps"):
+            return None
+        return super().get_batch_config(config)
 
     @override
     def get_batches(
@@ -376,33 +419,89 @@ class SlackStream(RESTStream[str | None]):
 
     @override
     def get_records(self, context: Context | None) -> t.Iterable[dict[str, t.Any]]:
-        """Records, applying the skip policies, then one summary line for the stream."""
-        started = time.monotonic()
+        """Records of one partition (or of the whole stream), applying the skip policies.
+
+        Once per stream: the edition and scope checks, and the summary line after the last
+        partition. Per workspace: a STATE message before each workspace after the first (so
+        an interrupted run resumes in the workspace it stopped in), and the skip of a
+        workspace Slack refuses.
+        """
         self.session.announce_run()
         self.session.begin_fetching()
+        if self.skipped_reason:
+            return  # skipped in an earlier partition
+        team_id = context.get("team_id") if context else None
+        partitions = self.partitions or []
+        first = self._partitions_started == 0
+        self._partitions_started += 1
+        last = self._partitions_started >= len(partitions)
+        if not first:
+            self._tap.state_writer.write_state(self.tap_state)  # the previous workspace is final
+        self.partition_team_id = team_id
+        started = time.monotonic()
+        failed = True
         try:
-            try:
-                reason = check_available(self.session, self)
-                if reason:
-                    self.skipped_reason = reason
-                    self.logger.info("Skipping stream %s: %s", self.name, reason)
-                    return
-                emitted_before = self.records_emitted
-                yield from super().get_records(context)
-                if not self.replication_key:
-                    # kept in the state for the next run's progress lines (time left)
-                    state = self.get_context_state(context)
-                    state[RECORDS_LAST_SYNC] = self.records_emitted - emitted_before
-            except StreamUnavailableError as exc:
-                if self.records_emitted or self.config.get("on_unavailable", "skip") != "skip":
-                    raise
-                self.skipped_reason = str(exc)
-                self.logger.warning("Skipping stream %s (on_unavailable=skip): %s", self.name, exc)
+            yield from self._partition_records(context, team_id)
+            failed = False
         except BaseException:
             self.session.stop_fetching()  # the run ends here: no worker goes on fetching
             raise
         finally:
-            self.log_summary(time.monotonic() - started)
+            self.partition_team_id = None
+            self._seconds += time.monotonic() - started
+            if failed or last or self.skipped_reason:
+                if self._drift is not None:
+                    self._drift.log_summary()
+                self.log_summary(self._seconds)
+
+    def _partition_records(
+        self, context: Context | None, team_id: str | None
+    ) -> t.Iterable[dict[str, t.Any]]:
+        session = self.session
+        workspaces = session.workspaces
+        if team_id and workspaces.refused(team_id):
+            self.logger.debug("Stream %s: workspace %s was refused earlier", self.name, team_id)
+            return
+        emitted = self.records_emitted
+        policy = self.config.get("on_unavailable", "skip")
+        try:
+            if not self._checked:
+                self._checked = True
+                reason = check_available(session, self)
+                if reason:
+                    self.skipped_reason = reason
+                    self.logger.info("Skipping stream %s: %s", self.name, reason)
+                    return
+            yield from super().get_records(context)
+            if not self.replication_key:
+                # kept in the state for the next run's progress lines (time left)
+                self.get_context_state(context)[RECORDS_LAST_SYNC] = self.records_emitted - emitted
+            if team_id and team_id != session.org_id:
+                self.workspaces_read += 1
+        except StreamUnavailableError as exc:
+            if team_id and exc.code in WORKSPACE_ACCESS_ERRORS:
+                where = workspaces.describe(team_id)
+                if self.records_emitted > emitted or policy != "skip":
+                    raise StreamUnavailableError(
+                        f"workspace {where}: {exc}", code=exc.code
+                    ) from None
+                if workspaces.refuse(team_id, str(exc)):
+                    self.logger.warning(
+                        "Skipping workspace %s (on_unavailable=skip): %s", where, exc
+                    )
+                return
+            if self.records_emitted > emitted or policy != "skip":
+                raise
+            if team_id and self.workspaces_read:
+                self.logger.warning(
+                    "Skipping stream %s in workspace %s (on_unavailable=skip): %s",
+                    self.name,
+                    workspaces.describe(team_id),
+                    exc,
+                )
+                return
+            self.skipped_reason = str(exc)
+            self.logger.warning("Skipping stream %s (on_unavailable=skip): %s", self.name, exc)
 
     def log_summary(self, seconds: float) -> None:
         """One line per finished stream: records, requests, rate-limit waits, time.
@@ -412,10 +511,12 @@ class SlackStream(RESTStream[str | None]):
         if self.skipped_reason:
             return
         stats = self.call_stats
+        read = self.workspaces_read
         self.session.logger.info(
-            "Stream %s done: %d records, %d requests (%d rate-limited, %d retried), "
+            "Stream %s done: %s%d records, %d requests (%d rate-limited, %d retried), "
             "%.1f s waiting on rate limits, %.1f s in all",
             self.name,
+            f"{read} workspace{'s' if read != 1 else ''}, " if self.partitioned else "",
             self.records_emitted,
             stats.requests,
             stats.rate_limited,

@@ -1,13 +1,43 @@
-"""Record helpers: Slack's Unix times as integers and ISO-8601 date-times, JSON parsing."""
+"""Record helpers: Slack's Unix times as date-times, and the type-drift policy.
+
+Real Slack is less tidy than its documentation (recorded answers in ``tests/corpus``): an id
+arrives as a number in one entry and as a string in the next, ``[]`` stands for an empty
+object, ``null`` for an empty string. Every record gets one schema validation and a key-set
+check per declared object (new fields, ``[]`` maps); only a record that fails validation
+takes the slower repair path below.
+
+* A scalar that converts **without loss** is converted and the run goes on: a number for a
+  string field (``1234567890`` -> ``"1234567890"``), an integer-valued string or float for an
+  integer field, a numeric string for a number field, ``0``/``1``/``"true"``/``"false"`` for
+  a boolean. One WARNING per stream, field and pair of types per run.
+* Known quirks of shape are normalised the same way: ``[]`` for an empty object becomes
+  ``{}``; ``""`` in a nullable integer, number or boolean field becomes ``null``; ``null``
+  where the schema allows no null becomes ``""``, ``[]`` or ``{}``.
+* A value that cannot be converted without loss (an object where a string belongs, text in
+  an integer field) fails the run with one line when it is in the stream's key or
+  replication key: a record without its key cannot be stored or resumed. Anywhere else the
+  value is set to ``null``, with a WARNING naming the field, both types and the record's key
+  (the first few per field, then a count when the stream ends): one odd avatar URL must not
+  cost the whole run.
+
+Fields the schema does not declare (Slack adds fields over time) never fail a run: the record
+keeps them as Slack sent them, and each one is logged once per stream and run at INFO.
+"""
 
 from __future__ import annotations
 
 import functools
 import json
+import logging
+import math
+import re
 import typing as t
+from collections import Counter
 from datetime import datetime, timezone
 
-import msgspec
+import jsonschema_rs
+
+from tap_slack_snow.errors import MalformedPayloadError
 
 
 def unix_to_iso(value: t.Any) -> str | None:
@@ -28,7 +58,7 @@ def unix_to_iso(value: t.Any) -> str | None:
 @functools.lru_cache(maxsize=1 << 12)
 def _int_to_iso(seconds: int) -> str | None:
     """Integer Unix seconds as ISO-8601 UTC, cached: a day of analytics rows repeats the same
-    few claim dates, and a member list the same update times, many times."""
+    few claim dates many times."""
     if seconds <= 0:
         return None
     try:
@@ -57,17 +87,296 @@ def add_datetimes(record: dict[str, t.Any], fields: t.Iterable[str]) -> dict[str
     return record
 
 
-_decode = msgspec.json.Decoder().decode
+# --- the type-drift policy --------------------------------------------------------------
+
+#: WARNING lines per stream and field for values set to null; the rest are counted.
+NULLED_WARNINGS_PER_FIELD = 5
+_INTEGER_TEXT = re.compile(r"-?[0-9]+")
+_NUMBER_TEXT = re.compile(r"-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?")
+_BOOLEAN_TEXT = {"true": True, "false": False, "1": True, "0": False}
+_EMPTY_OF = {"string": "", "array": [], "object": {}}
+#: What :func:`convert` answers for a value it cannot convert without loss.
+NOT_CONVERTIBLE = object()
 
 
-def decode_json(data: bytes) -> t.Any:
-    """Parse JSON with msgspec (about twice as fast as ``json.loads`` on Slack's pages).
+class UnconvertibleValueError(MalformedPayloadError):
+    """A key or replication-key value that no conversion can make fit the schema."""
 
-    What msgspec refuses but ``json.loads`` accepts (NaN, numbers beyond a double, lone
-    surrogates) is parsed by ``json.loads``, so the result is always the standard library's;
-    what both refuse raises ``ValueError``.
-    """
-    try:
-        return _decode(data)
-    except msgspec.DecodeError:
-        return json.loads(data)
+
+def json_type(value: t.Any) -> str:
+    """The JSON Schema type name of a decoded JSON value."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    return "object"
+
+
+def convert(value: t.Any, types: set[str]) -> t.Any:
+    """``value`` as one of the schema's ``types`` without loss, else ``NOT_CONVERTIBLE``."""
+    kind = json_type(value)
+    if kind in {"integer", "number"} and "string" in types:
+        return json.dumps(value)
+    if kind == "number" and "integer" in types and value.is_integer():
+        return int(value)
+    if kind == "string":
+        text = value.strip()
+        if text == "" and "null" in types and types & {"integer", "number", "boolean"}:
+            return None
+        if "integer" in types and _INTEGER_TEXT.fullmatch(text):
+            return int(text)
+        if "number" in types and _NUMBER_TEXT.fullmatch(text):
+            if _INTEGER_TEXT.fullmatch(text):
+                return int(text)
+            if math.isfinite(float(text)):
+                return float(text)
+        if "boolean" in types and text.lower() in _BOOLEAN_TEXT:
+            return _BOOLEAN_TEXT[text.lower()]
+    if kind == "integer" and "boolean" in types and value in (0, 1):
+        return bool(value)
+    if kind == "array" and not value and "object" in types:
+        return {}
+    if kind == "null":
+        for name, empty in _EMPTY_OF.items():
+            if name in types:
+                return type(empty)()
+    return NOT_CONVERTIBLE
+
+
+def _types_at(schema: dict[str, t.Any], path: t.Sequence[str | int]) -> set[str]:
+    """The ``type`` the schema declares at an instance path (empty when unknown)."""
+    node: t.Any = schema
+    for part in path:
+        if not isinstance(node, dict):
+            return set()
+        if isinstance(part, int):
+            node = node.get("items")
+        else:
+            properties = node.get("properties") or {}
+            node = properties.get(part, node.get("additionalProperties"))
+    if not isinstance(node, dict):
+        return set()
+    declared = node.get("type", [])
+    return {declared} if isinstance(declared, str) else set(declared)
+
+
+class _ObjectNode(t.NamedTuple):
+    """A declared object of the schema: where it is, its properties, its map children."""
+
+    path: tuple[str, ...]
+    names: frozenset[str]
+    #: Children keyed by data (``profile.fields``): Slack sends ``[]`` when there are none.
+    maps: tuple[str, ...]
+
+
+def _object_nodes(schema: dict[str, t.Any], path: tuple[str, ...] = ()) -> list[_ObjectNode]:
+    """Every object with declared properties, parents before children."""
+    properties = schema.get("properties")
+    if not isinstance(properties, dict):
+        return []
+    maps = tuple(
+        name
+        for name, child in properties.items()
+        if isinstance(child, dict)
+        and isinstance(child.get("additionalProperties"), dict)
+        and "properties" not in child
+    )
+    nodes = [_ObjectNode(path, frozenset(properties), maps)]
+    for name, child in properties.items():
+        if isinstance(child, dict):
+            nodes += _object_nodes(child, (*path, name))
+    return nodes
+
+
+def field_name(path: t.Sequence[str | int]) -> str:
+    """``profile.fields.Xf01.value``; list positions as ``[]`` so one field logs once."""
+    return ".".join("[]" if isinstance(part, int) else str(part) for part in path)
+
+
+class DriftPolicy:
+    """Checks one stream's records against its schema and applies the policy on failure."""
+
+    def __init__(
+        self,
+        *,
+        stream: str,
+        method: str,
+        schema: dict[str, t.Any],
+        key_fields: t.Collection[str],
+        logger: logging.Logger,
+    ) -> None:
+        """``key_fields``: the primary key and replication key (a drift there fails)."""
+        self.stream = stream
+        self.method = method
+        self.schema = schema
+        self.key_fields = frozenset(key_fields)
+        self.logger = logger
+        self.validator = jsonschema_rs.validator_for(schema, validate_formats=True)
+        self._warned: set[tuple[str, str, str]] = set()
+        self.nulled: Counter[str] = Counter()
+        self._nodes = _object_nodes(schema)
+        self.undeclared: set[str] = set()
+
+    def check(self, record: dict[str, t.Any]) -> dict[str, t.Any]:
+        """The record, fitted to the schema; raises UnconvertibleValueError when it cannot be."""
+        self._scan(record)
+        if self.validator.is_valid(record):
+            return record
+        # Each pass fixes every error it sees; fixing a parent can reveal errors below it.
+        for _ in range(8):
+            errors = list(self.validator.iter_errors(record))
+            if not errors:
+                return record
+            for error in errors:
+                self._fix(record, error)
+        self._fail(record, next(iter(self.validator.iter_errors(record))))
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def fit_scalars(self, entry: dict[str, t.Any]) -> dict[str, t.Any]:
+        """Convert top-level values to their declared type where that loses nothing.
+
+        For a key derived from the entry (integration_logs' hash): computed after this, the
+        key does not change when Slack switches a field between number and string.
+        """
+        properties = self.schema.get("properties", {})
+        for name, value in entry.items():
+            declared = properties.get(name, {}).get("type")
+            if declared is None:
+                continue
+            types = {declared} if isinstance(declared, str) else set(declared)
+            kind = json_type(value)
+            if kind in types or (kind == "integer" and "number" in types):
+                continue
+            fixed = convert(value, types)
+            if fixed is not NOT_CONVERTIBLE:
+                entry[name] = fixed
+                self._warn_once([name], value, fixed)
+        return entry
+
+    def _scan(self, record: dict[str, t.Any]) -> None:
+        """Note undeclared fields and fix ``[]`` maps before the check (cheap, per record)."""
+        for node in self._nodes:
+            value: t.Any = record
+            for part in node.path:
+                value = value.get(part)
+                if not isinstance(value, dict):
+                    break
+            else:
+                if not node.names.issuperset(value):
+                    self._note_undeclared(node, value)
+                for name in node.maps:
+                    if value.get(name) == []:
+                        value[name] = {}
+                        self._warn_once([*node.path, name], [], {})
+
+    def _note_undeclared(self, node: _ObjectNode, value: dict[str, t.Any]) -> None:
+        prefix = "".join(f"{part}." for part in node.path)
+        for name in sorted(value.keys() - node.names):
+            if prefix + name not in self.undeclared:
+                self.undeclared.add(prefix + name)
+                self.logger.info(
+                    "%s: Slack sent field %s%s, which the stream's schema does not declare; "
+                    "the record keeps it as sent (logged once per run)",
+                    self.stream,
+                    prefix,
+                    name,
+                )
+
+    def _fix(self, record: dict[str, t.Any], error: jsonschema_rs.ValidationError) -> None:
+        path = list(error.instance_path)
+        if not path:
+            self._fail(record, error)
+        parent = _resolve(record, path[:-1])
+        leaf = path[-1]
+        if parent is None or (isinstance(leaf, int) != isinstance(parent, list)):
+            return  # already replaced by an earlier fix of this pass
+        try:
+            value = parent[leaf]
+        except (KeyError, IndexError):
+            return
+        types = _types_at(self.schema, path)
+        if value is None and path[0] in self.key_fields:
+            self._fail(record, error)  # a key cannot be made up
+        if isinstance(error.kind, jsonschema_rs.ValidationErrorKind.Type):
+            fixed = convert(value, types)
+            if fixed is not NOT_CONVERTIBLE:
+                parent[leaf] = fixed
+                self._warn_once(path, value, fixed)
+                return
+        if path[0] in self.key_fields or "null" not in types:
+            self._fail(record, error)
+        parent[leaf] = None
+        self._warn_nulled(record, path, value, types)
+
+    def _warn_once(self, path: list[str | int], raw: t.Any, fixed: t.Any) -> None:
+        name = field_name(path)
+        seen = (name, json_type(raw), json_type(fixed))
+        if seen in self._warned:
+            return
+        self._warned.add(seen)
+        self.logger.warning(
+            "%s: Slack sent %s as %s where the schema has %s; converted without loss "
+            "(logged once per field and run)",
+            self.stream,
+            name,
+            seen[1],
+            seen[2],
+        )
+
+    def _warn_nulled(
+        self, record: dict[str, t.Any], path: list[str | int], raw: t.Any, types: set[str]
+    ) -> None:
+        name = field_name(path)
+        self.nulled[name] += 1
+        if self.nulled[name] > NULLED_WARNINGS_PER_FIELD:
+            return
+        self.logger.warning(
+            "%s: Slack sent %s as %s where the schema has %s, which cannot be converted "
+            "without loss; stored null for the record with %s",
+            self.stream,
+            name,
+            json_type(raw),
+            "/".join(sorted(types - {"null"})) or "another type",
+            self._key_text(record),
+        )
+
+    def log_summary(self) -> None:
+        """One line per field whose values were set to null (call when the stream ends)."""
+        for name, count in sorted(self.nulled.items()):
+            self.logger.warning(
+                "%s: %d value(s) of %s could not be converted and were stored as null",
+                self.stream,
+                count,
+                name,
+            )
+
+    def _key_text(self, record: dict[str, t.Any]) -> str:
+        keys = sorted(self.key_fields & set(record))
+        return ", ".join(f"{key}={record[key]!r}" for key in keys) or "no key"
+
+    def _fail(self, record: dict[str, t.Any], error: jsonschema_rs.ValidationError) -> t.NoReturn:
+        del record
+        where = "/".join(str(part) for part in error.instance_path) or "record"
+        detail = error.message if len(error.message) <= 200 else error.message[:200] + "…"
+        raise UnconvertibleValueError(
+            f"Slack method {self.method} returned a {self.stream} record that does not "
+            f"match the stream's schema at '{where}': {detail}"
+        ) from None
+
+
+def _resolve(record: t.Any, path: t.Sequence[str | int]) -> t.Any:
+    node = record
+    for part in path:
+        try:
+            node = node[part]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return node if isinstance(node, dict | list) else None

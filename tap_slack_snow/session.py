@@ -20,7 +20,6 @@ import threading
 import time
 import typing as t
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import requests
 
@@ -29,14 +28,14 @@ from tap_slack_snow.auth import (
     SlackAuthenticator,
     StaticTokenProvider,
     TokenProvider,
-    TokenStore,
-    default_token_store_path,
 )
+from tap_slack_snow.auth.store_choice import open_store
 from tap_slack_snow.availability import can_run, log_run_plan
 from tap_slack_snow.errors import TapSlackError
 from tap_slack_snow.prefetch import Prefetcher
 from tap_slack_snow.retry import CallStats, RetryPolicy, read_slack_response
 from tap_slack_snow.spool import SpoolStopped
+from tap_slack_snow.workspaces import OrgWorkspaces, wanted_team_ids
 
 if t.TYPE_CHECKING:
     from tap_slack_snow.client import SlackStream
@@ -223,6 +222,7 @@ class SlackSession:
         self._token_provider: TokenProvider | None = None
         self._authenticator: SlackAuthenticator | None = None
         self._identity: SlackIdentity | None = None
+        self._workspaces: OrgWorkspaces | None = None
 
     @property
     def http(self) -> requests.Session:
@@ -253,16 +253,11 @@ class SlackSession:
         errors = self._auth_setting_errors()
         if errors:
             raise TapSlackError(errors[0])
-        store_path = (
-            Path(config["token_store_path"]).expanduser()
-            if config.get("token_store_path")
-            else default_token_store_path(config["client_id"], config["refresh_token"])
-        )
         return RotatingTokenProvider(
             client_id=config["client_id"],
             client_secret=config["client_secret"],
             refresh_token=config["refresh_token"],
-            store=TokenStore(store_path),
+            store=open_store(config),
             caller=self.caller,
             logger=self.logger,
         )
@@ -309,12 +304,19 @@ class SlackSession:
             label=label,
         )
 
-    def call(self, method: str, *, params: dict[str, t.Any] | None = None) -> SlackAnswer:
+    def call(
+        self,
+        method: str,
+        *,
+        params: dict[str, t.Any] | None = None,
+        data: dict[str, t.Any] | None = None,
+    ) -> SlackAnswer:
         """Call one Slack method outside a stream with the run's token and policy."""
         return self.caller.call(
             method,
             auth=self.authenticator,
             params=params,
+            data=data or None,
             on_token_expired=self.rotate_after_expiry,
         )
 
@@ -363,8 +365,42 @@ class SlackSession:
 
     @property
     def record_team_id(self) -> str | None:
-        """The workspace records belong to: ``team_id`` if set, else the token's team."""
+        """The team records of org-wide reads belong to: the org for an org-level token;
+        a workspace-level token: ``team_id`` if set, else the token's team."""
+        if self.org_level:
+            return self.org_id
         return self.team_id or self.identity.team_id
+
+    # --- the workspaces of an Enterprise Grid org ---------------------------------------
+
+    @property
+    def org_level(self) -> bool:
+        """The token is org-level (Grid app installed on the whole org)."""
+        return self.identity.is_enterprise_install
+
+    @property
+    def org_id(self) -> str | None:
+        """The org an org-level token belongs to (its records' ``team_id``)."""
+        return self.identity.enterprise_id or self.identity.team_id
+
+    @property
+    def workspaces(self) -> OrgWorkspaces:
+        """The org's workspaces this run reads (auth.teams.list, listed on first use)."""
+        with self._lock:
+            if self._workspaces is None:
+                self._workspaces = OrgWorkspaces(
+                    call=lambda method, params: self.call(method, data=params).payload,
+                    page_size=int(self.config.get("page_size") or 1000),
+                    wanted=wanted_team_ids(self.config),
+                    logger=self.logger,
+                )
+            return self._workspaces
+
+    @property
+    def single_workspace(self) -> str | None:
+        """The one workspace the run is restricted to (team_id, or team_ids of one)."""
+        wanted = wanted_team_ids(self.config)
+        return wanted[0] if wanted and len(wanted) == 1 else None
 
     def announce_run(self) -> None:
         """Log the run's plan (streams, edition, scope report) once, when a stream starts."""

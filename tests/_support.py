@@ -13,6 +13,7 @@ from contextlib import redirect_stdout
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tap_slack_snow.auth import open_store
 from tap_slack_snow.errors import TapSlackError
 from tap_slack_snow.tap import TapSlackSnow
 from tap_slack_snow_emulator import SlackEmulator, WorkspaceConfig
@@ -128,6 +129,13 @@ def oauth_config(emu: SlackEmulator, tmp_path: Path, **extra: t.Any) -> dict[str
         **FAST_RETRIES,
         **extra,
     }
+
+
+def stored_chain(config: dict[str, t.Any]) -> dict[str, t.Any]:
+    """The chain a config's token store holds, decrypted as the tap reads it."""
+    content = open_store(config).load()
+    assert content is not None, "the token store holds no chain for this config"
+    return content
 
 
 def select_only(*names: str) -> dict[str, t.Any]:

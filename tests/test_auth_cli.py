@@ -21,7 +21,7 @@ import pytest
 import yaml
 from click.testing import CliRunner, Result
 
-from tap_slack_snow.auth import TokenStore, default_token_store_path, fingerprint
+from tap_slack_snow.auth import StoredTokens, default_token_store_path, fingerprint, open_store
 from tap_slack_snow.cli import main
 from tap_slack_snow.errors import ERROR_POLICY
 from tap_slack_snow.tap import TapSlackSnow
@@ -100,6 +100,20 @@ def exchange(emu: SlackEmulator, *args: str, secret: str | None = None) -> Resul
         *args,
         env={"SLACK_CLIENT_SECRET": secret or emu.client_secret},
     )
+
+
+def load_chain(emu: SlackEmulator, refresh_token: str, path: Path) -> StoredTokens | None:
+    """The chain exchange stored for this refresh token (decrypted as the tap does)."""
+    store = open_store(
+        {
+            "client_id": emu.client_id,
+            "client_secret": emu.client_secret,
+            "refresh_token": refresh_token,
+            "token_store_path": str(path),
+        }
+    )
+    content = store.load()
+    return StoredTokens.from_content(content, str(path)) if content else None
 
 
 def one_line_error(result: Result) -> str:
@@ -198,6 +212,41 @@ def test_authorize_url_asks_for_the_scopes_with_a_fresh_remembered_state(
 # --- exchange --------------------------------------------------------------------------------
 
 
+def test_exchange_writes_the_store_named_by_the_tap_setting(
+    emu: SlackEmulator, tmp_path: Path
+) -> None:
+    # As under `meltano invoke tap-slack-snow:auth-exchange`, where Meltano exports the tap's
+    # settings: the tokens go where the tap will look for them.
+    params = authorize(emu)
+    code = emu.issue_auth_code(scopes=params["user_scope"].split(","), redirect_uri=REDIRECT)
+    store_path = tmp_path / "meltano-store" / "tokens.json"
+    result = cli(
+        "exchange",
+        "--client-id",
+        emu.client_id,
+        "--api-url",
+        emu.url,
+        "--redirect-response",
+        f"{REDIRECT}/?code={code}&state={params['state']}",
+        "--show-secrets",
+        env={
+            "SLACK_CLIENT_SECRET": emu.client_secret,
+            "TAP_SLACK_SNOW_TOKEN_STORE_PATH": str(store_path),
+        },
+    )
+    assert result.exit_code == 0, result.output
+    (shown,) = (
+        line.split(":", 1)[1].strip()
+        for line in result.stdout.splitlines()
+        if line.strip().startswith("refresh token:")
+    )
+    stored = load_chain(emu, shown, store_path)
+    assert stored is not None
+    assert stored.refresh_token.startswith("xoxe-1-")
+    assert str(store_path) in result.output
+    assert not default_token_store_path(emu.client_id, stored.refresh_token).exists()
+
+
 def test_exchange_saves_tokens_the_tap_then_syncs_without_refreshing(
     emu: SlackEmulator, tmp_path: Path
 ) -> None:
@@ -228,7 +277,7 @@ def test_exchange_saves_tokens_the_tap_then_syncs_without_refreshing(
     assert stat.S_IMODE(env_file.stat().st_mode) == 0o600
 
     store_path = default_token_store_path(emu.client_id, refresh_token)
-    stored = TokenStore(store_path).load()
+    stored = load_chain(emu, refresh_token, store_path)
     assert stored is not None
     assert stored.origin == fingerprint(refresh_token)
     assert stored.refresh_token == refresh_token
@@ -324,7 +373,8 @@ def test_exchange_show_secrets_and_explicit_store_path(emu: SlackEmulator, tmp_p
         "--show-secrets",
     )
     assert result.exit_code == 0, result.output
-    stored = TokenStore(store_path).load()
+    env = dict(line.split("=", 1) for line in env_file.read_text().splitlines() if "=" in line)
+    stored = load_chain(emu, env["TAP_SLACK_SNOW_REFRESH_TOKEN"], store_path)
     assert stored is not None
     assert stored.access_token
     assert f"refresh token:     {stored.refresh_token}" in result.stdout

@@ -123,3 +123,23 @@ def test_a_day_that_fails_gets_no_batch_message(
         "replication_key_value" not in bookmark
         or bookmark["replication_key_value"] < (files[-1][0]["date"])
     )
+
+
+def test_stream_maps_keep_member_analytics_in_record_messages(
+    emulator_factory: EmulatorFactory, tmp_path: Path
+) -> None:
+    """The SDK maps RECORD messages only: with stream_maps, no batch file may bypass them."""
+    emu = emulator_factory(GRID)
+    result = sync(
+        config(
+            emu,
+            tmp_path,
+            batch_config=batch_config(tmp_path / "files"),
+            stream_maps={"member_analytics": {"email_address": "__NULL__"}},
+        ),
+        catalog=select_only("member_analytics"),
+    )
+    assert result.exit_code == 0
+    assert not [m for m in result.messages if m["type"] == "BATCH"]
+    rows = result.records["member_analytics"]
+    assert rows and all("email_address" not in row for row in rows)

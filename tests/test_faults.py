@@ -28,7 +28,15 @@ from tap_slack_snow.streams import STREAM_TYPES
 from tap_slack_snow.tap import TapSlackSnow
 from tap_slack_snow_emulator import ENTERPRISE_USER_SCOPES, Fault, SlackEmulator, WorkspaceConfig
 from tap_slack_snow_emulator.api import Reply
-from tests._support import SyncResult, oauth_config, parse_messages, run_cli, select_only, sync
+from tests._support import (
+    SyncResult,
+    oauth_config,
+    parse_messages,
+    run_cli,
+    select_only,
+    stored_chain,
+    sync,
+)
 
 NOW = float(int(time.time()))
 TODAY = datetime.fromtimestamp(NOW, tz=timezone.utc).date()
@@ -211,15 +219,12 @@ def test_refresh_answer_lost_inside_the_grace_window_recovers(
     config = grid_config(emu, tmp_path)
     result = sync(config)
     assert_same_as_clean(result, clean_run)
-    stored = json.loads(Path(config["token_store_path"]).read_text())
+    stored = stored_chain(config)
     emu.expire_access_tokens()
     emu.refresh_grace_seconds = 0
     again = sync(config, catalog=select_only("team"))  # rotates with the stored token
-    assert again.exit_code == 0 and again.count("team") == 1
-    assert (
-        json.loads(Path(config["token_store_path"]).read_text())["refresh_token"]
-        != (stored["refresh_token"])
-    )
+    assert again.exit_code == 0 and again.count("team") == 2  # the workspace and the org
+    assert stored_chain(config)["refresh_token"] != stored["refresh_token"]
 
 
 def test_refresh_answer_lost_with_no_grace_window_fails_once_and_clearly(

@@ -9,7 +9,12 @@ from pathlib import Path
 import pytest
 import requests
 
-from tap_slack_snow.auth import REFRESH_MARGIN_SECONDS, RotatingTokenProvider, TokenStore
+from tap_slack_snow.auth import (
+    REFRESH_MARGIN_SECONDS,
+    RotatingTokenProvider,
+    StoredTokens,
+    open_store,
+)
 from tap_slack_snow.errors import (
     ERROR_POLICY,
     Action,
@@ -114,7 +119,20 @@ def test_provider_reuses_until_the_margin_then_rotates(
     emulator: SlackEmulator, tmp_path: Path
 ) -> None:
     clock = FakeClock(1_750_000_000.0)
-    store = TokenStore(tmp_path / "tokens.json")
+    refresh_token = emulator.issue_refresh_token()
+    store = open_store(
+        {
+            "client_id": emulator.client_id,
+            "client_secret": emulator.client_secret,
+            "refresh_token": refresh_token,
+            "token_store_path": str(tmp_path / "tokens.json"),
+        }
+    )
+
+    def load() -> StoredTokens | None:
+        content = store.load()
+        return StoredTokens.from_content(content, "test") if content else None
+
     with requests.Session() as http:
         caller = SlackCaller(
             api_url=emulator.url,
@@ -126,14 +144,14 @@ def test_provider_reuses_until_the_margin_then_rotates(
         provider = RotatingTokenProvider(
             client_id=emulator.client_id,
             client_secret=emulator.client_secret,
-            refresh_token=emulator.issue_refresh_token(),
+            refresh_token=refresh_token,
             store=store,
             caller=caller,
             logger=LOGGER,
             clock=clock,
         )
         first = provider.current()
-        stored = store.load()
+        stored = load()
         assert stored is not None
         assert stored.expires_at is not None
         assert provider.refreshes == 1
@@ -146,7 +164,7 @@ def test_provider_reuses_until_the_margin_then_rotates(
         second = provider.current()
         assert second != first
         assert provider.refreshes == 2
-        again = store.load()
+        again = load()
         assert again is not None
         assert again.access_token == second
         assert again.refresh_token != stored.refresh_token

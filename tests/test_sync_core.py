@@ -18,7 +18,7 @@ from tap_slack_snow_emulator import (
     SlackEmulator,
     WorkspaceConfig,
 )
-from tests._support import oauth_config, run_cli, select_only, sync
+from tests._support import oauth_config, run_cli, select_only, stored_chain, sync
 
 CORE = select_only("users", "team", "billing")
 
@@ -83,7 +83,7 @@ def test_second_run_reuses_store_and_third_rotates_from_store(
     assert first.exit_code == 0 and emulator.refreshes == 1
     store = Path(config["token_store_path"])
     assert stat.S_IMODE(os.stat(store).st_mode) == 0o600
-    saved = json.loads(store.read_text())
+    saved = stored_chain(config)
     assert saved["refresh_token"] != config["refresh_token"]
 
     second = sync(config, catalog=CORE)  # same config: its refresh token is already spent
@@ -94,7 +94,7 @@ def test_second_run_reuses_store_and_third_rotates_from_store(
     third = sync(config, catalog=CORE)
     assert third.exit_code == 0
     assert emulator.refreshes == 2  # rotated with the STORED refresh token
-    assert json.loads(store.read_text())["refresh_token"] != saved["refresh_token"]
+    assert stored_chain(config)["refresh_token"] != saved["refresh_token"]
     assert third.count("users") == first.count("users")
 
 
@@ -103,10 +103,10 @@ def test_new_configured_refresh_token_discards_old_chain(
 ) -> None:
     config = oauth_config(emulator, tmp_path)
     assert sync(config, catalog=CORE).exit_code == 0
-    old_chain = json.loads(Path(config["token_store_path"]).read_text())
+    old_chain = stored_chain(config)
     config["refresh_token"] = emulator.issue_refresh_token()  # the user re-authorised
     assert sync(config, catalog=CORE).exit_code == 0
-    new_chain = json.loads(Path(config["token_store_path"]).read_text())
+    new_chain = stored_chain(config)
     assert emulator.refreshes == 2
     assert new_chain["origin"] != old_chain["origin"]
 
@@ -225,7 +225,7 @@ def test_no_secret_in_debug_output_or_state(emulator: SlackEmulator, tmp_path: P
     emulator.add_fault(Fault(method="users.list", kind="token_expired", on_call=1))
     result = run_cli(config, tmp_path, env={"LOGLEVEL": "DEBUG"})
     assert result.exit_code == 0, result.stderr[-2000:]
-    store = json.loads(Path(config["token_store_path"]).read_text())
+    store = stored_chain(config)
     secrets = {
         config["client_secret"],
         config["refresh_token"],

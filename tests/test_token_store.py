@@ -1,4 +1,5 @@
-"""The token store on a real filesystem: atomic writes, mode 0600, the lock."""
+"""The file token store on a real filesystem: atomic writes, mode 0600, the lock, one
+encrypted entry per chain."""
 
 from __future__ import annotations
 
@@ -10,17 +11,25 @@ from pathlib import Path
 
 import pytest
 
-from tap_slack_snow.auth import StoredTokens, TokenStore, default_token_store_path
+from tap_slack_snow.auth import default_token_store_path
+from tap_slack_snow.auth.crypto import StoreKey
+from tap_slack_snow.auth.file_store import FileChainStore
 from tap_slack_snow.errors import TapSlackError
 
+KEY = StoreKey.derive(client_secret="0123456789abcdef0123456789abcdef")
 
-def tokens(n: int) -> StoredTokens:
-    return StoredTokens(
-        origin="o",
-        refresh_token=f"xoxe-1-r{n}",
-        access_token=f"xoxe.xoxp-a{n}",
-        expires_at=time.time() + 43200,
-    )
+
+def TokenStore(path: Path, *, chain: str = "c1", lock_timeout: float = 5) -> FileChainStore:
+    return FileChainStore(path, chain=chain, origin="o", key=KEY, lock_timeout=lock_timeout)
+
+
+def tokens(n: int) -> dict[str, object]:
+    return {
+        "origin": "o",
+        "refresh_token": f"xoxe-1-r{n}",
+        "access_token": f"xoxe.xoxp-a{n}",
+        "expires_at": time.time() + 43200,
+    }
 
 
 def test_save_then_load_round_trips_with_mode_0600(tmp_path: Path) -> None:
@@ -50,8 +59,19 @@ def test_overwrite_replaces_atomically(tmp_path: Path) -> None:
     store.save(tokens(1))
     inode_before = os.stat(store.path).st_ino
     store.save(tokens(2))
-    assert store.load().refresh_token == "xoxe-1-r2"  # type: ignore[union-attr]
+    assert store.load()["refresh_token"] == "xoxe-1-r2"  # type: ignore[index]
     assert os.stat(store.path).st_ino != inode_before  # a new file renamed over the old one
+
+
+def test_chains_share_a_file_without_touching_each_other(tmp_path: Path) -> None:
+    path = tmp_path / "tokens.json"
+    first, second = TokenStore(path, chain="c1"), TokenStore(path, chain="c2")
+    first.save(tokens(1))
+    second.save(tokens(2))
+    first.save(tokens(3))
+    assert first.load()["refresh_token"] == "xoxe-1-r3"  # type: ignore[index]
+    assert second.load()["refresh_token"] == "xoxe-1-r2"  # type: ignore[index]
+    assert "xoxe" not in path.read_text()
 
 
 def _hold_lock(path: str, ready: multiprocessing.synchronize.Event, seconds: float) -> None:

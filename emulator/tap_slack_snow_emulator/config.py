@@ -41,6 +41,15 @@ class WorkspaceConfig:
     is anchored at the real time the emulator was built, so timestamps differ between runs
     while everything else stays equal. ``short_pages=True`` makes every other ``users.list``
     page shorter than ``limit`` and every sixth page empty (with a non-empty ``next_cursor``).
+
+    ``recorded_variants=True`` (the default) serves the shapes real Slack is recorded to send
+    besides the documented ones: ``team.integrationLogs`` gives about half the services'
+    ``service_id`` as a number instead of a string (Slack's method page shows both in one
+    answer); a member's ``profile.fields`` is ``[]`` or ``{}`` when the member has no custom
+    field (``null`` for deactivated members); Slackbot has ``tz`` and ``profile.email`` null.
+    ``False`` serves only the documented shapes.
+    ``denied_workspaces`` are indices of workspaces that ``auth.teams.list`` lists but whose
+    workspace-level methods refuse an org-level token with ``team_access_not_granted``.
     """
 
     seed: int = 1
@@ -55,6 +64,8 @@ class WorkspaceConfig:
     analytics_lag_days: int = 2
     now: float | None = None
     short_pages: bool = False
+    recorded_variants: bool = True
+    denied_workspaces: tuple[int, ...] = ()
 
     def __post_init__(self) -> None:
         if self.plan not in PLANS:
@@ -65,6 +76,10 @@ class WorkspaceConfig:
             raise ValueError("workspaces must be >= 1")
         if self.workspaces > 1 and not self.enterprise:
             raise ValueError("workspaces > 1 needs enterprise=True")
+        if any(not 0 <= k < self.workspaces for k in self.denied_workspaces):
+            raise ValueError("denied_workspaces are workspace indices below workspaces")
+        if self.denied_workspaces and not self.enterprise:
+            raise ValueError("denied_workspaces needs enterprise=True")
         if self.access_logs < 0 or self.integration_logs < 0:
             raise ValueError("log sizes must be >= 0")
         if self.access_logs >= 1 << 28:

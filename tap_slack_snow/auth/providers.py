@@ -9,8 +9,10 @@ import typing as t
 
 from requests.auth import HTTPBasicAuth
 
-from tap_slack_snow.auth.store import StoredTokens, TokenStore, fingerprint
+from tap_slack_snow.auth.rescue import RESTORE_COMMAND, write_rescue
+from tap_slack_snow.auth.store import ChainStore, StoredTokens, StoreWriteError, fingerprint
 from tap_slack_snow.errors import SlackAPIError, TapSlackError
+from tap_slack_snow.redact import SecretRedactor
 from tap_slack_snow.retry import CallStats
 
 if t.TYPE_CHECKING:
@@ -60,7 +62,7 @@ class RotatingTokenProvider:
         client_id: str,
         client_secret: str,
         refresh_token: str,
-        store: TokenStore,
+        store: ChainStore,
         caller: SlackCaller,
         logger: logging.Logger,
         clock: t.Callable[[], float] = time.time,
@@ -92,6 +94,11 @@ class RotatingTokenProvider:
             and tokens.expires_at - self.clock() > REFRESH_MARGIN_SECONDS
         )
 
+    @property
+    def held(self) -> StoredTokens | None:
+        """The chain this run holds (None before the first ``current()``)."""
+        return self._tokens
+
     def current(self) -> str:
         """The access token, rotating first when it is missing or near expiry."""
         tokens = self._tokens
@@ -114,36 +121,78 @@ class RotatingTokenProvider:
             self._tokens = self._obtain(failed_token=failed_token)
 
     def _obtain(self, *, failed_token: str | None) -> StoredTokens:
-        with self.store.locked():
-            stored = self.store.load()
-            if stored is not None and stored.origin != self._origin:
-                self.logger.info(
-                    "token store %s holds a chain from an earlier refresh_token; the config "
-                    "has a new one, so starting a new chain",
-                    self.store.path,
-                )
-                stored = None
+        store = self.store
+        with store.locked():
+            stored = self._load()
             # Another run may have rotated while we waited for the lock: reuse its token.
             if self._usable(stored) and (
                 failed_token is None or (stored is not None and stored.access_token != failed_token)
             ):
                 assert stored is not None
+                self._migrate(stored)
                 self.logger.info(
                     "Reusing the stored access token (valid for %.0f more minutes)",
                     ((stored.expires_at or 0) - self.clock()) / 60,
                 )
                 return stored
-            refresh_token = stored.refresh_token if stored else self._configured_refresh_token
-            fresh = self._refresh(refresh_token)
-            self.store.save(fresh)
+            # Spend the refresh token only on a store that can take what it buys.
+            store.check_writable()
+            fresh = self._refresh(stored)
+            SecretRedactor.add(fresh.refresh_token, fresh.access_token)
+            try:
+                store.save(fresh.content())
+            except StoreWriteError as exc:
+                raise self._rescue(fresh, exc) from None
             self.refreshes += 1
             self.logger.info(
                 "Rotated the Slack access token; the new refresh token is saved in %s",
-                self.store.path,
+                store.location,
             )
             return fresh
 
-    def _refresh(self, refresh_token: str) -> StoredTokens:
+    def _load(self) -> StoredTokens | None:
+        content = self.store.load()
+        if content is None:
+            return None
+        stored = StoredTokens.from_content(content, f"token store {self.store.location}")
+        SecretRedactor.add(stored.refresh_token, stored.access_token)
+        if stored.origin != self._origin:
+            # A chain id collision of another authorisation: never spend its token.
+            raise TapSlackError(
+                f"token store {self.store.location} holds a chain of another authorisation "
+                "under this chain's id; restore the store from a backup, or re-authorise"
+            )
+        return stored
+
+    def _migrate(self, stored: StoredTokens) -> None:
+        """Rewrite a chain still kept in clear (an older file store) encrypted."""
+        if not self.store.holds_plaintext():
+            return
+        try:
+            self.store.save(stored.content())
+        except StoreWriteError as exc:
+            self.logger.warning("Could not rewrite the token store encrypted yet: %s", exc)
+        else:
+            self.logger.info("Token store %s rewritten encrypted", self.store.location)
+
+    def _rescue(self, fresh: StoredTokens, exc: StoreWriteError) -> TapSlackError:
+        """Put the only copy of the new chain where it survives; the error to end with."""
+        path = write_rescue(self.store, fresh.content())
+        if path is None:
+            return TapSlackError(
+                f"{exc}, and no other folder could take the new tokens either (state folder, "
+                "home, temp, working folder): the refresh token is lost; re-authorise the "
+                "Slack app once the disk is fixed"
+            )
+        return TapSlackError(
+            f"{exc}. Slack had already rotated the token, so the new tokens are kept in "
+            f"{path} (encrypted, mode 0600): once the store is fixed, run "
+            f"'{RESTORE_COMMAND} {path}' with this tap's config (--config FILE or the "
+            "TAP_SLACK_SNOW_* variables) before the next run"
+        )
+
+    def _refresh(self, stored: StoredTokens | None) -> StoredTokens:
+        refresh_token = stored.refresh_token if stored else self._configured_refresh_token
         faults_before = self.stats.retries
         try:
             answer = self.caller.call(
@@ -154,18 +203,31 @@ class RotatingTokenProvider:
                 stats=self.stats,
             )
         except SlackAPIError as exc:
-            if exc.code != "invalid_refresh_token" or self.stats.retries == faults_before:
+            if exc.code != "invalid_refresh_token":
                 raise
-            # An earlier attempt of this very refresh failed in transit: Slack most likely
-            # rotated the token then, and its answer (the only copy of the new refresh token)
-            # was lost. The old token is spent once Slack's grace period is over; nothing can
-            # revive the chain, so say so instead of blaming the configuration.
-            raise TapSlackError(
-                f"{exc}. Here the answer to an earlier attempt of the same refresh was lost "
-                "(network fault) after Slack had probably rotated the token, so the refresh "
-                "token is spent: re-authorise the Slack app and put the new refresh_token in "
-                "the config"
-            ) from None
+            if self.stats.retries != faults_before:
+                # An earlier attempt of this very refresh failed in transit: Slack most
+                # likely rotated the token then, and its answer (the only copy of the new
+                # refresh token) was lost. The old token is spent once Slack's grace period
+                # is over; nothing can revive the chain, so say so instead of blaming the
+                # configuration.
+                raise TapSlackError(
+                    f"{exc}. Here the answer to an earlier attempt of the same refresh was "
+                    "lost (network fault) after Slack had probably rotated the token, so the "
+                    "refresh token is spent: re-authorise the Slack app and put the new "
+                    "refresh_token in the config"
+                ) from None
+            if stored is None:
+                # This store never rotated the configured token, yet Slack says it is spent:
+                # a run with another store (machine, CI cache) used it first.
+                raise TapSlackError(
+                    f"{exc}. This token store ({self.store.location}) never used the "
+                    "configured refresh_token, so most likely another run with another token "
+                    "store (another machine, container or CI cache) already rotated it and "
+                    "holds the chain now: use that store, or share one store between all "
+                    "runs (token_store_url, a PostgreSQL database)"
+                ) from None
+            raise
         return self._tokens_from(answer.payload, sent_at=answer.sent_at)
 
     def _tokens_from(self, payload: dict[str, t.Any], *, sent_at: float) -> StoredTokens:

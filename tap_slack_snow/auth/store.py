@@ -1,19 +1,36 @@
-"""The token store: one JSON file per token chain, locked while rotating, written atomically."""
+"""What every token store shares: the chain's content, the backend interface, its errors,
+and the atomic write of private files.
+
+A *chain* is what one authorisation of one Slack app needs next time: the current refresh
+token, access token and expiry (:class:`StoredTokens`). A store keeps any number of chains,
+each under its chain id (``crypto.chain_id``), each sealed in its own encrypted envelope,
+so two apps or two organisations sharing one store never touch each other's chain.
+
+Every backend (``file_store``, ``pg_store``) offers the same steps, used by the provider as
+``with store.locked(): load -> check_writable -> (refresh) -> save``:
+
+- ``locked()`` holds the chain's lock across the read-refresh-write (a file lock, or a row
+  lock in PostgreSQL), so a refresh token is spent exactly once;
+- ``check_writable()`` proves the store can take the new chain before a refresh token is
+  spent on it;
+- ``save()`` raises :class:`StoreWriteError` (a one-line reason, never a bare errno) when
+  the new chain could not be written, so the provider can rescue it (``rescue``).
+"""
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
-import json
 import os
 import tempfile
 import typing as t
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
-import filelock
-
 from tap_slack_snow.errors import TapSlackError
+
+if t.TYPE_CHECKING:
+    from tap_slack_snow.auth.crypto import StoreKey
 
 #: How long a run waits for another run that is rotating the same token.
 LOCK_TIMEOUT_SECONDS = 300.0
@@ -75,51 +92,62 @@ class StoredTokens:
     updated_at: float | None = None
     version: int = STORE_VERSION
 
-
-class TokenStore:
-    """A JSON file holding the current token chain, written atomically under a lock."""
-
-    def __init__(self, path: Path, *, lock_timeout: float = LOCK_TIMEOUT_SECONDS) -> None:
-        """Point at the store file (created on first refresh)."""
-        self.path = path
-        self.lock_timeout = lock_timeout
-
-    @contextlib.contextmanager
-    def locked(self) -> t.Iterator[None]:
-        """Hold the store's lock (a ``.lock`` file beside it) for a read-refresh-write."""
-        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        lock = filelock.FileLock(str(self.path) + ".lock", timeout=self.lock_timeout)
+    @classmethod
+    def from_content(cls, content: dict[str, t.Any], where: str) -> StoredTokens:
+        """From a store's decrypted content; a TapSlackError when it is not a chain."""
+        known = {f.name for f in fields(cls)}
         try:
-            with lock:
-                yield
-        except filelock.Timeout:
+            tokens = cls(**{k: v for k, v in content.items() if k in known})
+        except TypeError:
+            tokens = None
+        if tokens is None or not isinstance(tokens.refresh_token, str):
             raise TapSlackError(
-                f"another tap-slack-snow run has held the token store lock {lock.lock_file} "
-                f"for over {self.lock_timeout:.0f} s; wait for it to finish"
-            ) from None
-
-    def load(self) -> StoredTokens | None:
-        """Read the store; ``None`` when it does not exist yet."""
-        try:
-            raw = self.path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            return None
-        try:
-            data = json.loads(raw)
-            return StoredTokens(
-                origin=str(data["origin"]),
-                refresh_token=str(data["refresh_token"]),
-                access_token=data.get("access_token"),
-                expires_at=data.get("expires_at"),
-                updated_at=data.get("updated_at"),
-                version=int(data.get("version", STORE_VERSION)),
+                f"{where} holds no valid token chain; restore it from a backup, or "
+                "re-authorise the Slack app"
             )
-        except (ValueError, KeyError, TypeError):
-            raise TapSlackError(
-                f"token store {self.path} is not a valid tap-slack-snow token store; "
-                "restore it from a backup, or delete it and re-authorise"
-            ) from None
+        return tokens
 
-    def save(self, tokens: StoredTokens) -> None:
-        """Replace the store atomically (see :func:`write_private_file`)."""
-        write_private_file(self.path, json.dumps(asdict(tokens)))
+    def content(self) -> dict[str, t.Any]:
+        """What a store seals."""
+        return asdict(self)
+
+
+class StoreWriteError(TapSlackError):
+    """The store could not take a write; the message says where and why."""
+
+
+class ChainStore(t.Protocol):
+    """One chain's view of a token store (see the module docstring)."""
+
+    @property
+    def location(self) -> str:
+        """Where the chain lives, for messages (a path, or a table and its database)."""
+
+    @property
+    def key(self) -> StoreKey:
+        """The key the chain is sealed with."""
+
+    @property
+    def chain(self) -> str:
+        """The chain id."""
+
+    def locked(self) -> t.ContextManager[None]:
+        """Hold the chain's lock for one read-refresh-write."""
+
+    def load(self) -> dict[str, t.Any] | None:
+        """The chain, decrypted; ``None`` when the store has none yet."""
+
+    def check_writable(self) -> None:
+        """Raise StoreWriteError when a save would fail now (call it under the lock)."""
+
+    def save(self, content: dict[str, t.Any]) -> None:
+        """Store the chain, sealed; raise StoreWriteError when it cannot be stored."""
+
+    def holds_plaintext(self) -> bool:
+        """Whether the chain is still kept in clear (an older store), to be rewritten."""
+
+
+def describe_os_error(exc: OSError) -> str:
+    """``No space left on device`` rather than ``[Errno 28] ...`` or a bare ``28``."""
+    reason = exc.strerror or type(exc).__name__
+    return f"{reason} ({exc.filename})" if exc.filename else reason

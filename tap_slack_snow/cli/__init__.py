@@ -9,7 +9,9 @@ Replaces the 15 manual steps of the Snow Atlas "Prepare Slack connector" page:
   calls ``oauth.v2.access`` and saves the tokens in the token store the tap reads, so the
   tap's first run needs no refresh.
 - ``check`` asks Slack what the configured token can do and prints, per stream, whether it
-  will run and the fix when it will not.
+  will run and the fix when it will not, and which token store is used.
+- ``restore`` loads a rescued token chain (written when a store failed after Slack had
+  rotated the token) back into the token store.
 
 Secrets (the client secret, tokens) never travel on the command line and are never printed
 unless ``--show-secrets`` asks for it. Every user mistake ends with one line and a non-zero
@@ -23,6 +25,7 @@ import click
 from tap_slack_snow.cli.authorize import authorize_url, exchange
 from tap_slack_snow.cli.check import check
 from tap_slack_snow.cli.manifest import manifest
+from tap_slack_snow.cli.restore import restore
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -42,5 +45,5 @@ def main() -> None:
     """
 
 
-for _command in (manifest, authorize_url, exchange, check):
+for _command in (manifest, authorize_url, exchange, check, restore):
     main.add_command(_command)

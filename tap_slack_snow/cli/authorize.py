@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 import time
 import typing as t
@@ -13,11 +14,12 @@ import requests
 
 from tap_slack_snow.auth import (
     DEFAULT_EXPIRES_IN,
+    ChainStore,
     StoredTokens,
-    TokenStore,
-    default_token_store_path,
     fingerprint,
+    open_store,
 )
+from tap_slack_snow.auth.rescue import RESTORE_COMMAND, write_rescue
 from tap_slack_snow.cli.common import (
     DEFAULT_API_URL,
     DEFAULT_REDIRECT_URL,
@@ -98,26 +100,36 @@ def _named(obj: t.Any) -> str:
     return f"{name} ({obj['id']})" if name else str(obj["id"])
 
 
-def save_tokens(path: Path, *, refresh_token: str, access_token: str, expires_at: float) -> None:
+def save_tokens(
+    store: ChainStore, *, refresh_token: str, access_token: str, expires_at: float
+) -> None:
     """Start the tap's token chain with the exchanged tokens (under the store's lock).
 
     The origin is the fingerprint of this refresh token, which is the one the user puts in
-    the config: the tap then recognises the chain and reuses the access token.
+    the config: the tap then recognises the chain and reuses the access token. A store that
+    cannot take them loses nothing: the tokens go to a rescue file.
     """
-    store = TokenStore(path)
+    tokens = StoredTokens(
+        origin=fingerprint(refresh_token),
+        refresh_token=refresh_token,
+        access_token=access_token,
+        expires_at=expires_at,
+        updated_at=time.time(),
+    )
     try:
         with store.locked():
-            store.save(
-                StoredTokens(
-                    origin=fingerprint(refresh_token),
-                    refresh_token=refresh_token,
-                    access_token=access_token,
-                    expires_at=expires_at,
-                    updated_at=time.time(),
-                )
-            )
-    except (TapSlackError, OSError) as exc:
-        raise UserError(f"cannot write the token store {path}: {exc}") from None
+            store.save(tokens.content())
+    except TapSlackError as exc:
+        path = write_rescue(store, tokens.content())
+        if path is None:
+            raise UserError(
+                f"{exc}, and no other folder could take the new tokens: authorise again "
+                "once the store is fixed"
+            ) from None
+        raise UserError(
+            f"{exc}; the new tokens are kept in {path} (encrypted, mode 0600): once the store "
+            f"is fixed, run '{RESTORE_COMMAND} {path}' with the tap's config"
+        ) from None
 
 
 @click.command("authorize-url")
@@ -204,8 +216,24 @@ def authorize_url(
     "--token-store-path",
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
-    help="Token store to write (default: the tap's default for this client_id and "
-    "refresh_token, so the tap finds it with the same config).",
+    # The tap's own setting, so `meltano invoke tap-slack-snow:auth-exchange` writes where
+    # the tap will read.
+    envvar="TAP_SLACK_SNOW_TOKEN_STORE_PATH",
+    help="Token store to write (default: TAP_SLACK_SNOW_TOKEN_STORE_PATH, else the tap's "
+    "default for this client_id and refresh_token, so the tap finds it with the same config).",
+)
+@click.option(
+    "--token-store-url",
+    default=None,
+    envvar="TAP_SLACK_SNOW_TOKEN_STORE_URL",
+    help="Start the chain in this PostgreSQL database instead (the tap's token_store_url; "
+    "needs tap-slack-snow[postgres]). Env: TAP_SLACK_SNOW_TOKEN_STORE_URL.",
+)
+@click.option(
+    "--token-store-schema",
+    default=None,
+    envvar="TAP_SLACK_SNOW_TOKEN_STORE_SCHEMA",
+    help="Schema of the token store table (default public), with --token-store-url.",
 )
 @click.option(
     "--write-env",
@@ -225,11 +253,15 @@ def exchange(
     redirect_url: str | None,
     api_url: str,
     token_store_path: Path | None,
+    token_store_url: str | None,
+    token_store_schema: str | None,
     write_env: Path | None,
     show_secrets: bool,
     state_file: Path | None,
 ) -> None:
     """Exchange the authorisation for tokens and save them where the tap looks."""
+    if token_store_path and token_store_url:
+        raise click.UsageError("give at most one of --token-store-path and --token-store-url")
     if bool(redirect_response) == bool(code):
         raise click.UsageError("give exactly one of --redirect-response and --code")
     if redirect_response:
@@ -291,22 +323,34 @@ def exchange(
 
     env_values: dict[str, str] = {}
     env_remove: list[str] = []
+    store_error: UserError | None = None
     if refresh_token:
-        store_path = (
-            token_store_path.expanduser()
-            if token_store_path
-            else default_token_store_path(client_id, refresh_token)
-        )
-        save_tokens(
-            store_path,
-            refresh_token=refresh_token,
-            access_token=access_token,
-            expires_at=sent_at + float(expires_in),
-        )
+        store_settings = {
+            "client_id": client_id,
+            "client_secret": client_secret,
+            "refresh_token": refresh_token,
+            "token_store_path": str(token_store_path.expanduser()) if token_store_path else None,
+            "token_store_url": token_store_url,
+            "token_store_schema": token_store_schema,
+            "token_store_key": os.environ.get(ENV_PREFIX + "TOKEN_STORE_KEY") or None,
+        }
+        try:
+            store = open_store(store_settings)
+        except TapSlackError as exc:
+            raise UserError(str(exc)) from None
+        try:
+            save_tokens(
+                store,
+                refresh_token=refresh_token,
+                access_token=access_token,
+                expires_at=sent_at + float(expires_in),
+            )
+        except UserError as exc:
+            store_error = exc  # the .env is still written: it holds the refresh token
         out += [
             f"  token rotation:    on (access token valid {float(expires_in) / 3600:.0f} h; the "
             "refresh token is single-use and the tap keeps rotating it)",
-            f"  token store:       {store_path}",
+            f"  token store:       {store.location}" + (" (NOT written)" if store_error else ""),
         ]
         env_values = {
             ENV_PREFIX + "CLIENT_ID": client_id,
@@ -314,7 +358,11 @@ def exchange(
             ENV_PREFIX + "REFRESH_TOKEN": refresh_token,
         }
         if token_store_path:
-            env_values[ENV_PREFIX + "TOKEN_STORE_PATH"] = str(store_path)
+            env_values[ENV_PREFIX + "TOKEN_STORE_PATH"] = store.location
+        if token_store_url:
+            env_values[ENV_PREFIX + "TOKEN_STORE_URL"] = token_store_url
+            if token_store_schema:
+                env_values[ENV_PREFIX + "TOKEN_STORE_SCHEMA"] = token_store_schema
         # The tap refuses access_token next to the refresh-token settings.
         env_remove = [ENV_PREFIX + "ACCESS_TOKEN"]
     else:
@@ -353,3 +401,5 @@ def exchange(
     click.echo("\n".join(out))
     for warning in warnings:
         click.echo(f"Warning: {warning}", err=True)
+    if store_error is not None:
+        raise store_error

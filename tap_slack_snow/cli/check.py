@@ -12,7 +12,7 @@ import click
 from singer_sdk.exceptions import ConfigValidationError
 
 from tap_slack_snow.auth import RotatingTokenProvider
-from tap_slack_snow.availability import format_table, scope_report
+from tap_slack_snow.availability import format_table, scope_report, workspace_report
 from tap_slack_snow.cli.common import ENV_PREFIX, UserError, read_client_secret
 from tap_slack_snow.cli.env_file import environment_from
 from tap_slack_snow.errors import TapSlackError
@@ -70,20 +70,34 @@ def read_plan(session: SlackSession) -> tuple[str | None, str]:
     return plan, f"{PLAN_LABELS.get(plan or 'free', plan)} ({plan or 'free'})"
 
 
+def describe_store(session: SlackSession) -> str:
+    """Which token store the config uses, and whether its chain can be read and decrypted."""
+    provider = session.token_provider
+    if not isinstance(provider, RotatingTokenProvider):
+        return "none (a static access token needs no store)"
+    store = provider.store
+    try:
+        found = store.load()
+    except TapSlackError as exc:
+        raise UserError(f"token store {store.location} is not readable: {exc}") from None
+    held = "holds this chain" if found else "no chain yet for this config"
+    return f"{store.location} (readable, {held}; encrypted, key from {store.key.source})"
+
+
 def describe_token(session: SlackSession) -> str:
     """Refresh or validate the token through the run's provider; say what happened."""
     provider = session.token_provider
     provider.current()
     if not isinstance(provider, RotatingTokenProvider):
         return "static access token (no rotation)"
-    stored = provider.store.load()
-    left = ((stored.expires_at or 0) - time.time()) / 60 if stored else 0
+    held = provider.held
+    left = ((held.expires_at or 0) - time.time()) / 60 if held else 0
+    where = provider.store.location
     if provider.refreshes:
         return (
-            f"rotated: new access token (valid {left:.0f} min) and refresh token saved in "
-            f"{provider.store.path}"
+            f"rotated: new access token (valid {left:.0f} min) and refresh token saved in {where}"
         )
-    return f"stored access token reused (valid {left:.0f} more min) from {provider.store.path}"
+    return f"stored access token reused (valid {left:.0f} more min) from {where}"
 
 
 @click.command()
@@ -133,16 +147,22 @@ def check(*, config_paths: tuple[str, ...], catalog: str | None, env_file: Path 
 
     session = tap.session
     try:
+        store_text = describe_store(session)
+    except TapSlackError as exc:
+        raise UserError(str(exc)) from None
+    try:
         token = describe_token(session)
         identity = session.identity
         plan, plan_text = read_plan(session)
         rows = scope_report(session, tap.selected_slack_streams(), plan=plan)
+        workspaces = workspace_report(session)
     except TapSlackError as exc:
         raise UserError(str(exc)) from None
 
     edition = session.edition
     how = "detected" if session.edition_setting == "auto" else "set in config"
     lines = [
+        f"Store:      {store_text}",
         f"Token:      {token}",
         f"Team:       {identity.team_name or '-'} ({identity.team_id or '-'}); enterprise "
         f"{identity.enterprise_id or '-'}; org-level token: "
@@ -151,6 +171,7 @@ def check(*, config_paths: tuple[str, ...], catalog: str | None, env_file: Path 
         f"Edition:    {edition} ({how})",
         f"Plan:       {plan_text}",
         f"Scopes:     {', '.join(sorted(identity.scopes)) or 'unknown (Slack sent none)'}",
+        *([workspaces] if workspaces else []),
         "",
     ]
     table: list[tuple[str, str, str, str, str]] = []

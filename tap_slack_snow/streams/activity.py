@@ -55,7 +55,7 @@ class _ClassicPagedStream(SlackStream):
         params: dict[str, t.Any] = {"count": self.page_size, "page": token["page"]}
         if token.get("before") is not None:
             params["before"] = token["before"]
-        team_id = self.session.team_id
+        team_id = self.request_team_id
         if self.sends_team_id and team_id:
             params["team_id"] = team_id
         return params
@@ -210,11 +210,11 @@ class IntegrationLogsStream(_ClassicPagedStream):
     """App and integration installs, removals and changes (team.integrationLogs).
 
     Slack gives these entries no id; the key ``id`` is the SHA-256 of the entry as Slack
-    sent it (keys sorted), which is unique per change.
+    sent it (keys sorted; numbers in string fields written as strings), unique per change.
     """
 
     name = "integration_logs"
-    needs_team_id_with_org_token = True
+    per_workspace = True
     slack_method = "team.integrationLogs"
     availability_note = "admin or owner"
     records_key = "logs"
@@ -228,8 +228,14 @@ class IntegrationLogsStream(_ClassicPagedStream):
     @override
     def parse_response(self, response: requests.Response) -> t.Iterable[dict[str, t.Any]]:
         team_id = self.record_team_id
+        # Per workspace of an org, the same change can be logged in several workspaces
+        # (an org-wide app install): the workspace is part of the entry's identity there.
+        salt = {"team_id": team_id} if self.partition_team_id else {}
         for _, entry in self.entries(response):
-            canonical = json.dumps(entry, sort_keys=True, separators=(",", ":"))
+            # ids Slack sends as numbers become strings first, so the hash stays the same
+            # whichever type Slack uses for them
+            self.drift_policy.fit_scalars(entry)
+            canonical = json.dumps({**entry, **salt}, sort_keys=True, separators=(",", ":"))
             yield {
                 **entry,
                 "id": hashlib.sha256(canonical.encode()).hexdigest(),

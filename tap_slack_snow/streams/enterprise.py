@@ -16,8 +16,7 @@ from typing_extensions import override
 
 from tap_slack_snow.client import SlackStream
 from tap_slack_snow.errors import EndOfDataError, TapSlackError, TransientError
-from tap_slack_snow.records import decode_json
-from tap_slack_snow.retry import read_slack_response
+from tap_slack_snow.retry import decode_json, read_slack_response
 
 if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
@@ -56,10 +55,14 @@ class AdminUsersStream(SlackStream):
 
     @override
     def slack_arguments(self, context: Context | None, next_page_token: t.Any) -> dict[str, t.Any]:
-        """Active or deactivated users; with no ``team_id``, every workspace's."""
+        """Active or deactivated users; one workspace's (``team_id``, or ``team_ids`` of
+        one), else every workspace's."""
         body = super().slack_arguments(context, next_page_token)
         body["is_active"] = "true" if self._active else "false"
-        if not self.session.team_id:
+        team_id = self.session.single_workspace
+        if team_id:
+            body["team_id"] = team_id
+        else:
             body["include_deactivated_user_workspaces"] = "true"
         return body
 

@@ -8,7 +8,7 @@ import requests
 from typing_extensions import override
 
 from tap_slack_snow.client import SlackStream
-from tap_slack_snow.errors import MalformedPayloadError
+from tap_slack_snow.errors import MalformedPayloadError, SlackAPIError, StreamUnavailableError
 
 if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
@@ -27,7 +27,7 @@ class UsersStream(SlackStream):
     """Every member of the workspace: people, guests, bots, invited and deactivated users."""
 
     name = "users"
-    needs_team_id_with_org_token = True
+    per_workspace = True
     slack_method = "users.list"
     records_key = "members"
     primary_keys = ("id",)
@@ -43,14 +43,28 @@ class UsersStream(SlackStream):
         params["include_locale"] = "true"
         return params
 
+    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
+        """Set up the member ids seen in this run."""
+        super().__init__(*args, **kwargs)
+        #: Member ids emitted so far, when the run reads several workspaces of a Grid org.
+        self._seen: set[str] | None = None
+
     @override
     def post_process(
         self, row: dict[str, t.Any], context: Context | None = None
     ) -> dict[str, t.Any] | None:
-        """Slack sends ``profile.fields`` as ``[]`` when a member has none: make it null."""
-        profile = row.get("profile")
-        if isinstance(profile, dict) and isinstance(profile.get("fields"), list):
-            profile["fields"] = None
+        """One row per member: on Grid a member's id is org-wide and the same member is in
+        every workspace it belongs to, so only the first workspace's copy is kept.
+        """
+        if self.partition_team_id and len(self.partitions or ()) > 1:
+            member = row.get("id")
+            if self._seen is None:
+                self._seen = set()
+            if member is not None:
+                member = str(member)  # the drift policy turns a numeric id into a string
+                if member in self._seen:
+                    return None
+                self._seen.add(member)
         return super().post_process(row, context)
 
 
@@ -62,12 +76,44 @@ class TeamStream(SlackStream):
     records_key = "team"
     primary_keys = ("id",)
     required_scopes = ("team:read",)
+    per_workspace = True
+
+    @override
+    @property
+    def partitions(self) -> list[dict[str, t.Any]] | None:
+        """Each workspace, then the org itself (team.info with the org's id)."""
+        workspaces = super().partitions
+        org_id = self.session.org_id if self.session.org_level else None
+        if workspaces is None or not org_id:
+            return workspaces
+        return [*workspaces, {"team_id": org_id}]
 
     @override
     def slack_arguments(self, context: Context | None, next_page_token: t.Any) -> dict[str, t.Any]:
         """team.info names the workspace ``team`` (not ``team_id``)."""
-        team_id = self.session.team_id
+        team_id = self.request_team_id
         return {"team": team_id} if team_id else {}
+
+    @override
+    def post_process(
+        self, row: dict[str, t.Any], context: Context | None = None
+    ) -> dict[str, t.Any] | None:
+        """``team_id`` is the team asked for, which is the record's own id."""
+        row.setdefault("team_id", row.get("id"))
+        return super().post_process(row, context)
+
+    @override
+    def _partition_records(
+        self, context: Context | None, team_id: str | None
+    ) -> t.Iterable[dict[str, t.Any]]:
+        """The org's own record is a bonus: if Slack does not answer for it, say so."""
+        if not team_id or team_id != self.session.org_id:
+            yield from super()._partition_records(context, team_id)
+            return
+        try:
+            yield from super()._partition_records(context, team_id)
+        except (SlackAPIError, StreamUnavailableError) as exc:
+            self.logger.info("team: Slack does not describe the org %s (%s)", team_id, exc.code)
 
 
 class BillingStream(SlackStream):
@@ -104,7 +150,7 @@ class BillableInfoStream(SlackStream):
     """Per-member billable status under Slack's Fair Billing Policy (team.billableInfo)."""
 
     name = "billable_info"
-    needs_team_id_with_org_token = True
+    per_workspace = True
     slack_method = "team.billableInfo"
     availability_note = "admin or owner"
     records_key = "billable_info"

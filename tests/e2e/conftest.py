@@ -66,7 +66,12 @@ def meltano_session(
     folder = tmp_path_factory.mktemp("meltano")
     env_file = folder / "empty.env"
     env_file.write_text("")
-    env = {"MELTANO_DATABASE_URI": f"sqlite:///{folder / 'meltano.db'}"}
+    env = {
+        "MELTANO_DATABASE_URI": f"sqlite:///{folder / 'meltano.db'}",
+        # A closed port: any Meltano Hub request fails the test, which proves that the locked
+        # definitions in plugins/ are all `meltano install` and `meltano run` need.
+        "MELTANO_HUB_URL": "http://127.0.0.1:9",
+    }
     Meltano(meltano_bin, env=env, env_file=env_file).run("install", timeout=1800)
     return {"bin": meltano_bin, "env": env, "env_file": env_file}
 

@@ -10,6 +10,7 @@ import pytest
 import requests
 
 from tap_slack_snow_emulator import Fault
+from tests._support import stored_chain as conftest_stored_chain
 from tests.e2e import pg
 from tests.e2e.conftest import PRIMARY_KEYS, Pipeline
 from tests.e2e.pipeline import Meltano
@@ -108,8 +109,20 @@ def test_run_lands_every_stream_with_sensible_types(pipeline: Pipeline) -> None:
     assert_no_duplicate_keys(pipeline)
     # The refresh token was spent once and its successor kept in the token store.
     assert pipeline.emu.refreshes == 1
-    stored = json.loads(pipeline.token_store.read_text())
+    stored = stored_chain(pipeline)
     assert stored["refresh_token"] != pipeline.refresh_token
+
+
+def stored_chain(pipeline: Pipeline) -> dict[str, t.Any]:
+    """The chain in the pipeline's token store, decrypted as the tap reads it."""
+    return conftest_stored_chain(
+        {
+            "client_id": pipeline.emu.client_id,
+            "client_secret": pipeline.emu.client_secret,
+            "refresh_token": pipeline.refresh_token,
+            "token_store_path": str(pipeline.token_store),
+        }
+    )
 
 
 def test_second_run_is_incremental_and_reuses_the_rotated_token(pipeline: Pipeline) -> None:
@@ -119,7 +132,7 @@ def test_second_run_is_incremental_and_reuses_the_rotated_token(pipeline: Pipeli
     emu = pipeline.emu
     pipeline.run()
     assert pipeline.counts() == pipeline.expected_counts()
-    first_store = json.loads(pipeline.token_store.read_text())
+    first_store = stored_chain(pipeline)
     run1 = {table: max_extracted_at(pipeline, table) for table in ("access_logs", "users")}
     access_bookmark = max_unix(pipeline, "access_logs", "date_last")
     integration_bookmark = max_unix(pipeline, "integration_logs", "date")
@@ -174,7 +187,7 @@ def test_second_run_is_incremental_and_reuses_the_rotated_token(pipeline: Pipeli
 
     # Token rotation across runs: run 2 had to refresh, with the token run 1 stored.
     assert emu.refreshes == 2
-    second_store = json.loads(pipeline.token_store.read_text())
+    second_store = stored_chain(pipeline)
     assert second_store["refresh_token"] not in {
         pipeline.refresh_token,
         first_store["refresh_token"],

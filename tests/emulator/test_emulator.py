@@ -976,3 +976,21 @@ def test_page_cache_is_off_by_default(emu, session):
     emu.advance(3600)
     later = call(session, emu, "users.list", token, limit=50).json()
     assert later["cache_ts"] == NOW + 3600
+
+
+def test_recorded_variants_are_served_unless_turned_off() -> None:
+    """Real Slack's recorded shapes by default; only the documented ones when off."""
+    from tap_slack_snow_emulator.config import Clock  # noqa: PLC0415
+    from tap_slack_snow_emulator.data import Workspace  # noqa: PLC0415
+
+    def shapes(recorded: bool) -> tuple[set[type], set[str], object]:
+        config = WorkspaceConfig(seed=4, users=40, integration_logs=60, recorded_variants=recorded)
+        ws = Workspace(config, Clock(None))
+        ids = {type(e["service_id"]) for e in ws.integration_log_entries() if "service_id" in e}
+        fields = {json.dumps(ws.member(i)["profile"]["fields"]) for i in range(40)}
+        return ids, fields, ws.member(0)["tz"]
+
+    assert shapes(True) == ({int, str}, {"[]", "{}", "null"}, None)
+    ids, fields, slackbot_tz = shapes(False)
+    assert (ids, fields) == ({str}, {"null"})
+    assert isinstance(slackbot_tz, str)

@@ -1,18 +1,20 @@
 """``auth.test`` and ``oauth.v2.access`` (the token exchange itself lives in :mod:`..oauth`).
 
 ``auth.test`` with an org-level token answers ``team_id`` = ``enterprise_id`` = the org id,
-``team`` = the org name and ``is_enterprise_install: true``.
+``team`` = the org name and ``is_enterprise_install: true``. ``auth.teams.list`` lists the
+org's workspaces for an org-level token (those in ``denied_workspaces`` included: the app is
+approved there, the token still gets ``team_access_not_granted``).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from .._det import hex_id
+from .._det import decode_cursor, encode_cursor, hex_id
 from ..oauth import OAuthError
-from .arguments import Call, arg_str
+from .arguments import Call, arg_int, arg_str
 from .method_family import MethodFamily
-from .replies import Reply
+from .replies import ApiError, Reply
 
 
 class AuthMethods(MethodFamily):
@@ -54,6 +56,35 @@ class AuthMethods(MethodFamily):
         if expires_in is not None:
             body["expires_in"] = expires_in
         return Reply(payload=body)
+
+    def auth_teams_list(self, call: Call) -> Reply:
+        """``auth.teams.list``: the workspaces an org-wide app is approved for (no scope;
+        cursor pages, ``limit`` 1-1000, default 100); a workspace-level token sees its own
+        workspace."""
+        ws = self.ws
+        grant = call.token.grant
+        teams = ws.teams if grant.org_level else [ws.team(grant.team_id or "") or ws.primary_team]
+        limit = arg_int(call.args, "limit", 100)
+        if not 1 <= limit <= 1000:
+            raise ApiError("invalid_limit")
+        start = 0
+        cursor = arg_str(call.args, "cursor")
+        if cursor is not None:
+            fields = decode_cursor(cursor, "teams")
+            if not fields or not fields[0].isdigit() or int(fields[0]) >= len(teams):
+                raise ApiError("invalid_cursor")
+            start = int(fields[0])
+        chunk = teams[start : start + limit]
+        end = start + len(chunk)
+        return Reply(
+            payload={
+                "ok": True,
+                "teams": [{"id": team.id, "name": team.name} for team in chunk],
+                "response_metadata": {
+                    "next_cursor": encode_cursor("teams", end) if end < len(teams) else ""
+                },
+            }
+        )
 
     def oauth_v2_access(self, args: dict[str, Any], authorization: str | None) -> Reply:
         """``oauth.v2.access``."""

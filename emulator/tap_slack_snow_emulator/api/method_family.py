@@ -39,6 +39,8 @@ class MethodFamily:
                 return None
             if ws.team(team_id) is None:
                 raise ApiError(unknown)
+            if ws.is_denied(team_id):
+                raise ApiError("team_access_not_granted")
             return team_id
         if len(ws.teams) > 1:
             return grant.team_id

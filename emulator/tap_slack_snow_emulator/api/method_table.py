@@ -22,6 +22,7 @@ class MethodSpec:
 
 METHODS: dict[str, MethodSpec] = {
     "auth.test": MethodSpec(None, 600),
+    "auth.teams.list": MethodSpec(None, 20),
     "oauth.v2.access": MethodSpec(None, 600),
     "users.list": MethodSpec("users:read", 20),
     "users.info": MethodSpec("users:read", 100),

@@ -33,7 +33,7 @@ from ..oauth import AccessToken, OAuthError, TokenStore
 from ..page_cache import PageCache
 from .activity_logs import ActivityLogMethods
 from .admin import AdminMethods
-from .arguments import Call
+from .arguments import Call, arg_str
 from .auth import AuthMethods
 from .bookmarks import BookmarkMethods
 from .fault_replies import FaultReplies
@@ -78,6 +78,7 @@ class Api(
         self._corrupt_rng = random.Random(ws.seed)
         self._handlers: dict[str, Callable[[Call], Reply]] = {
             "auth.test": self.auth_test,
+            "auth.teams.list": self.auth_teams_list,
             "users.list": self.users_list,
             "users.info": self.users_info,
             "users.getPresence": self.users_get_presence,
@@ -118,7 +119,10 @@ class Api(
             self._scope_headers(reply, "", accepted)
             return reply
         if spec is not None:
-            wait = self.limiter.check(method, spec.allowance, self.minute_seconds())
+            # Slack's rate-limit windows are per method and per workspace.
+            team = arg_str(args, "team_id") or arg_str(args, "team")
+            key = f"{method} {team}" if team else method
+            wait = self.limiter.check(key, spec.allowance, self.minute_seconds())
             if wait is not None:
                 with self._lock:
                     self.rate_limited[method] += 1

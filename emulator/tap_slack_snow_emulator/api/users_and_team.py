@@ -9,12 +9,15 @@ has at most 1000 members, else ``limit_required``. ``team.billableInfo`` clamps 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .._det import Det, encode_cursor
 from .arguments import Call, arg_bool, arg_int, arg_str
 from .method_family import MethodFamily
 from .replies import ApiError, Reply
+
+if TYPE_CHECKING:
+    from ..data.organisation import Enterprise
 
 
 class UsersAndTeamMethods(MethodFamily):
@@ -89,10 +92,17 @@ class UsersAndTeamMethods(MethodFamily):
         """``team.info``."""
         ws = self.ws
         wanted = arg_str(call.args, "team")
+        org_level = call.token.grant.org_level
+        if ws.enterprise is not None and (
+            wanted == ws.enterprise.id or (wanted is None and org_level)
+        ):
+            return Reply(payload={"ok": True, "team": self._org_as_team(ws.enterprise)})
         if wanted is not None:
             team = ws.team(wanted)
             if team is None:
                 raise ApiError("team_not_found")
+            if org_level and ws.is_denied(wanted):
+                raise ApiError("team_access_not_granted")
         else:
             team = ws.team(call.token.grant.team_id or "") or ws.primary_team
         icon_base = f"https://a.slack-edge.com/80588/img/avatars-teams/ava_{team.index:04d}"
@@ -114,6 +124,23 @@ class UsersAndTeamMethods(MethodFamily):
             body["enterprise_name"] = ws.enterprise.name
             body["enterprise_domain"] = ws.enterprise.domain
         return Reply(payload={"ok": True, "team": body})
+
+    @staticmethod
+    def _org_as_team(enterprise: Enterprise) -> dict[str, Any]:
+        """The Grid org as ``team.info`` describes it (asked for the org's id, or with an
+        org-level token and no ``team``)."""
+        return {
+            "id": enterprise.id,
+            "name": enterprise.name,
+            "url": f"https://{enterprise.domain}.enterprise.slack.com/",
+            "domain": enterprise.domain,
+            "email_domain": "",
+            "icon": {"image_default": True},
+            "is_verified": False,
+            "enterprise_id": enterprise.id,
+            "enterprise_name": enterprise.name,
+            "enterprise_domain": enterprise.domain,
+        }
 
     def team_billing_info(self, _call: Call) -> Reply:
         """``team.billing.info``."""

@@ -20,6 +20,18 @@ class MemberDirectory(Organisation):
         super().__init__(config, clock)
         self._team_member_counts: dict[str, int] = {}
 
+    def _no_custom_fields(self, i: int, deleted: bool) -> Any:
+        """``profile.fields`` of a member without custom fields.
+
+        Recorded answers show ``{}`` and ``null``, and Slack's OpenAPI declares the field an
+        object, null or array: ``[]`` is PHP's empty array.
+        """
+        if not self.config.recorded_variants:
+            return None
+        if deleted:
+            return None
+        return [] if i % 2 == 0 else {}
+
     def member(
         self,
         i: int,
@@ -40,7 +52,7 @@ class MemberDirectory(Organisation):
             "real_name_normalized": u.real_name,
             "display_name": u.display_name,
             "display_name_normalized": u.display_name,
-            "fields": None,
+            "fields": self._no_custom_fields(i, u.deleted),
             "status_text": "",
             "status_emoji": "",
             "status_emoji_display_info": [],
@@ -55,6 +67,8 @@ class MemberDirectory(Organisation):
             profile["always_active"] = True
         if with_email and u.email:
             profile["email"] = u.email
+        elif with_email and u.role == "slackbot" and self.config.recorded_variants:
+            profile["email"] = None  # as recorded for Slackbot
         profile["first_name"] = u.first_name
         profile["last_name"] = u.last_name
         for size in (24, 32, 48, 72, 192, 512):
@@ -100,6 +114,8 @@ class MemberDirectory(Organisation):
                     "who_can_share_contact_card": "EVERYONE",
                 }
             )
+            if u.role == "slackbot" and self.config.recorded_variants:
+                m["tz"] = None  # as recorded for Slackbot; tz_label and tz_offset stay
             if u.is_invited:
                 m["is_invited_user"] = True
             if u.role != "slackbot" and not u.is_bot:

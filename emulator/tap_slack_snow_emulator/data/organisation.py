@@ -195,6 +195,11 @@ class Organisation:
         """The team with this id, or None."""
         return self._team_by_id.get(team_id)
 
+    def is_denied(self, team_id: str) -> bool:
+        """Whether an org-level token is refused in this workspace (``denied_workspaces``)."""
+        team = self._team_by_id.get(team_id)
+        return team is not None and team.index in self.config.denied_workspaces
+
     def user_id(self, i: int) -> str:
         """Id of member ``i`` (``USLACKBOT`` for 0)."""
         if i == 0:

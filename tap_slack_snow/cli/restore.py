@@ -1,0 +1,69 @@
+"""``tap-slack-snow-auth restore``: load a rescued token chain back into the token store."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from tap_slack_snow.auth import open_store
+from tap_slack_snow.auth.rescue import rescued_chain_id, restore_from_file
+from tap_slack_snow.cli.check import fill_client_secret, load_config_files
+from tap_slack_snow.cli.common import UserError
+from tap_slack_snow.cli.env_file import environment_from
+from tap_slack_snow.errors import TapSlackError
+from tap_slack_snow.redact import SecretRedactor
+from tap_slack_snow.tap import TapSlackSnow
+
+
+@click.command()
+@click.option(
+    "--from",
+    "rescue_file",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The rescue file a run or exchange named when its token store failed.",
+)
+@click.option(
+    "--config",
+    "config_paths",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False),
+    help="The tap's config file (repeatable; later files win): its client_id, "
+    "client_secret and token store settings. TAP_SLACK_SNOW_* variables override it.",
+)
+@click.option(
+    "--env-file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="A .env file whose TAP_SLACK_SNOW_* values are used as if exported.",
+)
+def restore(*, rescue_file: Path, config_paths: tuple[str, ...], env_file: Path | None) -> None:
+    """Load a rescued token chain back into the configured token store.
+
+    When a store failed after Slack had rotated the token, the new tokens were sealed
+    (encrypted) into a rescue file. Once the store works again, this puts them back under
+    the store's lock, unless the store already holds a chain as new; then the file is
+    deleted. The chain the file belongs to is read from it, so the config needs only the
+    app's client_id and client_secret (or token_store_key) and the store settings.
+    """
+    config = load_config_files(config_paths)
+    with environment_from(env_file):
+        fill_client_secret(config)
+        try:
+            tap = TapSlackSnow(config=config, parse_env_config=True, validate_config=False)
+        except (ValueError, KeyError, TypeError) as exc:
+            raise UserError(f"cannot read the config: {exc}") from None
+    settings = dict(tap.config)
+    missing = [name for name in ("client_id", "client_secret") if not settings.get(name)]
+    if missing:
+        raise UserError(
+            f"the config lacks {' and '.join(missing)}: pass the tap's config (--config FILE, "
+            "--env-file, or TAP_SLACK_SNOW_* variables)"
+        )
+    SecretRedactor.add(*(settings.get(name) for name in ("client_secret", "token_store_key")))
+    try:
+        store = open_store(settings, chain=rescued_chain_id(rescue_file))
+        click.echo(restore_from_file(rescue_file, store))
+    except TapSlackError as exc:
+        raise UserError(str(exc)) from None

@@ -1,0 +1,100 @@
+"""The emulator's Enterprise Grid org: auth.teams.list, unreadable workspaces, the org in
+team.info, and rate limits per method and workspace."""
+
+from __future__ import annotations
+
+import typing as t
+
+import pytest
+import requests
+
+from tap_slack_snow_emulator import ENTERPRISE_USER_SCOPES, SlackEmulator, WorkspaceConfig
+
+NOW = 1_750_000_000
+GRID = WorkspaceConfig(
+    seed=7,
+    users=300,
+    plan="enterprise",
+    enterprise=True,
+    workspaces=5,
+    denied_workspaces=(1,),
+    now=NOW,
+)
+
+
+@pytest.fixture
+def grid() -> t.Iterator[SlackEmulator]:
+    with SlackEmulator(GRID) as emu:
+        yield emu
+
+
+def post(emu: SlackEmulator, method: str, token: str, **form: t.Any) -> dict[str, t.Any]:
+    response = requests.post(
+        f"{emu.url}/{method}", data=form, headers={"Authorization": f"Bearer {token}"}, timeout=10
+    )
+    body: dict[str, t.Any] = response.json()
+    return body
+
+
+def test_auth_teams_list_pages_every_workspace_of_the_org(grid: SlackEmulator) -> None:
+    token = grid.issue_access_token(scopes=ENTERPRISE_USER_SCOPES, org_level=True)
+    seen: list[dict[str, t.Any]] = []
+    cursor = ""
+    pages = 0
+    while True:
+        answer = post(grid, "auth.teams.list", token, limit=2, cursor=cursor)
+        assert answer["ok"] is True
+        seen += answer["teams"]
+        pages += 1
+        cursor = answer["response_metadata"]["next_cursor"]
+        if not cursor:
+            break
+    assert [team["id"] for team in seen] == grid.workspace.team_ids
+    assert all(team["name"] for team in seen)
+    assert pages == 3
+    assert post(grid, "auth.teams.list", token, limit=0)["error"] == "invalid_limit"
+    assert post(grid, "auth.teams.list", token, limit=1001)["error"] == "invalid_limit"
+    assert post(grid, "auth.teams.list", token, cursor="bogus")["error"] == "invalid_cursor"
+    # default page of 100 holds the whole org
+    assert len(post(grid, "auth.teams.list", token)["teams"]) == 5
+
+
+def test_auth_teams_list_with_a_workspace_token_is_its_own_workspace(grid: SlackEmulator) -> None:
+    team = grid.workspace.team_ids[2]
+    token = grid.issue_access_token(scopes=ENTERPRISE_USER_SCOPES, team_id=team)
+    answer = post(grid, "auth.teams.list", token)
+    assert [t["id"] for t in answer["teams"]] == [team]
+
+
+def test_denied_workspace_refuses_the_org_token(grid: SlackEmulator) -> None:
+    token = grid.issue_access_token(scopes=ENTERPRISE_USER_SCOPES, org_level=True)
+    denied = grid.workspace.team_ids[1]
+    allowed = grid.workspace.team_ids[0]
+    for method in ("users.list", "team.billableInfo", "team.integrationLogs", "team.accessLogs"):
+        assert post(grid, method, token, team_id=denied)["error"] == "team_access_not_granted"
+        assert post(grid, method, token, team_id=allowed)["ok"] is True, method
+    assert post(grid, "team.info", token, team=denied)["error"] == "team_access_not_granted"
+    # it is still listed: the app is approved for it, the token just cannot read it
+    listed = post(grid, "auth.teams.list", token)["teams"]
+    assert denied in [team["id"] for team in listed]
+
+
+def test_team_info_answers_for_the_org(grid: SlackEmulator) -> None:
+    token = grid.issue_access_token(scopes=ENTERPRISE_USER_SCOPES, org_level=True)
+    enterprise = grid.workspace.enterprise
+    assert enterprise is not None
+    org = post(grid, "team.info", token, team=enterprise.id)["team"]
+    assert org["id"] == enterprise.id and org["name"] == enterprise.name
+    assert post(grid, "team.info", token)["team"]["id"] == enterprise.id
+
+
+def test_rate_limit_windows_are_per_method_and_workspace() -> None:
+    cfg = WorkspaceConfig(seed=2, users=50, plan="enterprise", enterprise=True, workspaces=2)
+    with SlackEmulator(cfg, minute_seconds=30) as emu:
+        token = emu.issue_access_token(scopes=ENTERPRISE_USER_SCOPES, org_level=True)
+        first, second = emu.workspace.team_ids
+        for _ in range(20):  # team.integrationLogs allows 20 a window
+            assert post(emu, "team.integrationLogs", token, team_id=first)["ok"] is True
+        assert post(emu, "team.integrationLogs", token, team_id=first)["error"] == "ratelimited"
+        assert post(emu, "team.integrationLogs", token, team_id=second)["ok"] is True
+        assert emu.rate_limited["team.integrationLogs"] == 1
