@@ -7,6 +7,7 @@ talks to the run's :class:`~tap_slack_snow.session.SlackSession`, never to the t
 
 from __future__ import annotations
 
+import threading
 import time
 import typing as t
 from importlib import resources
@@ -91,8 +92,9 @@ class SlackStream(RESTStream[str | None]):
         self.call_stats = CallStats()
         self.records_emitted = 0
         self.skipped_reason: str | None = None
-        #: The workspace of the partition being read (org-level token), else None.
-        self.partition_team_id: str | None = None
+        # The workspace of the partition being read (org-level token), per thread: a
+        # prefetch worker fetches one partition while the SDK emits another.
+        self._partition = threading.local()
         self.workspaces_read = 0
         self._partitions_started = 0
         self._checked = False
@@ -125,6 +127,16 @@ class SlackStream(RESTStream[str | None]):
     def partitioned(self) -> bool:
         """The stream runs once per workspace in this run."""
         return self.per_workspace and self.session.org_level
+
+    @property
+    def partition_team_id(self) -> str | None:
+        """The workspace of the partition this thread reads (org-level token), else None."""
+        team_id: str | None = getattr(self._partition, "team_id", None)
+        return team_id
+
+    @partition_team_id.setter
+    def partition_team_id(self, team_id: str | None) -> None:
+        self._partition.team_id = team_id
 
     @property
     def record_team_id(self) -> str | None:
@@ -326,6 +338,15 @@ class SlackStream(RESTStream[str | None]):
     def fetch_records(self, context: Context | None) -> t.Iterator[dict[str, t.Any]]:
         """The stream's own request loop (the SDK's: paginator, retries, error policy)."""
         yield from self._counted(super().request_records(context))
+
+    def prefetch_pages(self, context: Context | None) -> t.Iterator[t.Any]:
+        """:meth:`fetch_pages` in a prefetch worker: the partition's workspace comes from
+        the context, as the SDK's turn would set it."""
+        self.partition_team_id = context.get("team_id") if context else None
+        try:
+            yield from self.fetch_pages(context)
+        finally:
+            self.partition_team_id = None
 
     def fetch_pages(self, context: Context | None) -> t.Iterator[t.Any]:
         """The fetched records grouped by Slack answer: what a prefetch worker spools."""

@@ -141,7 +141,7 @@ class Prefetcher:
     def _fetch(self, stream: SlackStream, context: Context | None, spool: Spool[t.Any]) -> None:
         stream.progress.restart()
         try:
-            for page in stream.fetch_pages(context):
+            for page in stream.prefetch_pages(context):
                 spool.put(page)
         except SpoolStopped:
             return

@@ -423,11 +423,9 @@ class SlackSession:
             self._fetch_started = True
             if not self.config.get("concurrent_fetch", True):
                 return
-            # A stream with partitions is fetched at its turn for now: what a partition reads
-            # (e.g. its workspace) may be stream state the SDK sets when it reaches the
-            # partition, which a worker reading ahead would not see. The prefetch is keyed by
-            # (stream, context), so partitions can be fetched ahead once their reads take
-            # everything from the context.
+            # Streams with partitions (a Grid org's workspaces) are fetched at their turn: a
+            # workspace Slack refuses is asked once per run (later streams skip it without a
+            # request), which workers reading ahead could not know yet.
             streams = [
                 stream
                 for stream in self.selected_streams()
