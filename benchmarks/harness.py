@@ -87,6 +87,7 @@ def start_emulator(
     minute_seconds: float | None = None,
     start_date: str | None = None,
     team_id: bool = True,
+    cache_pages: bool = False,
 ) -> EmulatorProcess:
     """Start the emulator CLI on a free port; the returned config points the tap at it."""
     config_path = workdir / f"emulator-{os.getpid()}-{time.monotonic_ns()}.json"
@@ -123,6 +124,8 @@ def start_emulator(
         command += ["--minute-seconds", str(minute_seconds)]
     if start_date is not None:
         command += ["--start-date", start_date]
+    if cache_pages:
+        command.append("--cache-pages")  # a server that is not the bottleneck
     proc = subprocess.Popen(
         command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT
     )

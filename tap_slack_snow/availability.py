@@ -57,6 +57,11 @@ def check_available(session: SlackSession, stream: SlackStream) -> str | None:
     return None
 
 
+def can_run(session: SlackSession, stream: SlackStream) -> bool:
+    """Whether a stream will send requests: not skipped by edition, no scope missing."""
+    return reason_to_skip(session, stream) is None and missing_scope(session, stream) is None
+
+
 def scope_report(
     session: SlackSession, streams: t.Iterable[SlackStream], plan: str | None = None
 ) -> list[tuple[str, str, str, str]]:

@@ -7,10 +7,12 @@ talks to the run's :class:`~tap_slack_snow.session.SlackSession`, never to the t
 
 from __future__ import annotations
 
+import threading
 import time
 import typing as t
 from importlib import resources
 
+import msgspec
 import requests
 from singer_sdk import RESTStream
 from singer_sdk.helpers.conform import TypeConformanceLevel
@@ -20,6 +22,7 @@ from typing_extensions import override
 
 from tap_slack_snow import schemas
 from tap_slack_snow.availability import check_available, reason_to_skip
+from tap_slack_snow.batches import day_batches
 from tap_slack_snow.errors import (
     EndOfDataError,
     MalformedPayloadError,
@@ -28,12 +31,14 @@ from tap_slack_snow.errors import (
     describe,
 )
 from tap_slack_snow.pagination import SlackCursorPaginator
+from tap_slack_snow.progress import FetchProgress
 from tap_slack_snow.records import DriftPolicy, add_datetimes
 from tap_slack_snow.retry import CallStats, read_slack_response
 from tap_slack_snow.workspaces import WORKSPACE_ACCESS_ERRORS
 
 if t.TYPE_CHECKING:
     from singer_sdk import Tap
+    from singer_sdk.helpers._batch import BaseBatchFileEncoding, BatchConfig
     from singer_sdk.helpers.types import Context
     from singer_sdk.pagination import BaseAPIPaginator
     from singer_sdk.streams.rest import PageContext
@@ -41,6 +46,9 @@ if t.TYPE_CHECKING:
     from tap_slack_snow.session import SlackSession
 
 SCHEMAS = SchemaDirectory(resources.files(schemas))
+#: State key of a full-table stream: how many records its last sync emitted (an estimate of
+#: its size for the next run's progress lines; no bookmark, nothing is skipped by it).
+RECORDS_LAST_SYNC = "records_last_sync"
 
 
 class SlackStream(RESTStream[str | None]):
@@ -84,14 +92,19 @@ class SlackStream(RESTStream[str | None]):
         self.call_stats = CallStats()
         self.records_emitted = 0
         self.skipped_reason: str | None = None
-        #: The workspace of the partition being read (org-level token), else None.
-        self.partition_team_id: str | None = None
+        # The workspace of the partition being read (org-level token), per thread: a
+        # prefetch worker fetches one partition while the SDK emits another.
+        self._partition = threading.local()
         self.workspaces_read = 0
         self._partitions_started = 0
         self._checked = False
         self._seconds = 0.0
         self._last_payload: tuple[requests.Response, dict[str, t.Any]] | None = None
         self._drift: DriftPolicy | None = None
+        self._expected_records: int | None = None
+        self.progress = FetchProgress(
+            self.name, self.call_stats, session.logger, emitted=lambda: self.records_emitted
+        )
 
     @override
     @property
@@ -114,6 +127,16 @@ class SlackStream(RESTStream[str | None]):
     def partitioned(self) -> bool:
         """The stream runs once per workspace in this run."""
         return self.per_workspace and self.session.org_level
+
+    @property
+    def partition_team_id(self) -> str | None:
+        """The workspace of the partition this thread reads (org-level token), else None."""
+        team_id: str | None = getattr(self._partition, "team_id", None)
+        return team_id
+
+    @partition_team_id.setter
+    def partition_team_id(self, team_id: str | None) -> None:
+        self._partition.team_id = team_id
 
     @property
     def record_team_id(self) -> str | None:
@@ -282,6 +305,137 @@ class SlackStream(RESTStream[str | None]):
 
         return send_with_policy
 
+    # --- fetching: inline, or ahead of the stream's turn by a prefetch worker -------------
+
+    @override
+    def request_records(self, context: Context | None) -> t.Iterable[dict[str, t.Any]]:
+        """Records as Slack sends them: from the prefetch worker's spool when one fetched this
+        stream ahead of its turn, else fetched here, one request after another."""
+        prefetcher = self.session.prefetcher
+        pages = prefetcher.pages(self, context) if prefetcher is not None else None
+        if pages is None:
+            self.prepare_fetch(context)
+            self.progress.restart()
+            yield from self.fetch_records(context)
+            return
+        for page in pages:
+            yield from self.page_records(page)
+
+    def prepare_fetch(self, context: Context | None) -> None:
+        """Read what a fetch needs from the state (bookmarks, day ranges) before it starts.
+
+        Called in the main thread: before the stream's turn for a prefetched stream, so the
+        worker never touches the state the SDK writes. The SDK writes a stream's starting
+        replication value (bookmark or start_date) when the stream's turn comes; a prefetch
+        needs it earlier, so it is written here the same way (same inputs, same value).
+        """
+        if self.replication_key:
+            self.write_starting_value(context)
+        else:  # a full-table stream: its size last time gives the progress lines an estimate
+            previous = self.get_context_state(context).get(RECORDS_LAST_SYNC)
+            self._expected_records = previous if isinstance(previous, int) else None
+
+    def fetch_records(self, context: Context | None) -> t.Iterator[dict[str, t.Any]]:
+        """The stream's own request loop (the SDK's: paginator, retries, error policy)."""
+        yield from self._counted(super().request_records(context))
+
+    def prefetch_pages(self, context: Context | None) -> t.Iterator[t.Any]:
+        """:meth:`fetch_pages` in a prefetch worker: the partition's workspace comes from
+        the context, as the SDK's turn would set it."""
+        self.partition_team_id = context.get("team_id") if context else None
+        try:
+            yield from self.fetch_pages(context)
+        finally:
+            self.partition_team_id = None
+
+    def fetch_pages(self, context: Context | None) -> t.Iterator[t.Any]:
+        """The fetched records grouped by Slack answer: what a prefetch worker spools."""
+        page: list[dict[str, t.Any]] = []
+        answer = -1
+        for record in self.fetch_records(context):
+            if page and self.call_stats.requests != answer:
+                yield page
+                page = []
+            answer = self.call_stats.requests
+            page.append(record)
+        if page:
+            yield page
+
+    def page_records(self, page: t.Any) -> t.Iterator[dict[str, t.Any]]:
+        """The records of one fetched page (main thread)."""
+        return iter(page)
+
+    def encode_page(self, page: t.Any) -> bytes:
+        """A page as bytes, to wait on disk for the stream's turn."""
+        return msgspec.json.encode(page)
+
+    def decode_page(self, data: bytes) -> t.Any:
+        """The page :meth:`encode_page` wrote."""
+        return msgspec.json.decode(data)
+
+    def page_disk_bytes(self, page: t.Any) -> int:  # noqa: ARG002
+        """Bytes a page keeps on disk outside its spool frame (a downloaded file)."""
+        return 0
+
+    def discard_page(self, page: t.Any) -> None:
+        """Free what an unread page holds (the run ended before its turn)."""
+
+    def fetch_done(self) -> float | None:
+        """The share of the stream fetched so far (0-1), when the stream can know it.
+
+        A full-table stream compares what it fetched with its size in the previous run.
+        """
+        expected = self._expected_records
+        if not expected:
+            return None
+        return min(0.99, self.progress.records / expected)
+
+    def _counted(self, records: t.Iterable[dict[str, t.Any]]) -> t.Iterator[dict[str, t.Any]]:
+        """``records``, reporting each Slack answer's records to the progress lines."""
+        answer, count = -1, 0
+        for record in records:
+            if count and self.call_stats.requests != answer:
+                self.progress.page(count, self.fetch_done())
+                count = 0
+            answer = self.call_stats.requests
+            count += 1
+            yield record
+        if count:
+            self.progress.page(count, self.fetch_done())
+
+    # --- BATCH messages (member_analytics) ---------------------------------------------------
+
+    #: Streams that send BATCH messages with ``batch_config`` set: one file per value of this
+    #: field (see :mod:`tap_slack_snow.batches`); None = RECORD messages always.
+    batch_group_key: t.ClassVar[str | None] = None
+
+    @override
+    def get_batch_config(self, config: t.Mapping[str, t.Any]) -> BatchConfig | None:
+        """``batch_config`` for the streams that batch; the others keep RECORD messages.
+
+        Not with ``stream_maps``: the SDK applies stream maps to RECORD messages only, so a
+        batch file would hold what a map removes (an e-mail address, say).
+        """
+        if not self.batch_group_key or config.get("stream_maps"):
+            return None
+        return super().get_batch_config(config)
+
+    @override
+    def get_batches(
+        self, batch_config: BatchConfig, context: Context | None = None
+    ) -> t.Iterable[tuple[BaseBatchFileEncoding, list[str]]]:
+        """One gzip JSON Lines file per ``batch_group_key`` value, written here."""
+        assert self.batch_group_key is not None
+        return day_batches(self, batch_config, context, group_key=self.batch_group_key)
+
+    def write_starting_value(self, context: Context | None) -> None:
+        """Write the starting replication value as the SDK does when a stream starts."""
+        self._write_starting_replication_value(context)
+
+    def advance_bookmark(self, row: dict[str, t.Any], context: Context | None) -> None:
+        """Advance the bookmark past ``row`` as the SDK does for an emitted record."""
+        self._increment_stream_state(row, context=context)
+
     # --- one stream's run ------------------------------------------------------------------
 
     @override
@@ -294,6 +448,7 @@ class SlackStream(RESTStream[str | None]):
         workspace Slack refuses.
         """
         self.session.announce_run()
+        self.session.begin_fetching()
         if self.skipped_reason:
             return  # skipped in an earlier partition
         team_id = context.get("team_id") if context else None
@@ -309,6 +464,9 @@ class SlackStream(RESTStream[str | None]):
         try:
             yield from self._partition_records(context, team_id)
             failed = False
+        except BaseException:
+            self.session.stop_fetching()  # the run ends here: no worker goes on fetching
+            raise
         finally:
             self.partition_team_id = None
             self._seconds += time.monotonic() - started
@@ -336,6 +494,9 @@ class SlackStream(RESTStream[str | None]):
                     self.logger.info("Skipping stream %s: %s", self.name, reason)
                     return
             yield from super().get_records(context)
+            if not self.replication_key:
+                # kept in the state for the next run's progress lines (time left)
+                self.get_context_state(context)[RECORDS_LAST_SYNC] = self.records_emitted - emitted
             if team_id and team_id != session.org_id:
                 self.workspaces_read += 1
         except StreamUnavailableError as exc:

@@ -26,6 +26,7 @@ keeps them as Slack sent them, and each one is logged once per stream and run at
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import math
@@ -41,6 +42,8 @@ from tap_slack_snow.errors import MalformedPayloadError
 
 def unix_to_iso(value: t.Any) -> str | None:
     """Slack Unix seconds (int, float or numeric string) as ISO-8601 UTC; 0/empty → None."""
+    if type(value) is int:
+        return _int_to_iso(value)
     if value is None or value == "" or isinstance(value, bool):
         return None
     try:
@@ -49,6 +52,18 @@ def unix_to_iso(value: t.Any) -> str | None:
             return None
         return datetime.fromtimestamp(seconds, tz=timezone.utc).isoformat()
     except (TypeError, ValueError, OverflowError, OSError):  # not a number, or past year 9999
+        return None
+
+
+@functools.lru_cache(maxsize=1 << 12)
+def _int_to_iso(seconds: int) -> str | None:
+    """Integer Unix seconds as ISO-8601 UTC, cached: a day of analytics rows repeats the same
+    few claim dates many times."""
+    if seconds <= 0:
+        return None
+    try:
+        return datetime.fromtimestamp(seconds, tz=timezone.utc).isoformat()
+    except (OverflowError, OSError, ValueError):  # past year 9999
         return None
 
 

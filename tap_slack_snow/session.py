@@ -6,9 +6,11 @@ download, the CLI's code exchange, auth.test and the other calls outside a strea
 through it. :class:`SlackSession` holds what one run shares: the HTTP connection pool, the
 retry policy, the token provider and authenticator, and the token's identity and edition.
 
-Both are meant to be shared by several threads later (one session per run, streams fetched
-concurrently): the lazy members are built under a lock, and the retry policy and provider
-are shared on purpose (one token chain, one rate-limit budget per process).
+Both are shared by the threads of a run (streams are fetched concurrently, see
+:mod:`tap_slack_snow.prefetch`): the lazy members are built under a lock, the retry policy and
+token provider are shared on purpose (one token chain per process; the provider refreshes under
+a lock), and each thread gets its own HTTP session, since ``requests.Session`` is not
+documented as thread-safe (its connection pool is, its cookie jar and adapters are not).
 """
 
 from __future__ import annotations
@@ -28,9 +30,11 @@ from tap_slack_snow.auth import (
     TokenProvider,
 )
 from tap_slack_snow.auth.store_choice import open_store
-from tap_slack_snow.availability import log_run_plan
+from tap_slack_snow.availability import can_run, log_run_plan
 from tap_slack_snow.errors import TapSlackError
+from tap_slack_snow.prefetch import Prefetcher
 from tap_slack_snow.retry import CallStats, RetryPolicy, read_slack_response
+from tap_slack_snow.spool import SpoolStopped
 from tap_slack_snow.workspaces import OrgWorkspaces, wanted_team_ids
 
 if t.TYPE_CHECKING:
@@ -57,17 +61,26 @@ class SlackCaller:
         self,
         *,
         api_url: str,
-        http: requests.Session,
+        http: requests.Session | t.Callable[[], requests.Session],
         retry: RetryPolicy,
         timeout: float,
         clock: t.Callable[[], float] = time.time,
     ) -> None:
-        """Wire the caller; nothing is sent until a call."""
+        """Wire the caller; nothing is sent until a call.
+
+        ``http`` is a session, or a function giving the calling thread's session.
+        """
         self.api_url = api_url.rstrip("/")
-        self.http = http
+        self._http = http
         self.retry = retry
         self.timeout = timeout
         self.clock = clock
+
+    @property
+    def http(self) -> requests.Session:
+        """The HTTP session of the calling thread."""
+        http = self._http
+        return http if isinstance(http, requests.Session) else http()
 
     def with_retries(
         self,
@@ -188,16 +201,21 @@ class SlackSession:
         self.selected_streams = selected_streams
         self._lock = threading.RLock()
         self._announced = False
-        self.http = requests.Session()
-        self.http.headers["User-Agent"] = user_agent
+        self._user_agent = user_agent
+        self._threads = threading.local()
+        #: Fetches streams ahead of their turn while the SDK syncs (None: sequential run).
+        self.prefetcher: Prefetcher | None = None
+        self._fetch_started = False
+        self._stopping = threading.Event()
         self.retry = RetryPolicy(
             max_attempts=int(config.get("retry_max_attempts", 8)),
             initial_wait=float(config.get("retry_initial_wait", 1.0)),
             logger=logger,
+            sleep=self._pause,
         )
         self.caller = SlackCaller(
             api_url=self.api_url,
-            http=self.http,
+            http=lambda: self.http,
             retry=self.retry,
             timeout=float(config.get("request_timeout", 60)),
         )
@@ -205,6 +223,15 @@ class SlackSession:
         self._authenticator: SlackAuthenticator | None = None
         self._identity: SlackIdentity | None = None
         self._workspaces: OrgWorkspaces | None = None
+
+    @property
+    def http(self) -> requests.Session:
+        """The calling thread's HTTP session (connection pool), made on first use."""
+        http: requests.Session | None = getattr(self._threads, "http", None)
+        if http is None:
+            http = self._threads.http = requests.Session()
+            http.headers["User-Agent"] = self._user_agent
+        return http
 
     @property
     def api_url(self) -> str:
@@ -382,6 +409,55 @@ class SlackSession:
                 return
             self._announced = True
             log_run_plan(self, self.selected_streams())
+
+    def begin_fetching(self) -> None:
+        """Once per run, when the first stream starts: with ``concurrent_fetch`` (the
+        default), start fetching every stream that can run, side by side.
+
+        Not in a dry run (``--test`` reads one record per stream) and not when only one
+        stream runs (there is nothing to read side by side).
+        """
+        with self._lock:
+            if self._fetch_started:
+                return
+            self._fetch_started = True
+            if not self.config.get("concurrent_fetch", True):
+                return
+            # Streams with partitions (a Grid org's workspaces) are fetched at their turn: a
+            # workspace Slack refuses is asked once per run (later streams skip it without a
+            # request), which workers reading ahead could not know yet.
+            streams = [
+                stream
+                for stream in self.selected_streams()
+                if can_run(self, stream) and not stream.partitions
+            ]
+            if len(streams) < 2 or any(s.ABORT_AT_RECORD_COUNT is not None for s in streams):
+                return
+            prefetcher = Prefetcher(
+                max_concurrent=int(self.config.get("max_concurrent_streams", 8))
+            )
+            prefetcher.start(streams)
+            self.prefetcher = prefetcher
+
+    def stop_fetching(self) -> None:
+        """The run ends early (an error): stop the prefetch workers, delete their spools.
+
+        Workers waiting on a rate limit or a retry wake at once; the call returns when they
+        have stopped (or after a few seconds), so nothing they log comes after the run's
+        last line.
+        """
+        with self._lock:
+            prefetcher, self.prefetcher = self.prefetcher, None
+        if prefetcher is not None:
+            self._stopping.set()
+            prefetcher.stop()
+
+    def _pause(self, seconds: float) -> None:
+        """The retry policy's sleep: in a prefetch worker, cut short when the run ends."""
+        if self._stopping.wait(seconds) and threading.current_thread() is not (
+            threading.main_thread()
+        ):
+            raise SpoolStopped
 
 
 def str_or_none(value: t.Any) -> str | None:

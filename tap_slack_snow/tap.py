@@ -220,6 +220,25 @@ class TapSlackSnow(Tap):
             "rows that disappeared (such as a member no longer in billable_info) as deleted.",
         ),
         th.Property(
+            "concurrent_fetch",
+            th.BooleanType,
+            default=True,
+            title="Concurrent Fetch",
+            description="Fetch the selected streams side by side (Slack's rate limits are per "
+            "method), while records and state are still written one stream after another; a "
+            "sync then takes about as long as its slowest method instead of the sum. false "
+            "reads one stream after another.",
+        ),
+        th.Property(
+            "max_concurrent_streams",
+            th.IntegerType(minimum=1),
+            default=8,
+            title="Max Concurrent Streams",
+            description="How many streams fetch at once with concurrent_fetch (the default, 8, "
+            "is every stream: each reads its own Slack method). Pages fetched ahead of a "
+            "stream's turn wait in temporary files, not in memory.",
+        ),
+        th.Property(
             "request_timeout",
             th.IntegerType(minimum=1),
             default=60,

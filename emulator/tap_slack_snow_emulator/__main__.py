@@ -44,6 +44,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--now", type=float, default=None, help="fixed emulator time (Unix seconds)")
     p.add_argument("--short-pages", action="store_true")
     p.add_argument("--minute-seconds", type=float, default=None, help="enable rate limits")
+    p.add_argument(
+        "--cache-pages",
+        action="store_true",
+        help="serve each rendered answer again from memory (a fast server for benchmarks)",
+    )
     p.add_argument("--refresh-grace-seconds", type=float, default=30.0)
     p.add_argument("--access-token-ttl", type=int, default=43200)
     p.add_argument("--start-date", default=None, help="start_date for the config (ISO 8601)")
@@ -82,6 +87,7 @@ def main(argv: list[str] | None = None) -> int:
         minute_seconds=args.minute_seconds,
         refresh_grace_seconds=args.refresh_grace_seconds,
         access_token_ttl=args.access_token_ttl,
+        cache_pages=args.cache_pages,
         host=args.host,
         port=args.port,
     )

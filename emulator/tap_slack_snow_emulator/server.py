@@ -11,7 +11,7 @@ A small control API outside ``/api/`` lets a separately started emulator be driv
   "user_is_admin"}``; answers ``{"refresh_token": …}``
 * ``POST /_emulator/issue-access-token`` — same plus ``rotating``/``bot``; ``{"access_token"}``
 * ``POST /_emulator/advance`` ``{"seconds": n}``, ``POST /_emulator/expire-access-tokens``,
-  ``POST /_emulator/settings`` ``{"minute_seconds", "refresh_grace_seconds"}``,
+  ``POST /_emulator/settings`` ``{"minute_seconds", "refresh_grace_seconds", "cache_pages"}``,
   ``POST /_emulator/access-logs/touch`` / ``/_emulator/access-logs/add`` ``{"n", "at"}``,
   ``POST /_emulator/integration-logs/add`` ``{"n"}``
 """
@@ -30,6 +30,7 @@ from .data import Workspace
 from .faults import Fault, FaultBook, RateLimiter
 from .http_front import EmulatorHTTPServer, EmulatorRequestHandler, RequestLog
 from .oauth import TokenStore
+from .page_cache import PageCache
 
 
 class SlackEmulator:
@@ -46,6 +47,7 @@ class SlackEmulator:
         refresh_grace_seconds: float = 30.0,
         access_token_ttl: int = 43200,
         *,
+        cache_pages: bool = False,
         host: str = "127.0.0.1",
         port: int = 0,
     ) -> None:
@@ -60,6 +62,7 @@ class SlackEmulator:
         self.api = Api(
             self.workspace, self.tokens, self._faults, self._limiter, lambda: self.minute_seconds
         )
+        self.cache_pages = cache_pages
         self.requests: list[RequestLog] = []
         self._requests_lock = threading.Lock()
         self._host = host
@@ -126,6 +129,22 @@ class SlackEmulator:
     def url(self) -> str:
         """``http://127.0.0.1:PORT/api`` — methods live at ``{url}/{method}``."""
         return f"{self.base_url}/api"
+
+    @property
+    def cache_pages(self) -> bool:
+        """Whether rendered answers are served again from :mod:`.page_cache`."""
+        return self.api.page_cache is not None
+
+    @cache_pages.setter
+    def cache_pages(self, on: bool) -> None:
+        if not on:
+            self.api.page_cache = None
+        elif self.api.page_cache is None:
+            self.api.page_cache = PageCache()
+
+    def _workspace_changed(self) -> None:
+        if self.api.page_cache is not None:
+            self.api.page_cache.clear()
 
     # ------------------------------------------------------------------ credentials
     @property
@@ -258,11 +277,15 @@ class SlackEmulator:
             "rate_limited": dict(self.rate_limited),
             "refreshes": self.refreshes,
             "query_token_requests": self.query_token_requests,
+            "page_cache": None
+            if self.api.page_cache is None
+            else {"hits": self.api.page_cache.hits, "misses": self.api.page_cache.misses},
         }
 
     def advance(self, seconds: float) -> None:
         """Move the emulator clock forward (token expiry, grace windows, analytics "today")."""
         self.clock.advance(seconds)
+        self._workspace_changed()
 
     def now(self) -> float:
         """The emulator clock."""
@@ -333,7 +356,11 @@ class SlackEmulator:
                 self.minute_seconds = None if value is None else float(value)
             if "refresh_grace_seconds" in opts:
                 self.refresh_grace_seconds = float(opts["refresh_grace_seconds"])
+            if "cache_pages" in opts:
+                self.cache_pages = bool(opts["cache_pages"])
             return Reply(payload=ok)
+        if path.startswith(("/_emulator/access-logs/", "/_emulator/integration-logs/")):
+            self._workspace_changed()
         if path == "/_emulator/access-logs/touch":
             entries = self.workspace.touch_access_logs(int(opts.get("n", 1)), opts.get("at"))
             return Reply(payload={"ok": True, "entries": len(entries)})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import typing as t
 
 import requests
@@ -18,19 +19,24 @@ class SlackAuthenticator(AuthBase):
     def __init__(self, provider: TokenProvider) -> None:
         """Wrap a token provider."""
         self.provider = provider
-        self.last_token = ""
+        self._threads = threading.local()
+
+    @property
+    def last_token(self) -> str:
+        """The token this thread's last request carried."""
+        return str(getattr(self._threads, "token", ""))
 
     @override
     def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
         """Authenticate one request (called again on every retry)."""
-        self.last_token = self.provider.current()
-        request.headers["Authorization"] = f"Bearer {self.last_token}"
+        token = self._threads.token = self.provider.current()
+        request.headers["Authorization"] = f"Bearer {token}"
         return request
 
     def rotate_after_expiry(self) -> None:
-        """Slack said ``token_expired`` for the last request: rotate that token.
+        """Slack said ``token_expired`` for this thread's last request: rotate that token.
 
-        Requests are sent one at a time, so the last token handed out is the one rejected
-        (concurrent requests will need the rejected token passed in instead).
+        Each thread sends one request at a time, so the last token handed out in this thread
+        is the one rejected; the provider rotates only if no other thread already has.
         """
         self.provider.refresh_after_expiry(self.last_token)

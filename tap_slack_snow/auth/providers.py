@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 import time
 import typing as t
 
@@ -81,6 +82,9 @@ class RotatingTokenProvider:
         self.stats = CallStats()
         self.refreshes = 0
         self._tokens: StoredTokens | None = None
+        # Streams fetch in several threads: one check-and-refresh at a time, so several
+        # threads seeing the same expiry rotate once.
+        self._lock = threading.Lock()
 
     def _usable(self, tokens: StoredTokens | None) -> bool:
         return bool(
@@ -99,12 +103,22 @@ class RotatingTokenProvider:
         """The access token, rotating first when it is missing or near expiry."""
         tokens = self._tokens
         if tokens is None or not self._usable(tokens):
-            tokens = self._tokens = self._obtain(failed_token=None)
+            with self._lock:
+                tokens = self._tokens
+                if tokens is None or not self._usable(tokens):
+                    tokens = self._tokens = self._obtain(failed_token=None)
         return tokens.access_token or ""
 
     def refresh_after_expiry(self, failed_token: str) -> None:
-        """Rotate because Slack rejected ``failed_token`` as expired."""
-        self._tokens = self._obtain(failed_token=failed_token)
+        """Rotate because Slack rejected ``failed_token`` as expired.
+
+        If another thread has already replaced that token, its new one is used as is.
+        """
+        with self._lock:
+            tokens = self._tokens
+            if tokens is not None and tokens.access_token and tokens.access_token != failed_token:
+                return
+            self._tokens = self._obtain(failed_token=failed_token)
 
     def _obtain(self, *, failed_token: str | None) -> StoredTokens:
         store = self.store

@@ -61,12 +61,12 @@ class _ClassicPagedStream(SlackStream):
         return params
 
     @override
-    def get_records(self, context: Context | None) -> t.Iterable[dict[str, t.Any]]:
-        """Records down to the lower bound (the bookmark, else ``start_date``)."""
+    def prepare_fetch(self, context: Context | None) -> None:
+        """Read down to the lower bound: the bookmark, else ``start_date``."""
+        super().prepare_fetch(context)
         start = self.get_starting_timestamp(context)
         self._lower_bound = int(start.timestamp()) if start else None
         self._reached_lower_bound = False
-        yield from super().get_records(context)
 
     def paging(self, response: requests.Response) -> tuple[int, int]:
         """(page, pages) of Slack's ``paging`` object."""
@@ -136,15 +136,26 @@ class AccessLogsStream(_ClassicPagedStream):
         self._window_before: int | None = None
         self._skip_at_edge: set[tuple[t.Any, ...]] = set()
         self._oldest_seen: int | None = None
+        self._newest_seen: int | None = None
         self._keys_at_oldest: set[tuple[t.Any, ...]] = set()
 
     @override
-    def get_records(self, context: Context | None) -> t.Iterable[dict[str, t.Any]]:
+    def prepare_fetch(self, context: Context | None) -> None:
+        """Start with the newest window."""
+        super().prepare_fetch(context)
         self._window_before = None
         self._skip_at_edge = set()
         self._oldest_seen = None
+        self._newest_seen = None
         self._keys_at_oldest = set()
-        yield from super().get_records(context)
+
+    @override
+    def fetch_done(self) -> float | None:
+        """How far back from the newest entry towards the lower bound the reading has got."""
+        newest, oldest, bound = self._newest_seen, self._oldest_seen, self._lower_bound
+        if newest is None or oldest is None or bound is None or newest <= bound:
+            return None
+        return min(1.0, (newest - oldest) / (newest - bound))
 
     @override
     def parse_response(self, response: requests.Response) -> t.Iterable[dict[str, t.Any]]:
@@ -158,6 +169,8 @@ class AccessLogsStream(_ClassicPagedStream):
                 )
             if when == self._window_before and key in self._skip_at_edge:
                 continue  # emitted at the end of the previous window
+            if self._newest_seen is None:
+                self._newest_seen = when
             if self._oldest_seen is None or when < self._oldest_seen:
                 self._oldest_seen = when
                 self._keys_at_oldest = set()

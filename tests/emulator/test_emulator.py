@@ -933,6 +933,51 @@ def test_command_line(tmp_path, session):
         assert proc.wait(timeout=10) == 0
 
 
+# --------------------------------------------------------------------------- page cache
+def test_page_cache_serves_the_same_bytes_and_keeps_the_pipeline():
+    """With cache_pages on, a repeated call gets the first body byte for byte, while
+    scopes, faults, rate limits and workspace changes still apply on every request."""
+    config = WorkspaceConfig(seed=2, users=120, plan="plus", access_logs=50, now=NOW)
+    with SlackEmulator(config, cache_pages=True) as cached, requests.Session() as session:
+        token = cached.issue_access_token()
+        first = call(session, cached, "users.list", token, limit=50)
+        second = call(session, cached, "users.list", token, limit=50)
+        assert first.status_code == second.status_code == 200
+        assert first.content == second.content
+        assert cached.stats()["page_cache"] == {"hits": 1, "misses": 1}
+        # another page, another token's view (emails) and other arguments are other entries
+        cursor = first.json()["response_metadata"]["next_cursor"]
+        page2 = call(session, cached, "users.list", token, limit=50, cursor=cursor).json()
+        assert page2["members"][0]["id"] != first.json()["members"][0]["id"]
+        emails = cached.issue_access_token(scopes=["users:read", "users:read.email"])
+        with_email = call(session, cached, "users.list", emails, limit=50).json()
+        assert "email" in with_email["members"][1]["profile"]
+        assert "email" not in first.json()["members"][1]["profile"]
+        # a fault answers instead of the cache, and is not cached itself
+        cached.add_fault(Fault("users.list", "wrong_types", on_call=5))
+        broken = call(session, cached, "users.list", token, limit=50).json()
+        assert isinstance(broken["members"], str)
+        assert call(session, cached, "users.list", token, limit=50).content == first.content
+        # token checks still run before the cache
+        assert call(session, cached, "users.list", "xoxp-unknown", limit=50).json()["error"] == (
+            "invalid_auth"
+        )
+        # a workspace change through the control API empties the cache
+        before = call(session, cached, "team.accessLogs", token, count=100).json()
+        session.post(cached.base_url + "/_emulator/access-logs/add", json={"n": 5}, timeout=10)
+        after = call(session, cached, "team.accessLogs", token, count=100).json()
+        assert len(after["logins"]) == len(before["logins"]) + 5
+
+
+def test_page_cache_is_off_by_default(emu, session):
+    token = emu.issue_access_token()
+    call(session, emu, "users.list", token, limit=50)
+    assert emu.stats()["page_cache"] is None
+    emu.advance(3600)
+    later = call(session, emu, "users.list", token, limit=50).json()
+    assert later["cache_ts"] == NOW + 3600
+
+
 def test_recorded_variants_are_served_unless_turned_off() -> None:
     """Real Slack's recorded shapes by default; only the documented ones when off."""
     from tap_slack_snow_emulator.config import Clock  # noqa: PLC0415

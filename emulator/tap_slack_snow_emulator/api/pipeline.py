@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 from ..analytics import AnalyticsFiles
 from ..faults import REPLACING_KINDS, FaultBook, RateLimiter, format_retry_after
 from ..oauth import AccessToken, OAuthError, TokenStore
+from ..page_cache import PageCache
 from .activity_logs import ActivityLogMethods
 from .admin import AdminMethods
 from .arguments import Call, arg_str
@@ -68,6 +69,8 @@ class Api(
         self.limiter = limiter
         self.minute_seconds = minute_seconds
         self.files = AnalyticsFiles(ws)
+        #: Rendered bodies served again (``cache_pages``); None = every answer is built.
+        self.page_cache: PageCache | None = None
         self.calls: Counter[str] = Counter()
         self.rate_limited: Counter[str] = Counter()
         self.query_token_requests = 0
@@ -141,7 +144,7 @@ class Api(
                         with self._lock:
                             self.query_token_requests += 1
                     at = self._authorize(spec, bearer or form_token, scope_seen)
-                    reply = self._handlers[method](Call(method=method, args=args, token=at))
+                    reply = self._answer(method, args, at, cacheable=fault is None)
             except ApiError as exc:
                 reply = Reply(payload={"ok": False, "error": exc.error, **exc.extra})
             except OAuthError as exc:
@@ -149,6 +152,28 @@ class Api(
         self._scope_headers(reply, scope_seen[0] if scope_seen else "", accepted)
         if fault is not None:
             self._mutate(reply, fault)
+        return reply
+
+    def _answer(
+        self, method: str, args: dict[str, Any], at: AccessToken, *, cacheable: bool
+    ) -> Reply:
+        """Step 8: the method's answer, from the page cache when it is on and holds it."""
+        cache = self.page_cache
+        key = cache.key(method, args, at) if cache is not None and cacheable else None
+        if cache is not None and key is not None:
+            body = cache.get(key)
+            if body is not None:
+                return Reply(body=body)
+        reply = self._handlers[method](Call(method=method, args=args, token=at))
+        if (
+            cache is not None
+            and key is not None
+            and reply.status == 200
+            and reply.payload is not None
+            and reply.payload.get("ok") is True
+            and not reply.headers
+        ):
+            cache.put(key, reply.materialize())
         return reply
 
     def _authorize(self, spec: MethodSpec, token: str | None, seen: list[str]) -> AccessToken:
