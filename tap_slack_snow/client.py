@@ -84,6 +84,8 @@ class SlackStream(RESTStream[str | None]):
         self.call_stats = CallStats()
         self.records_emitted = 0
         self.skipped_reason: str | None = None
+        #: True while a partition of the stream is being read (the interruption line names it).
+        self.running = False
         #: The workspace of the partition being read (org-level token), else None.
         self.partition_team_id: str | None = None
         self.workspaces_read = 0
@@ -289,7 +291,8 @@ class SlackStream(RESTStream[str | None]):
         """Records of one partition (or of the whole stream), applying the skip policies.
 
         Once per stream: the edition and scope checks, and the summary line after the last
-        partition. Per workspace: a STATE message before each workspace after the first (so
+        partition (only when the stream finished: a failed or interrupted stream has its own
+        line, the error or where the signal stopped it). Per workspace: a STATE message before each workspace after the first (so
         an interrupted run resumes in the workspace it stopped in), and the skip of a
         workspace Slack refuses.
         """
@@ -306,16 +309,19 @@ class SlackStream(RESTStream[str | None]):
         self.partition_team_id = team_id
         started = time.monotonic()
         failed = True
+        self.running = True
         try:
             yield from self._partition_records(context, team_id)
             failed = False
         finally:
+            self.running = False
             self.partition_team_id = None
             self._seconds += time.monotonic() - started
             if failed or last or self.skipped_reason:
                 if self._drift is not None:
                     self._drift.log_summary()
-                self.log_summary(self._seconds)
+                if not failed:
+                    self.log_summary(self._seconds)
 
     def _partition_records(
         self, context: Context | None, team_id: str | None
@@ -335,7 +341,7 @@ class SlackStream(RESTStream[str | None]):
                     self.skipped_reason = reason
                     self.logger.info("Skipping stream %s: %s", self.name, reason)
                     return
-            yield from super().get_records(context)
+            yield from self._records_within_dry_run_limit(super().get_records(context))
             if team_id and team_id != session.org_id:
                 self.workspaces_read += 1
         except StreamUnavailableError as exc:
@@ -362,6 +368,25 @@ class SlackStream(RESTStream[str | None]):
                 return
             self.skipped_reason = str(exc)
             self.logger.warning("Skipping stream %s (on_unavailable=skip): %s", self.name, exc)
+
+    def _records_within_dry_run_limit(
+        self, records: t.Iterable[dict[str, t.Any]]
+    ) -> t.Iterator[dict[str, t.Any]]:
+        """Stop at the ``--test`` record limit instead of letting the SDK abort the stream.
+
+        The SDK aborts a stream on the record after the limit, and its abort is logged as
+        "An unhandled error occurred" for every stream of a healthy connection test.
+        """
+        limit = self.ABORT_AT_RECORD_COUNT
+        if limit is None:
+            yield from records
+            return
+        for record in records:
+            if self.records_emitted > limit:
+                return
+            yield record
+            if self.records_emitted >= limit:
+                return
 
     def log_summary(self, seconds: float) -> None:
         """One line per finished stream: records, requests, rate-limit waits, time.

@@ -30,7 +30,13 @@ from tap_slack_snow.auth import (
 from tap_slack_snow.auth.store_choice import open_store
 from tap_slack_snow.availability import log_run_plan
 from tap_slack_snow.errors import TapSlackError
-from tap_slack_snow.retry import CallStats, RetryPolicy, read_slack_response
+from tap_slack_snow.http_session import SlackHTTPSession
+from tap_slack_snow.retry import (
+    MAX_RATE_LIMIT_WAIT_SECONDS,
+    CallStats,
+    RetryPolicy,
+    read_slack_response,
+)
 from tap_slack_snow.workspaces import OrgWorkspaces, wanted_team_ids
 
 if t.TYPE_CHECKING:
@@ -188,11 +194,14 @@ class SlackSession:
         self.selected_streams = selected_streams
         self._lock = threading.RLock()
         self._announced = False
-        self.http = requests.Session()
+        self.http = SlackHTTPSession()
         self.http.headers["User-Agent"] = user_agent
         self.retry = RetryPolicy(
             max_attempts=int(config.get("retry_max_attempts", 8)),
             initial_wait=float(config.get("retry_initial_wait", 1.0)),
+            max_rate_limit_wait=float(
+                config.get("max_rate_limit_wait", MAX_RATE_LIMIT_WAIT_SECONDS)
+            ),
             logger=logger,
         )
         self.caller = SlackCaller(

@@ -16,6 +16,7 @@ from typing_extensions import override
 
 from tap_slack_snow.auth.store_choice import store_setting_errors
 from tap_slack_snow.errors import TapSlackError
+from tap_slack_snow.interrupts import defer_signal, exit_code_for, signal_name
 from tap_slack_snow.redact import SecretRedactor
 from tap_slack_snow.session import SlackSession
 from tap_slack_snow.streams import STREAM_TYPES
@@ -23,6 +24,8 @@ from tap_slack_snow.workspaces import setting_errors as workspace_setting_errors
 from tap_slack_snow.writer import SlackMessageWriter
 
 if t.TYPE_CHECKING:
+    from types import FrameType
+
     from singer_sdk.helpers.capabilities import CapabilitiesEnum
     from singer_sdk.streams import Stream
 
@@ -224,15 +227,16 @@ class TapSlackSnow(Tap):
             th.IntegerType(minimum=1),
             default=60,
             title="Request Timeout",
-            description="Seconds to wait for one Slack answer before retrying.",
+            description="Seconds to wait for one whole Slack answer (downloads included) "
+            "before retrying.",
         ),
         th.Property(
             "retry_max_attempts",
             th.IntegerType(minimum=1),
             default=8,
             title="Retry Max Attempts",
-            description="Tries per request for faults (5xx, timeouts, resets). Rate limits (429) "
-            "do not count: they always wait Retry-After.",
+            description="Tries per request for faults (5xx, timeouts, resets). Rate limits "
+            "(429) do not count: they wait Retry-After, up to max_rate_limit_wait.",
         ),
         th.Property(
             "retry_initial_wait",
@@ -240,6 +244,14 @@ class TapSlackSnow(Tap):
             default=1.0,
             title="Retry Initial Wait",
             description="Seconds before the first retry of a fault; doubles each time, up to 60 s.",
+        ),
+        th.Property(
+            "max_rate_limit_wait",
+            th.NumberType(minimum=0),
+            default=900,
+            title="Max Rate Limit Wait",
+            description="Seconds one request may wait on rate limits (429, Retry-After) in all "
+            "before the run gives up with a clear line.",
         ),
     ).to_dict() | {"anyOf": AUTH_ANY_OF}
 
@@ -332,6 +344,36 @@ class TapSlackSnow(Tap):
         return [
             t.cast("SlackStream", stream) for stream in self.streams.values() if stream.selected
         ]
+
+    @override
+    def _handle_termination(self, signum: int, frame: FrameType | None) -> None:
+        """SIGTERM / SIGINT: the last STATE, one line saying where, and exit 143 / 130.
+
+        The SDK's handler exits 0 ("Gracefully shutting down"), so an orchestrator would
+        record a killed run as a success. A signal during the token refresh-and-save waits
+        for the save (see :mod:`tap_slack_snow.interrupts`).
+        """
+        name = signal_name(signum)
+        waiting_for = defer_signal(signum)
+        if waiting_for is not None:
+            self.logger.info("%s received while %s; stopping once that is done", name, waiting_for)
+            return
+        self.state_writer.write_state(self.state)
+        running = [s for s in self.selected_slack_streams() if s.running]
+        where = (
+            "during stream "
+            + ", ".join(f"{s.name} ({s.records_emitted} records so far)" for s in running)
+            if running
+            else "between streams"
+        )
+        self.logger.error(
+            "Interrupted by %s %s; the last STATE message is where the next run resumes "
+            "(exit code %d)",
+            name,
+            where,
+            exit_code_for(signum),
+        )
+        raise SystemExit(exit_code_for(signum))
 
     @override
     @classmethod

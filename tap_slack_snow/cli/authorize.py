@@ -36,6 +36,7 @@ from tap_slack_snow.cli.env_file import upsert_env_file
 from tap_slack_snow.cli.manifest import BOT_SCOPES, user_scopes
 from tap_slack_snow.cli.oauth_state import PendingState, StateBook, default_state_file
 from tap_slack_snow.errors import TapSlackError, rule_for
+from tap_slack_snow.http_session import SlackHTTPSession
 from tap_slack_snow.redact import SecretRedactor
 from tap_slack_snow.retry import RetryPolicy
 from tap_slack_snow.session import SlackCaller, str_or_none
@@ -81,7 +82,7 @@ def exchange_code(
     # real error into invalid_code: keep the retry budget small.
     policy = RetryPolicy(max_attempts=3, initial_wait=1.0, logger=logger)
     sent_at = time.time()
-    with requests.Session() as session:
+    with SlackHTTPSession() as session:
         caller = SlackCaller(api_url=api_url, http=session, retry=policy, timeout=timeout)
         answer = caller.call(
             "oauth.v2.access",
