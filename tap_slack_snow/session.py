@@ -351,6 +351,9 @@ class SlackSession:
         a workspace-level token: ``team_id`` if set, else the token's team."""
         if self.org_level:
             return self.org_id
+        if self.team_id_mismatch():
+            # A workspace-level token reads its own workspace whatever team_id says.
+            return self.identity.team_id
         return self.team_id or self.identity.team_id
 
     # --- the workspaces of an Enterprise Grid org ---------------------------------------
@@ -383,6 +386,23 @@ class SlackSession:
         """The one workspace the run is restricted to (team_id, or team_ids of one)."""
         wanted = wanted_team_ids(self.config)
         return wanted[0] if wanted and len(wanted) == 1 else None
+
+    def team_id_mismatch(self) -> str | None:
+        """The warning when ``team_id`` is not the workspace of a workspace-level token."""
+        identity = self.identity
+        if (
+            not self.team_id
+            or identity.is_enterprise_install
+            or not identity.team_id
+            or identity.team_id == self.team_id
+        ):
+            return None
+        return (
+            f"team_id {self.team_id} is not the token's workspace {identity.team_id}, and a "
+            f"workspace-level token reads only its own workspace, so records carry "
+            f"{identity.team_id}: remove team_id, or authorise the app in {self.team_id} (on "
+            "Enterprise Grid: install it on the org for an org-level token)"
+        )
 
     def announce_run(self) -> None:
         """Log the run's plan (streams, edition, scope report) once, when a stream starts."""
