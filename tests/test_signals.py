@@ -115,3 +115,43 @@ def test_sigterm_during_the_token_refresh_saves_the_new_token_first(
     assert rerun.exit_code == 0, rerun.stderr[-2000:]
     assert rerun.count("users") == emulator.workspace.user_count
     assert emulator.refreshes == 2
+
+
+THREADED_STEP = """
+import os, signal, sys, threading, time
+from tap_slack_snow.interrupts import signals_deferred
+from tap_slack_snow.tap import TapSlackSnow
+
+tap = TapSlackSnow(config={"access_token": "xoxp-threaded-1"})  # installs the handlers
+entered = threading.Event()
+
+def step() -> None:
+    with signals_deferred("a step in a worker thread"):
+        entered.set()
+        os.kill(os.getpid(), signal.SIGTERM)  # arrives while the step runs
+        time.sleep(0.5)
+        print("step finished", flush=True)
+
+worker = threading.Thread(target=step)
+worker.start()
+worker.join()
+time.sleep(5)  # the deferred signal is acted on here, in the main thread
+print("not stopped", flush=True)
+"""
+
+
+def test_a_signal_is_deferred_for_a_step_in_another_thread(tmp_path: Path) -> None:
+    """Streams will run in threads: the deferral holds there, the handler stays in main."""
+    done = subprocess.run(
+        [sys.executable, "-c", THREADED_STEP],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
+        check=False,
+    )
+    assert done.returncode == 143, done.stderr[-2000:]
+    # the step ran to its end, then the main thread wrote the state and stopped
+    assert done.stdout.splitlines() == ["step finished", '{"type":"STATE","value":{}}']
+    assert "Interrupted by SIGTERM" in done.stderr
+    assert "Traceback" not in done.stderr
