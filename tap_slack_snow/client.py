@@ -86,6 +86,7 @@ class SlackStream(RESTStream[str | None]):
         self.skipped_reason: str | None = None
         #: True while a partition of the stream is being read (the interruption line names it).
         self.running = False
+        self._dry_run_yielded = 0
         #: The workspace of the partition being read (org-level token), else None.
         self.partition_team_id: str | None = None
         self.workspaces_read = 0
@@ -292,9 +293,9 @@ class SlackStream(RESTStream[str | None]):
 
         Once per stream: the edition and scope checks, and the summary line after the last
         partition (only when the stream finished: a failed or interrupted stream has its own
-        line, the error or where the signal stopped it). Per workspace: a STATE message before each workspace after the first (so
-        an interrupted run resumes in the workspace it stopped in), and the skip of a
-        workspace Slack refuses.
+        line, the error or where the signal stopped it). Per workspace: a STATE message
+        before each workspace after the first (so an interrupted run resumes in the
+        workspace it stopped in), and the skip of a workspace Slack refuses.
         """
         self.session.announce_run()
         if self.skipped_reason:
@@ -381,11 +382,12 @@ class SlackStream(RESTStream[str | None]):
         if limit is None:
             yield from records
             return
-        for record in records:
-            if self.records_emitted > limit:
+        for record in records:  # counted here: the SDK post-processes after the yield
+            if self._dry_run_yielded >= limit:
                 return
+            self._dry_run_yielded += 1
             yield record
-            if self.records_emitted >= limit:
+            if self._dry_run_yielded >= limit:
                 return
 
     def log_summary(self, seconds: float) -> None:

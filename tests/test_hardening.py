@@ -166,6 +166,7 @@ def test_a_trickling_analytics_download_hits_request_timeout(tmp_path: Path) -> 
     with HostileServer(
         routes={
             "auth.test": slack_ok(identity, scopes="admin.analytics:read"),
+            "auth.teams.list": slack_ok({"teams": [{"id": "T1", "name": "One"}]}),
             "admin.analytics.getFile": trickle(gz, "application/gzip", every=0.5),
         }
     ) as server:
