@@ -68,14 +68,18 @@ def synced(settings: list[dict[str, t.Any]], own: dict[str, dict[str, t.Any]]) -
     """The settings list with the tap's own settings first, in the schema's order."""
     existing = {s["name"]: s for s in settings}
     result = [own_setting(name, prop, existing.get(name, {})) for name, prop in own.items()]
-    result += [s for s in settings if s["name"] not in own]
+    # the SDK's built-ins, once each, as the file has them
+    result += [s for name, s in existing.items() if name not in own]
     return result
 
 
 def rewrite_block(path: Path, indent: str, settings: list[t.Any]) -> None:
     """Replace the ``settings:`` list at ``indent`` in ``path`` with ``settings``."""
     text = path.read_text(encoding="utf-8")
-    pattern = re.compile(rf"^{indent}settings:\n(?:{indent}[- ].*\n|\s*\n)+", flags=re.MULTILINE)
+    # the list: its items, their continuation lines, comments and blank lines between them
+    pattern = re.compile(
+        rf"^{indent}settings:\n(?:{indent}[- #].*\n|[ \t]*\n)+", flags=re.MULTILINE
+    )
     dumped = yaml.safe_dump(settings, sort_keys=False, width=88 - len(indent), allow_unicode=True)
     body = "".join(f"{indent}{line}\n" for line in dumped.splitlines())
     new, count = pattern.subn(lambda _: f"{indent}settings:\n{body}", text, count=1)

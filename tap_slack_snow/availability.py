@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import typing as t
 
-from tap_slack_snow.errors import StreamUnavailableError, describe, rule_for
+from tap_slack_snow.errors import StreamUnavailableError, TapSlackError, describe, rule_for
 from tap_slack_snow.workspaces import wanted_team_ids
 
 if t.TYPE_CHECKING:
@@ -128,6 +128,26 @@ def check_not_listed_workspaces(session: SlackSession) -> None:
         session.logger.warning("Skipping workspace %s (on_unavailable=skip): %s", team_id, message)
 
 
+def plan_when_it_matters(session: SlackSession, streams: t.Sequence[SlackStream]) -> str | None:
+    """The plan key, read (one team.billing.info call) only when it changes the report.
+
+    Only a standard workspace can be on Free, and only streams Slack refuses on Free care;
+    without the billing scope, or if the call fails, the plan stays unknown.
+    """
+    if not any(stream.name in FREE_PLAN_REFUSALS for stream in streams):
+        return None
+    if session.edition == "enterprise":
+        return None
+    granted = session.identity.scopes
+    if granted and "team.billing:read" not in granted:
+        return None
+    try:
+        plan = session.call("team.billing.info").payload.get("plan")
+    except TapSlackError:
+        return None
+    return plan if isinstance(plan, str) else None
+
+
 def format_table(header: t.Sequence[str], rows: t.Sequence[t.Sequence[str]]) -> list[str]:
     """Left-aligned text columns; the last column is not padded."""
     widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header) - 1)]
@@ -151,7 +171,10 @@ def log_run_plan(session: SlackSession, streams: t.Sequence[SlackStream]) -> Non
         identity.enterprise_id or "-",
         "yes" if identity.is_enterprise_install else "no",
     )
-    rows = scope_report(session, streams)
+    mismatch = session.team_id_mismatch()
+    if mismatch:
+        logger.warning("%s", mismatch)
+    rows = scope_report(session, streams, plan=plan_when_it_matters(session, streams))
     if not rows:
         return
     line = workspace_report(session)

@@ -95,6 +95,9 @@ class SlackStream(RESTStream[str | None]):
         # The workspace of the partition being read (org-level token), per thread: a
         # prefetch worker fetches one partition while the SDK emits another.
         self._partition = threading.local()
+        #: True while a partition of the stream is being read (the interruption line names it).
+        self.running = False
+        self._dry_run_yielded = 0
         self.workspaces_read = 0
         self._partitions_started = 0
         self._checked = False
@@ -443,9 +446,10 @@ class SlackStream(RESTStream[str | None]):
         """Records of one partition (or of the whole stream), applying the skip policies.
 
         Once per stream: the edition and scope checks, and the summary line after the last
-        partition. Per workspace: a STATE message before each workspace after the first (so
-        an interrupted run resumes in the workspace it stopped in), and the skip of a
-        workspace Slack refuses.
+        partition (only when the stream finished: a failed or interrupted stream has its own
+        line, the error or where the signal stopped it). Per workspace: a STATE message
+        before each workspace after the first (so an interrupted run resumes in the
+        workspace it stopped in), and the skip of a workspace Slack refuses.
         """
         self.session.announce_run()
         self.session.begin_fetching()
@@ -461,6 +465,7 @@ class SlackStream(RESTStream[str | None]):
         self.partition_team_id = team_id
         started = time.monotonic()
         failed = True
+        self.running = True
         try:
             yield from self._partition_records(context, team_id)
             failed = False
@@ -468,12 +473,14 @@ class SlackStream(RESTStream[str | None]):
             self.session.stop_fetching()  # the run ends here: no worker goes on fetching
             raise
         finally:
+            self.running = False
             self.partition_team_id = None
             self._seconds += time.monotonic() - started
             if failed or last or self.skipped_reason:
                 if self._drift is not None:
                     self._drift.log_summary()
-                self.log_summary(self._seconds)
+                if not failed:
+                    self.log_summary(self._seconds)
 
     def _partition_records(
         self, context: Context | None, team_id: str | None
@@ -493,7 +500,7 @@ class SlackStream(RESTStream[str | None]):
                     self.skipped_reason = reason
                     self.logger.info("Skipping stream %s: %s", self.name, reason)
                     return
-            yield from super().get_records(context)
+            yield from self._records_within_dry_run_limit(super().get_records(context))
             if not self.replication_key:
                 # kept in the state for the next run's progress lines (time left)
                 self.get_context_state(context)[RECORDS_LAST_SYNC] = self.records_emitted - emitted
@@ -523,6 +530,26 @@ class SlackStream(RESTStream[str | None]):
                 return
             self.skipped_reason = str(exc)
             self.logger.warning("Skipping stream %s (on_unavailable=skip): %s", self.name, exc)
+
+    def _records_within_dry_run_limit(
+        self, records: t.Iterable[dict[str, t.Any]]
+    ) -> t.Iterator[dict[str, t.Any]]:
+        """Stop at the ``--test`` record limit instead of letting the SDK abort the stream.
+
+        The SDK aborts a stream on the record after the limit, and its abort is logged as
+        "An unhandled error occurred" for every stream of a healthy connection test.
+        """
+        limit = self.ABORT_AT_RECORD_COUNT
+        if limit is None:
+            yield from records
+            return
+        for record in records:  # counted here: the SDK post-processes after the yield
+            if self._dry_run_yielded >= limit:
+                return
+            self._dry_run_yielded += 1
+            yield record
+            if self._dry_run_yielded >= limit:
+                return
 
     def log_summary(self, seconds: float) -> None:
         """One line per finished stream: records, requests, rate-limit waits, time.

@@ -240,10 +240,11 @@ class MalformedPayloadError(TapSlackError):
 class RateLimitedError(Exception):
     """HTTP 429: wait ``retry_after`` seconds, then send the same request again."""
 
-    def __init__(self, retry_after: float) -> None:
-        """Keep the wait Slack asked for."""
+    def __init__(self, retry_after: float, *, announced: bool = True) -> None:
+        """Keep the wait Slack asked for (``announced``: it came in a Retry-After header)."""
         super().__init__(f"rate limited for {retry_after:.3f} s")
         self.retry_after = retry_after
+        self.announced = announced
 
 
 class TokenExpiredError(Exception):

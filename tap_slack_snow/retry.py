@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import time
 import typing as t
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 import msgspec
 import requests
@@ -29,11 +31,15 @@ from tap_slack_snow.errors import (
 
 T = t.TypeVar("T")
 
-#: Waiting longer than this for one rate-limit window means something is wrong.
-MAX_RETRY_AFTER_SECONDS = 900.0
+#: Default of ``max_rate_limit_wait``: the longest one request may wait on 429s in all.
+MAX_RATE_LIMIT_WAIT_SECONDS = 900.0
 #: Slack always sends Retry-After with a 429; if a proxy strips it, wait this long.
 DEFAULT_RETRY_AFTER_SECONDS = 30.0
 MAX_BACKOFF_SECONDS = 60.0
+#: A rate-limit wait this long is logged at INFO (shorter ones are routine, at DEBUG) ...
+LOG_WAIT_AT_INFO_SECONDS = 10.0
+#: ... and so is every this-many-th 429 in a row for one request.
+LOG_EVERY_NTH_429 = 3
 
 
 #: Network failures retried with backoff.
@@ -74,6 +80,14 @@ def decode_json(data: bytes) -> t.Any:
         return json.loads(data)
 
 
+def _announces_retry_after(response: requests.Response) -> bool:
+    try:
+        float(response.headers.get("Retry-After", ""))
+    except ValueError:
+        return False
+    return True
+
+
 def read_slack_response(response: requests.Response, method: str) -> dict[str, t.Any]:
     """Return the JSON payload of a successful answer, or raise what the policy says.
 
@@ -87,9 +101,27 @@ def read_slack_response(response: requests.Response, method: str) -> dict[str, t
     """
     status = response.status_code
     if status == 429:
-        raise RateLimitedError(parse_retry_after(response))
+        raise RateLimitedError(
+            parse_retry_after(response), announced=_announces_retry_after(response)
+        )
     if status >= 500:
         raise TransientError(f"HTTP {status} from Slack method {method}")
+    if 300 <= status < 400:
+        # The session never follows redirects (see http_session): say where it pointed.
+        target = urlsplit(response.headers.get("Location", "")).netloc or "the same host"
+        raise SlackAPIError(
+            f"Slack method {method} answered HTTP {status}, a redirect to {target}: Slack's "
+            "Web API never redirects, so api_url is probably wrong; set it to Slack's Web API "
+            "base URL (https://slack.com/api). The redirect was not followed",
+            code=f"http_{status}",
+        )
+    if status in {401, 403}:
+        raise SlackAPIError(
+            f"Slack method {method} answered HTTP {status} {response.reason}: the token was "
+            "refused (by Slack, or a proxy in between); check refresh_token or access_token, "
+            "or re-authorise the Slack app",
+            code=f"http_{status}",
+        )
     if status >= 400:
         raise SlackAPIError(
             f"Slack method {method} answered HTTP {status} {response.reason}: "
@@ -144,11 +176,13 @@ class RetryPolicy:
         max_attempts: int,
         initial_wait: float,
         logger: logging.Logger,
+        max_rate_limit_wait: float = MAX_RATE_LIMIT_WAIT_SECONDS,
         sleep: t.Callable[[float], None] = time.sleep,
     ) -> None:
-        """Configure the retry budget for real faults."""
+        """Configure the retry budget for real faults and the bound on rate-limit waits."""
         self.max_attempts = max(1, max_attempts)
         self.initial_wait = max(0.0, initial_wait)
+        self.max_rate_limit_wait = max(0.0, max_rate_limit_wait)
         self.logger = logger
         self.sleep = sleep
         # Until Slack has answered once, a refused connection or unknown host is a
@@ -167,23 +201,19 @@ class RetryPolicy:
         """Run ``send`` until it returns, retrying by policy; raise TapSlackError on give-up."""
         faults = 0
         refreshed = False
+        limited = 0  # 429s in a row for this request, and the time they made it wait
+        limited_for = 0.0
         while True:
             stats.requests += 1
             try:
                 result = send()
             except RateLimitedError as exc:
                 self.slack_answered = True
-                if exc.retry_after > MAX_RETRY_AFTER_SECONDS:
-                    raise TapSlackError(
-                        f"Slack method {method} asked to wait {exc.retry_after:.0f} s "
-                        "(Retry-After); giving up, run the sync again later"
-                    ) from None
+                self._wait_out(method, exc, limited + 1, limited_for)
+                limited += 1
+                limited_for += exc.retry_after
                 stats.rate_limited += 1
                 stats.rate_limit_wait_seconds += exc.retry_after
-                self.logger.debug(
-                    "%s rate limited: waiting %.3f s (Retry-After)", method, exc.retry_after
-                )
-                self.sleep(exc.retry_after)
                 continue
             except TokenExpiredError as exc:
                 self.slack_answered = True
@@ -196,6 +226,13 @@ class RetryPolicy:
                 reason = _short_reason(exc)
                 if isinstance(exc, TransientError):
                     self.slack_answered = True
+                elif not self.slack_answered and isinstance(exc, requests.exceptions.SSLError):
+                    raise TapSlackError(
+                        f"TLS handshake with api_url {api_url or '?'} failed ({_tls_detail(exc)})"
+                        ": the server there does not speak TLS. For a plain-HTTP server (a "
+                        "local proxy or test server) use http:// in api_url; otherwise "
+                        "something between here and Slack intercepts TLS"
+                    ) from None
                 elif not self.slack_answered and _is_unreachable(exc):
                     raise TapSlackError(
                         f"cannot reach Slack at api_url {api_url or '?'} ({reason}): "
@@ -222,6 +259,41 @@ class RetryPolicy:
             self.slack_answered = True
             return result
 
+    def _wait_out(self, method: str, exc: RateLimitedError, nth: int, waited: float) -> None:
+        """Sleep the 429's Retry-After, or give up when it would pass max_rate_limit_wait."""
+        wait = exc.retry_after
+        header = (
+            f"Retry-After {wait:g} s"
+            if exc.announced
+            else f"no Retry-After header (a proxy may drop it), so {wait:g} s"
+        )
+        if waited + wait > self.max_rate_limit_wait:
+            raise TapSlackError(
+                f"Slack method {method} is still rate limited (HTTP 429 number {nth} in a row, "
+                f"{waited:.0f} s waited, {header} more); giving up at max_rate_limit_wait "
+                f"({self.max_rate_limit_wait:g} s): run the sync later, or raise "
+                "max_rate_limit_wait"
+            ) from None
+        worth_telling = (
+            not exc.announced or wait >= LOG_WAIT_AT_INFO_SECONDS or nth % LOG_EVERY_NTH_429 == 0
+        )
+        self.logger.log(
+            logging.INFO if worth_telling else logging.DEBUG,
+            "%s rate limited (HTTP 429 number %d in a row): waiting %s; %.0f s waited so far, "
+            "max_rate_limit_wait %g s",
+            method,
+            nth,
+            f"{wait:g} s (Retry-After)" if exc.announced else header,
+            waited,
+            self.max_rate_limit_wait,
+        )
+        self.sleep(wait)
+
+
+def _tls_detail(exc: BaseException) -> str:
+    match = re.search(r"\[SSL: [A-Z_]+\] [^(')]+|certificate verify failed[^(')]*", str(exc))
+    return match.group(0).strip() if match else "TLS error"
+
 
 def _is_unreachable(exc: BaseException) -> bool:
     text = str(exc)
@@ -240,6 +312,8 @@ def _short_reason(exc: BaseException) -> str:
         return str(exc)
     if isinstance(exc, requests.exceptions.Timeout):
         return "timed out"
+    if isinstance(exc, requests.exceptions.SSLError):
+        return f"TLS error ({_tls_detail(exc)})"
     if isinstance(exc, requests.exceptions.ChunkedEncodingError | ConnectionResetError):
         return "connection reset while reading the answer"
     if isinstance(exc, requests.exceptions.ConnectionError):

@@ -32,8 +32,14 @@ from tap_slack_snow.auth import (
 from tap_slack_snow.auth.store_choice import open_store
 from tap_slack_snow.availability import can_run, log_run_plan
 from tap_slack_snow.errors import TapSlackError
+from tap_slack_snow.http_session import SlackHTTPSession
 from tap_slack_snow.prefetch import Prefetcher
-from tap_slack_snow.retry import CallStats, RetryPolicy, read_slack_response
+from tap_slack_snow.retry import (
+    MAX_RATE_LIMIT_WAIT_SECONDS,
+    CallStats,
+    RetryPolicy,
+    read_slack_response,
+)
 from tap_slack_snow.spool import SpoolStopped
 from tap_slack_snow.workspaces import OrgWorkspaces, wanted_team_ids
 
@@ -210,6 +216,9 @@ class SlackSession:
         self.retry = RetryPolicy(
             max_attempts=int(config.get("retry_max_attempts", 8)),
             initial_wait=float(config.get("retry_initial_wait", 1.0)),
+            max_rate_limit_wait=float(
+                config.get("max_rate_limit_wait", MAX_RATE_LIMIT_WAIT_SECONDS)
+            ),
             logger=logger,
             sleep=self._pause,
         )
@@ -229,7 +238,7 @@ class SlackSession:
         """The calling thread's HTTP session (connection pool), made on first use."""
         http: requests.Session | None = getattr(self._threads, "http", None)
         if http is None:
-            http = self._threads.http = requests.Session()
+            http = self._threads.http = SlackHTTPSession()  # never follows redirects
             http.headers["User-Agent"] = self._user_agent
         return http
 
@@ -369,6 +378,9 @@ class SlackSession:
         a workspace-level token: ``team_id`` if set, else the token's team."""
         if self.org_level:
             return self.org_id
+        if self.team_id_mismatch():
+            # A workspace-level token reads its own workspace whatever team_id says.
+            return self.identity.team_id
         return self.team_id or self.identity.team_id
 
     # --- the workspaces of an Enterprise Grid org ---------------------------------------
@@ -401,6 +413,23 @@ class SlackSession:
         """The one workspace the run is restricted to (team_id, or team_ids of one)."""
         wanted = wanted_team_ids(self.config)
         return wanted[0] if wanted and len(wanted) == 1 else None
+
+    def team_id_mismatch(self) -> str | None:
+        """The warning when ``team_id`` is not the workspace of a workspace-level token."""
+        identity = self.identity
+        if (
+            not self.team_id
+            or identity.is_enterprise_install
+            or not identity.team_id
+            or identity.team_id == self.team_id
+        ):
+            return None
+        return (
+            f"team_id {self.team_id} is not the token's workspace {identity.team_id}, and a "
+            f"workspace-level token reads only its own workspace, so records carry "
+            f"{identity.team_id}: remove team_id, or authorise the app in {self.team_id} (on "
+            "Enterprise Grid: install it on the org for an org-level token)"
+        )
 
     def announce_run(self) -> None:
         """Log the run's plan (streams, edition, scope report) once, when a stream starts."""

@@ -2,20 +2,35 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
+import json
 import os
 import typing as t
 from functools import cached_property
 from urllib.parse import urlsplit
 
+import click
 from singer_sdk import Tap
 from singer_sdk import typing as th
 from singer_sdk.exceptions import ConfigValidationError
 from singer_sdk.helpers._classproperty import classproperty
 from singer_sdk.helpers.capabilities import TapCapabilities
+from singer_sdk.plugin_base import _ConfigInput  # the SDK's type for a parsed --config
 from typing_extensions import override
 
 from tap_slack_snow.auth.store_choice import store_setting_errors
 from tap_slack_snow.errors import TapSlackError
+from tap_slack_snow.inputs import (
+    InputError,
+    check_catalog,
+    check_state,
+    json_object,
+    parse_json_text,
+    read_json_file,
+    setting_errors,
+)
+from tap_slack_snow.interrupts import defer_signal, exit_code_for, signal_name
 from tap_slack_snow.redact import SecretRedactor
 from tap_slack_snow.session import SlackSession
 from tap_slack_snow.streams import STREAM_TYPES
@@ -23,6 +38,8 @@ from tap_slack_snow.workspaces import setting_errors as workspace_setting_errors
 from tap_slack_snow.writer import SlackMessageWriter
 
 if t.TYPE_CHECKING:
+    from types import FrameType
+
     from singer_sdk.helpers.capabilities import CapabilitiesEnum
     from singer_sdk.streams import Stream
 
@@ -243,15 +260,16 @@ class TapSlackSnow(Tap):
             th.IntegerType(minimum=1),
             default=60,
             title="Request Timeout",
-            description="Seconds to wait for one Slack answer before retrying.",
+            description="Seconds to wait for one whole Slack answer (downloads included) "
+            "before retrying.",
         ),
         th.Property(
             "retry_max_attempts",
             th.IntegerType(minimum=1),
             default=8,
             title="Retry Max Attempts",
-            description="Tries per request for faults (5xx, timeouts, resets). Rate limits (429) "
-            "do not count: they always wait Retry-After.",
+            description="Tries per request for faults (5xx, timeouts, resets). Rate limits "
+            "(429) do not count: they wait Retry-After, up to max_rate_limit_wait.",
         ),
         th.Property(
             "retry_initial_wait",
@@ -260,6 +278,14 @@ class TapSlackSnow(Tap):
             title="Retry Initial Wait",
             description="Seconds before the first retry of a fault; doubles each time, up to 60 s.",
         ),
+        th.Property(
+            "max_rate_limit_wait",
+            th.NumberType(minimum=0),
+            default=900,
+            title="Max Rate Limit Wait",
+            description="Seconds one request may wait on rate limits (429, Retry-After) in all "
+            "before the run gives up with a clear line.",
+        ),
     ).to_dict() | {"anyOf": AUTH_ANY_OF}
 
     def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
@@ -267,6 +293,13 @@ class TapSlackSnow(Tap):
         super().__init__(*args, **kwargs)
         SecretRedactor.add(*(self.config.get(name) for name in SECRET_SETTINGS))
         SecretRedactor.add(url_password(self.config.get("token_store_url")))
+        if self.input_catalog is not None and not self.selected_slack_streams():
+            self.logger.warning(
+                "The catalog selects no stream of this tap (its streams: %s), so nothing "
+                'will be synced: mark streams selected (meltano select, or "selected": '
+                "true in the catalog's metadata)",
+                ", ".join(self.streams),
+            )
 
     @override
     def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
@@ -288,7 +321,10 @@ class TapSlackSnow(Tap):
                 self.logger.warning("Config validation failed: %s", "; ".join(schema_errors))
             return schema_errors
         errors = (
-            schema_errors + auth_setting_errors(self.config) + workspace_setting_errors(self.config)
+            schema_errors
+            + auth_setting_errors(self.config)
+            + workspace_setting_errors(self.config)
+            + setting_errors(self.config)
         )
         if errors:
             raise ConfigValidationError(
@@ -353,24 +389,108 @@ class TapSlackSnow(Tap):
         ]
 
     @override
+    def _handle_termination(self, signum: int, frame: FrameType | None) -> None:
+        """SIGTERM / SIGINT: the last STATE, one line saying where, and exit 143 / 130.
+
+        The SDK's handler exits 0 ("Gracefully shutting down"), so an orchestrator would
+        record a killed run as a success. A signal during the token refresh-and-save waits
+        for the save (see :mod:`tap_slack_snow.interrupts`).
+        """
+        name = signal_name(signum)
+        waiting_for = defer_signal(signum)
+        if waiting_for is not None:
+            self.logger.info("%s received while %s; stopping once that is done", name, waiting_for)
+            return
+        self.state_writer.write_state(self.state)
+        running = [s for s in self.selected_slack_streams() if s.running]
+        where = (
+            "during stream "
+            + ", ".join(f"{s.name} ({s.records_emitted} records so far)" for s in running)
+            if running
+            else "between streams"
+        )
+        self.logger.error(
+            "Interrupted by %s %s; the last STATE message is where the next run resumes "
+            "(exit code %d)",
+            name,
+            where,
+            exit_code_for(signum),
+        )
+        raise SystemExit(exit_code_for(signum))
+
+    @override
+    @classmethod
+    def cb_config(
+        cls, ctx: click.Context, param: click.Option, value: tuple[str, ...]
+    ) -> _ConfigInput:
+        """``--config``: files merged in order (later ones win); ``ENV`` as the SDK reads it.
+
+        Replaces the SDK's file reader, which ends in a traceback for a file that is empty,
+        not JSON or not an object.
+        """
+        config: dict[str, t.Any] = {}
+        with _one_line_errors("Run failed"):
+            for name in value:
+                if name == "ENV":
+                    continue  # read by _env_var_config when the tap is built
+                example = '{"client_id": ..., "refresh_token": ...}'
+                config.update(json_object("config", name, read_json_file("config", name), example))
+        return _ConfigInput(config=config, parse_env="ENV" in value)
+
+    @override
     @classmethod
     def invoke(cls, *args: t.Any, **kwargs: t.Any) -> None:
-        """Run the tap; a user-fixable error ends the run with one line and exit code 1."""
-        try:
+        """Run the tap; a user-fixable error ends the run with one line and exit code 1.
+
+        The state and catalog files are checked first (one line per mistake, nothing
+        written): the SDK would take an empty file, a list or a bookmark of "not-a-date".
+        """
+        with _one_line_errors("Run failed"):
+            for name, check in (("state", cls._checked_state), ("catalog", cls._checked_catalog)):
+                handle = kwargs.get(name)
+                if handle is not None:
+                    path = getattr(handle, "name", name)
+                    try:
+                        text = handle.read()
+                    except (OSError, UnicodeDecodeError) as exc:
+                        raise InputError(f"{name} file {path} cannot be read ({exc})") from None
+                    value = check(path, parse_json_text(name, path, text))
+                    kwargs[name] = io.StringIO(json.dumps(value))
             super().invoke(*args, **kwargs)
-        except TapSlackError as exc:
-            cls.logger.error("Run failed: %s", exc)  # noqa: TRY400 - one line, no traceback
-            raise SystemExit(1) from None
+
+    @classmethod
+    def _checked_state(cls, path: str, value: t.Any) -> dict[str, t.Any]:
+        # Streams with a replication key declare it as a class attribute (a date-time).
+        dated = [
+            str(getattr(stream, "name", ""))
+            for stream in STREAM_TYPES
+            if isinstance(getattr(stream, "replication_key", None), str)
+        ]
+        return check_state(path, value, dated, cls.logger)
+
+    @classmethod
+    def _checked_catalog(cls, path: str, value: t.Any) -> dict[str, t.Any]:
+        return check_catalog(path, value)
 
     @override
     @classmethod
     def cb_test(cls, *args: t.Any, **kwargs: t.Any) -> None:
         """``--test``: one record per stream, with the same one-line errors."""
-        try:
+        with _one_line_errors("Connection test failed"):
             super().cb_test(*args, **kwargs)
-        except TapSlackError as exc:
-            cls.logger.error("Connection test failed: %s", exc)  # noqa: TRY400
-            raise SystemExit(1) from None
+
+
+@contextlib.contextmanager
+def _one_line_errors(prefix: str) -> t.Iterator[None]:
+    """A user-fixable error (or invalid settings) ends the run with one line and exit 1."""
+    try:
+        yield
+    except ConfigValidationError as exc:
+        TapSlackSnow.logger.error("%s: invalid settings: %s", prefix, "; ".join(exc.errors) or exc)
+        raise SystemExit(1) from None
+    except TapSlackError as exc:
+        TapSlackSnow.logger.error("%s: %s", prefix, exc)
+        raise SystemExit(1) from None
 
 
 if __name__ == "__main__":

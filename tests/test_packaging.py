@@ -254,6 +254,7 @@ def test_about_declares_what_the_hub_definition_says(about: dict[str, t.Any]) ->
     assert groups == HUB["settings_group_validation"]
     properties = schema["properties"]
     hub = {s["name"]: s for s in HUB["settings"]}
+    assert len(hub) == len(HUB["settings"]), "a setting is listed twice"
     assert list(hub) == list(properties)
     for name, prop in properties.items():
         setting = hub[name]

@@ -88,6 +88,8 @@ class FileChainStore:
             raw = self.path.read_text(encoding="utf-8")
         except FileNotFoundError:
             return {"format": FILE_FORMAT, "version": FILE_VERSION, "chains": {}}
+        except UnicodeDecodeError:
+            raw = ""  # binary garbage: not a store (the line below says so)
         except OSError as exc:
             raise TapSlackError(
                 f"cannot read the token store {self.path}: {describe_os_error(exc)}"

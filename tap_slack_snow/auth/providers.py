@@ -12,6 +12,7 @@ from requests.auth import HTTPBasicAuth
 from tap_slack_snow.auth.rescue import RESTORE_COMMAND, write_rescue
 from tap_slack_snow.auth.store import ChainStore, StoredTokens, StoreWriteError, fingerprint
 from tap_slack_snow.errors import SlackAPIError, TapSlackError
+from tap_slack_snow.interrupts import signals_deferred
 from tap_slack_snow.redact import SecretRedactor
 from tap_slack_snow.retry import CallStats
 
@@ -137,17 +138,20 @@ class RotatingTokenProvider:
                 return stored
             # Spend the refresh token only on a store that can take what it buys.
             store.check_writable()
-            fresh = self._refresh(stored)
-            SecretRedactor.add(fresh.refresh_token, fresh.access_token)
-            try:
-                store.save(fresh.content())
-            except StoreWriteError as exc:
-                raise self._rescue(fresh, exc) from None
-            self.refreshes += 1
-            self.logger.info(
-                "Rotated the Slack access token; the new refresh token is saved in %s",
-                store.location,
-            )
+            # Once Slack answers, the new refresh token exists only in memory until saved:
+            # a SIGTERM or SIGINT meanwhile waits for the save (or the rescue file).
+            with signals_deferred("the rotated Slack token is being saved"):
+                fresh = self._refresh(stored)
+                SecretRedactor.add(fresh.refresh_token, fresh.access_token)
+                try:
+                    store.save(fresh.content())
+                except StoreWriteError as exc:
+                    raise self._rescue(fresh, exc) from None
+                self.refreshes += 1
+                self.logger.info(
+                    "Rotated the Slack access token; the new refresh token is saved in %s",
+                    store.location,
+                )
             return fresh
 
     def _load(self) -> StoredTokens | None:

@@ -105,6 +105,17 @@ class StoredTokens:
                 f"{where} holds no valid token chain; restore it from a backup, or "
                 "re-authorise the Slack app"
             )
+        # A hand-edited value of the wrong type would only fail later, mid-run.
+        if not (
+            isinstance(tokens.access_token, str | None)
+            and _is_unix_time(tokens.expires_at)
+            and _is_unix_time(tokens.updated_at)
+        ):
+            raise TapSlackError(
+                f"{where} has an access_token, expires_at or updated_at of the wrong type "
+                "(expires_at must be Unix seconds); restore it from a backup, or re-authorise "
+                "the Slack app"
+            )
         return tokens
 
     def content(self) -> dict[str, t.Any]:
@@ -151,3 +162,7 @@ def describe_os_error(exc: OSError) -> str:
     """``No space left on device`` rather than ``[Errno 28] ...`` or a bare ``28``."""
     reason = exc.strerror or type(exc).__name__
     return f"{reason} ({exc.filename})" if exc.filename else reason
+
+
+def _is_unix_time(value: t.Any) -> bool:
+    return value is None or (isinstance(value, int | float) and not isinstance(value, bool))

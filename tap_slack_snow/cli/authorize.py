@@ -35,7 +35,8 @@ from tap_slack_snow.cli.common import (
 from tap_slack_snow.cli.env_file import upsert_env_file
 from tap_slack_snow.cli.manifest import BOT_SCOPES, user_scopes
 from tap_slack_snow.cli.oauth_state import PendingState, StateBook, default_state_file
-from tap_slack_snow.errors import TapSlackError, rule_for
+from tap_slack_snow.errors import SlackAPIError, TapSlackError, rule_for
+from tap_slack_snow.http_session import SlackHTTPSession
 from tap_slack_snow.redact import SecretRedactor
 from tap_slack_snow.retry import RetryPolicy
 from tap_slack_snow.session import SlackCaller, str_or_none
@@ -81,7 +82,7 @@ def exchange_code(
     # real error into invalid_code: keep the retry budget small.
     policy = RetryPolicy(max_attempts=3, initial_wait=1.0, logger=logger)
     sent_at = time.time()
-    with requests.Session() as session:
+    with SlackHTTPSession() as session:
         caller = SlackCaller(api_url=api_url, http=session, retry=policy, timeout=timeout)
         answer = caller.call(
             "oauth.v2.access",
@@ -272,7 +273,8 @@ def exchange(
             "(without a state, a forged redirect cannot be told apart)"
         )
     assert code is not None
-    pending = StateBook(state_file or default_state_file()).consume(state, client_id)
+    book = StateBook(state_file or default_state_file())
+    pending = book.verify(state, client_id)
     redirect_uri = redirect_url or pending.redirect_uri
     client_secret = read_client_secret()
     SecretRedactor.add(client_secret)
@@ -284,8 +286,19 @@ def exchange(
             code=code,
             redirect_uri=redirect_uri,
         )
-    except TapSlackError as exc:
+    except SlackAPIError as exc:
+        if exc.code == "bad_client_secret":
+            # Slack refuses the secret before it looks at the code: both stay usable.
+            raise UserError(
+                f"{exc}; the authorisation is still valid for a few minutes: run the same "
+                "exchange command again with the right secret"
+            ) from None
+        book.forget(state)
         raise UserError(str(exc)) from None
+    except TapSlackError as exc:
+        book.forget(state)
+        raise UserError(str(exc)) from None
+    book.forget(state)
 
     authed = payload.get("authed_user")
     authed = authed if isinstance(authed, dict) else {}
@@ -363,6 +376,9 @@ def exchange(
             env_values[ENV_PREFIX + "TOKEN_STORE_URL"] = token_store_url
             if token_store_schema:
                 env_values[ENV_PREFIX + "TOKEN_STORE_SCHEMA"] = token_store_schema
+        if api_url.rstrip("/") != DEFAULT_API_URL:
+            # The refresh must go where the code was exchanged (e.g. GovSlack).
+            env_values[ENV_PREFIX + "API_URL"] = api_url
         # The tap refuses access_token next to the refresh-token settings.
         env_remove = [ENV_PREFIX + "ACCESS_TOKEN"]
     else:

@@ -69,8 +69,21 @@ class StateBook:
         entry.state_sha256 = fingerprint(state)
         self._save([*kept, entry])
 
-    def consume(self, state: str, client_id: str) -> PendingState:
-        """Verify ``state`` and remove it; raise a UserError saying what is wrong."""
+    def forget(self, state: str) -> None:
+        """Remove ``state``: a replayed redirect must not pass again."""
+        digest = fingerprint(state)
+        states = self._load()
+        kept = [s for s in states if s.state_sha256 != digest]
+        if len(kept) != len(states):
+            self._save(kept)
+
+    def verify(self, state: str, client_id: str) -> PendingState:
+        """The pending authorisation ``state`` belongs to, left in place (an expired one is
+        removed); raise a UserError saying what is wrong.
+
+        ``exchange`` forgets the state once Slack has answered, so a mistyped client secret
+        does not mean redoing the browser flow.
+        """
         states = self._load()
         digest = fingerprint(state)
         match = next((s for s in states if s.state_sha256 == digest), None)
@@ -80,10 +93,9 @@ class StateBook:
                 f"machine (state file {self.path}); it may be forged or already used. Run "
                 "authorize-url again and use the address that browser session lands on"
             )
-        # Single use, whatever happens next: a replayed redirect must not pass again.
-        self._save([s for s in states if s is not match])
         age = time.time() - match.created_at
         if age > STATE_MAX_AGE_SECONDS:
+            self.forget(state)
             raise UserError(
                 f"the state is {age / 60:.0f} minutes old; authorisations expire after "
                 f"{STATE_MAX_AGE_SECONDS // 60} minutes. Run authorize-url again and exchange "
