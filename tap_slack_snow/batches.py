@@ -23,7 +23,7 @@ if t.TYPE_CHECKING:
     from singer_sdk.helpers._batch import BaseBatchFileEncoding, BatchConfig
     from singer_sdk.helpers.types import Context
 
-    from tap_slack_snow.client import SlackStream
+    from tap_slack_snow.fetching import FetchingStream
 
 #: gzip level of the batch files: level 1 is several times faster than 9 on JSON rows and
 #: compresses them nearly as well.
@@ -34,7 +34,7 @@ LINES_PER_WRITE = 1000
 
 
 def day_batches(
-    stream: SlackStream,
+    stream: FetchingStream,
     batch_config: BatchConfig,
     context: Context | None,
     *,

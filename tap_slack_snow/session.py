@@ -1,12 +1,10 @@
-"""The run's shared objects, and one way to call any Slack method.
+"""The run's shared objects.
 
-:class:`SlackCaller` sends one Slack call with the retry policy and reads the answer by the
-error table: every request the project builds by hand (the token refresh, the analytics
-download, the CLI's code exchange, auth.test and the other calls outside a stream) goes
-through it. :class:`SlackSession` holds what one run shares: the HTTP connection pool, the
-retry policy, the token provider and authenticator, and the token's identity and edition.
+:class:`SlackSession` holds what one run shares: the HTTP connection pool, the retry policy,
+the Slack caller (:mod:`tap_slack_snow.caller`), the token provider and authenticator, and the
+token's identity and edition.
 
-Both are shared by the threads of a run (streams are fetched concurrently, see
+The session is shared by the threads of a run (streams are fetched concurrently, see
 :mod:`tap_slack_snow.prefetch`): the lazy members are built under a lock, the retry policy and
 token provider are shared on purpose (one token chain per process; the provider refreshes under
 a lock), and each thread gets its own HTTP session, since ``requests.Session`` is not
@@ -17,7 +15,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 import typing as t
 from dataclasses import dataclass, field
 
@@ -31,15 +28,11 @@ from tap_slack_snow.auth import (
 )
 from tap_slack_snow.auth.store_choice import open_store
 from tap_slack_snow.availability import can_run, log_run_plan
+from tap_slack_snow.caller import SlackAnswer, SlackCaller
 from tap_slack_snow.errors import TapSlackError
 from tap_slack_snow.http_session import SlackHTTPSession
 from tap_slack_snow.prefetch import Prefetcher
-from tap_slack_snow.retry import (
-    MAX_RATE_LIMIT_WAIT_SECONDS,
-    CallStats,
-    RetryPolicy,
-    read_slack_response,
-)
+from tap_slack_snow.retry import MAX_RATE_LIMIT_WAIT_SECONDS, CallStats, RetryPolicy
 from tap_slack_snow.spool import SpoolStopped
 from tap_slack_snow.workspaces import OrgWorkspaces, wanted_team_ids
 
@@ -49,121 +42,6 @@ if t.TYPE_CHECKING:
 T = t.TypeVar("T")
 
 DEFAULT_API_URL = "https://slack.com/api"
-
-
-@dataclass(frozen=True)
-class SlackAnswer:
-    """A successful Slack answer: the parsed payload, the response, and when it was sent."""
-
-    payload: dict[str, t.Any]
-    response: requests.Response
-    sent_at: float
-
-
-class SlackCaller:
-    """Sends Slack calls under ``api_url`` with one HTTP session and one retry policy."""
-
-    def __init__(
-        self,
-        *,
-        api_url: str,
-        http: requests.Session | t.Callable[[], requests.Session],
-        retry: RetryPolicy,
-        timeout: float,
-        clock: t.Callable[[], float] = time.time,
-    ) -> None:
-        """Wire the caller; nothing is sent until a call.
-
-        ``http`` is a session, or a function giving the calling thread's session.
-        """
-        self.api_url = api_url.rstrip("/")
-        self._http = http
-        self.retry = retry
-        self.timeout = timeout
-        self.clock = clock
-
-    @property
-    def http(self) -> requests.Session:
-        """The HTTP session of the calling thread."""
-        http = self._http
-        return http if isinstance(http, requests.Session) else http()
-
-    def with_retries(
-        self,
-        label: str,
-        attempt: t.Callable[[], T],
-        stats: CallStats,
-        *,
-        on_token_expired: t.Callable[[], None] | None = None,
-    ) -> T:
-        """Run ``attempt`` until it returns, by the retry policy (also for the SDK's sends)."""
-        return self.retry.call(
-            label, attempt, stats, on_token_expired=on_token_expired, api_url=self.api_url
-        )
-
-    def send(
-        self,
-        method: str,
-        read: t.Callable[[requests.Response, float], T],
-        *,
-        auth: requests.auth.AuthBase | None,
-        http_method: str = "POST",
-        params: dict[str, t.Any] | None = None,
-        data: dict[str, t.Any] | None = None,
-        stream: bool = False,
-        stats: CallStats | None = None,
-        on_token_expired: t.Callable[[], None] | None = None,
-        label: str | None = None,
-    ) -> T:
-        """Send ``method`` and hand each answer to ``read(response, sent_at)``, retrying.
-
-        ``read`` raises the error-table exceptions (see :func:`read_slack_response`) to
-        have the attempt retried, or returns the result. With ``stream`` the body is read
-        by ``read`` while the connection is open.
-        """
-        url = f"{self.api_url}/{method}"
-
-        def attempt() -> T:
-            sent_at = self.clock()
-            with self.http.request(
-                http_method,
-                url,
-                params=params,
-                data=data,
-                auth=auth,
-                timeout=self.timeout,
-                stream=stream,
-            ) as response:
-                return read(response, sent_at)
-
-        return self.with_retries(
-            label or method, attempt, stats or CallStats(), on_token_expired=on_token_expired
-        )
-
-    def call(
-        self,
-        method: str,
-        *,
-        auth: requests.auth.AuthBase | None,
-        params: dict[str, t.Any] | None = None,
-        data: dict[str, t.Any] | None = None,
-        stats: CallStats | None = None,
-        on_token_expired: t.Callable[[], None] | None = None,
-    ) -> SlackAnswer:
-        """POST ``method`` and return its JSON answer (errors raised by the error table)."""
-
-        def read(response: requests.Response, sent_at: float) -> SlackAnswer:
-            return SlackAnswer(read_slack_response(response, method), response, sent_at)
-
-        return self.send(
-            method,
-            read,
-            auth=auth,
-            params=params,
-            data=data,
-            stats=stats,
-            on_token_expired=on_token_expired,
-        )
 
 
 @dataclass

@@ -15,6 +15,7 @@ from tap_slack_snow.auth import (
     StoredTokens,
     open_store,
 )
+from tap_slack_snow.caller import SlackCaller
 from tap_slack_snow.errors import (
     ERROR_POLICY,
     Action,
@@ -28,7 +29,6 @@ from tap_slack_snow.errors import (
     error_for_code,
 )
 from tap_slack_snow.retry import CallStats, RetryPolicy
-from tap_slack_snow.session import SlackCaller
 from tap_slack_snow_emulator import SlackEmulator
 
 LOGGER = logging.getLogger("test-policy-units")

@@ -17,7 +17,7 @@ from tap_slack_snow.redact import SecretRedactor
 from tap_slack_snow.retry import CallStats
 
 if t.TYPE_CHECKING:
-    from tap_slack_snow.session import SlackCaller
+    from tap_slack_snow.caller import SlackCaller
 
 #: Refresh when the access token has less than this left (Slack's are 12 h long).
 REFRESH_MARGIN_SECONDS = 15 * 60

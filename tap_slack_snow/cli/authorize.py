@@ -20,6 +20,7 @@ from tap_slack_snow.auth import (
     open_store,
 )
 from tap_slack_snow.auth.rescue import RESTORE_COMMAND, write_rescue
+from tap_slack_snow.caller import SlackCaller
 from tap_slack_snow.cli.common import (
     DEFAULT_API_URL,
     DEFAULT_REDIRECT_URL,
@@ -39,7 +40,7 @@ from tap_slack_snow.errors import SlackAPIError, TapSlackError, rule_for
 from tap_slack_snow.http_session import SlackHTTPSession
 from tap_slack_snow.redact import SecretRedactor
 from tap_slack_snow.retry import RetryPolicy
-from tap_slack_snow.session import SlackCaller, str_or_none
+from tap_slack_snow.session import str_or_none
 
 DEFAULT_OAUTH_URL = "https://slack.com/oauth/v2/authorize"
 

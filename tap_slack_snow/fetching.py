@@ -1,0 +1,159 @@
+"""Fetching a stream's records: inline, or ahead of its turn by a prefetch worker.
+
+The hooks :mod:`tap_slack_snow.prefetch` and :mod:`tap_slack_snow.spool` use (pages, their
+encoding on disk, progress), and the BATCH messages of the streams that send them
+(:mod:`tap_slack_snow.batches`).
+"""
+
+from __future__ import annotations
+
+import typing as t
+
+import msgspec
+from typing_extensions import override
+
+from tap_slack_snow.batches import day_batches
+from tap_slack_snow.partitioned import RECORDS_LAST_SYNC, PartitionedStream
+
+if t.TYPE_CHECKING:
+    from singer_sdk.helpers._batch import BaseBatchFileEncoding, BatchConfig
+    from singer_sdk.helpers.types import Context
+
+    from tap_slack_snow.progress import FetchProgress
+
+
+class FetchingStream(PartitionedStream):
+    """A stream's request loop, its pages for the prefetch spool, and its BATCH files."""
+
+    # Set by the stream base class (SlackStream.__init__).
+    progress: FetchProgress
+    _expected_records: int | None
+
+    @override
+    def request_records(self, context: Context | None) -> t.Iterable[dict[str, t.Any]]:
+        """Records as Slack sends them: from the prefetch worker's spool when one fetched this
+        stream ahead of its turn, else fetched here, one request after another."""
+        prefetcher = self.session.prefetcher
+        pages = prefetcher.pages(self.slack_stream, context) if prefetcher is not None else None
+        if pages is None:
+            self.prepare_fetch(context)
+            self.progress.restart()
+            yield from self.fetch_records(context)
+            return
+        for page in pages:
+            yield from self.page_records(page)
+
+    def prepare_fetch(self, context: Context | None) -> None:
+        """Read what a fetch needs from the state (bookmarks, day ranges) before it starts.
+
+        Called in the main thread: before the stream's turn for a prefetched stream, so the
+        worker never touches the state the SDK writes. The SDK writes a stream's starting
+        replication value (bookmark or start_date) when the stream's turn comes; a prefetch
+        needs it earlier, so it is written here the same way (same inputs, same value).
+        """
+        if self.replication_key:
+            self.write_starting_value(context)
+        else:  # a full-table stream: its size last time gives the progress lines an estimate
+            previous = self.get_context_state(context).get(RECORDS_LAST_SYNC)
+            self._expected_records = previous if isinstance(previous, int) else None
+
+    def fetch_records(self, context: Context | None) -> t.Iterator[dict[str, t.Any]]:
+        """The stream's own request loop (the SDK's: paginator, retries, error policy)."""
+        yield from self._counted(super().request_records(context))
+
+    def prefetch_pages(self, context: Context | None) -> t.Iterator[t.Any]:
+        """:meth:`fetch_pages` in a prefetch worker: the partition's workspace comes from
+        the context, as the SDK's turn would set it."""
+        self.partition_team_id = context.get("team_id") if context else None
+        try:
+            yield from self.fetch_pages(context)
+        finally:
+            self.partition_team_id = None
+
+    def fetch_pages(self, context: Context | None) -> t.Iterator[t.Any]:
+        """The fetched records grouped by Slack answer: what a prefetch worker spools."""
+        page: list[dict[str, t.Any]] = []
+        answer = -1
+        for record in self.fetch_records(context):
+            if page and self.call_stats.requests != answer:
+                yield page
+                page = []
+            answer = self.call_stats.requests
+            page.append(record)
+        if page:
+            yield page
+
+    def page_records(self, page: t.Any) -> t.Iterator[dict[str, t.Any]]:
+        """The records of one fetched page (main thread)."""
+        return iter(page)
+
+    def encode_page(self, page: t.Any) -> bytes:
+        """A page as bytes, to wait on disk for the stream's turn."""
+        return msgspec.json.encode(page)
+
+    def decode_page(self, data: bytes) -> t.Any:
+        """The page :meth:`encode_page` wrote."""
+        return msgspec.json.decode(data)
+
+    def page_disk_bytes(self, page: t.Any) -> int:  # noqa: ARG002
+        """Bytes a page keeps on disk outside its spool frame (a downloaded file)."""
+        return 0
+
+    def discard_page(self, page: t.Any) -> None:
+        """Free what an unread page holds (the run ended before its turn)."""
+
+    def fetch_done(self) -> float | None:
+        """The share of the stream fetched so far (0-1), when the stream can know it.
+
+        A full-table stream compares what it fetched with its size in the previous run.
+        """
+        expected = self._expected_records
+        if not expected:
+            return None
+        return min(0.99, self.progress.records / expected)
+
+    def _counted(self, records: t.Iterable[dict[str, t.Any]]) -> t.Iterator[dict[str, t.Any]]:
+        """``records``, reporting each Slack answer's records to the progress lines."""
+        answer, count = -1, 0
+        for record in records:
+            if count and self.call_stats.requests != answer:
+                self.progress.page(count, self.fetch_done())
+                count = 0
+            answer = self.call_stats.requests
+            count += 1
+            yield record
+        if count:
+            self.progress.page(count, self.fetch_done())
+
+    # --- BATCH messages (member_analytics) ---------------------------------------------------
+
+    #: Streams that send BATCH messages with ``batch_config`` set: one file per value of this
+    #: field (see :mod:`tap_slack_snow.batches`); None = RECORD messages always.
+    batch_group_key: t.ClassVar[str | None] = None
+
+    @override
+    def get_batch_config(self, config: t.Mapping[str, t.Any]) -> BatchConfig | None:
+        """``batch_config`` for the streams that batch; the others keep RECORD messages.
+
+        Not with ``stream_maps``: the SDK applies stream maps to RECORD messages only, so a
+        batch file would hold what a map removes (an e-mail address, say).
+        """
+        if not self.batch_group_key or config.get("stream_maps"):
+            return None
+        return super().get_batch_config(config)
+
+    @override
+    def get_batches(
+        self, batch_config: BatchConfig, context: Context | None = None
+    ) -> t.Iterable[tuple[BaseBatchFileEncoding, list[str]]]:
+        """One gzip JSON Lines file per ``batch_group_key`` value, written here."""
+        assert self.batch_group_key is not None
+        return day_batches(self, batch_config, context, group_key=self.batch_group_key)
+
+    def write_starting_value(self, context: Context | None) -> None:
+        """Write the starting replication value as the SDK does when a stream starts."""
+        self._write_starting_replication_value(context)
+
+    def advance_bookmark(self, row: dict[str, t.Any], context: Context | None) -> None:
+        """Advance the bookmark past ``row`` as the SDK does for an emitted record."""
+        self._increment_stream_state(row, context=context)
