@@ -1,25 +1,24 @@
-"""tap-slack-snow: settings, the credential check, the stream list and one-line errors."""
+"""tap-slack-snow: the Tap (settings checked, streams listed), one-line errors, signals.
+
+The settings themselves (schema, credential rule) are in :mod:`tap_slack_snow.settings`.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import io
 import json
-import os
 import typing as t
 from functools import cached_property
-from urllib.parse import urlsplit
 
 import click
 from singer_sdk import Tap
-from singer_sdk import typing as th
 from singer_sdk.exceptions import ConfigValidationError
 from singer_sdk.helpers._classproperty import classproperty
 from singer_sdk.helpers.capabilities import TapCapabilities
 from singer_sdk.plugin_base import _ConfigInput  # the SDK's type for a parsed --config
 from typing_extensions import override
 
-from tap_slack_snow.auth.store_choice import store_setting_errors
 from tap_slack_snow.errors import TapSlackError
 from tap_slack_snow.inputs import (
     InputError,
@@ -33,6 +32,14 @@ from tap_slack_snow.inputs import (
 from tap_slack_snow.interrupts import defer_signal, exit_code_for, signal_name
 from tap_slack_snow.redact import SecretRedactor
 from tap_slack_snow.session import SlackSession
+from tap_slack_snow.settings import (
+    ANY_OF_FAILURE,
+    CONFIG_JSONSCHEMA,
+    SECRET_SETTINGS,
+    auth_setting_errors,
+    numeric_env_settings,
+    url_password,
+)
 from tap_slack_snow.streams import STREAM_TYPES
 from tap_slack_snow.workspaces import setting_errors as workspace_setting_errors
 from tap_slack_snow.writer import SlackMessageWriter
@@ -47,52 +54,6 @@ if t.TYPE_CHECKING:
 
 __all__ = ["STREAM_TYPES", "TapSlackSnow"]
 
-OAUTH_SETTINGS = ("client_id", "client_secret", "refresh_token")
-SECRET_SETTINGS = ("client_secret", "refresh_token", "access_token", "token_store_key")
-#: The two ways to authenticate, in the config schema: Meltano Hub derives the settings groups
-#: (``settings_group_validation``) from it. ``auth_setting_errors`` says what is wrong.
-AUTH_ANY_OF = [{"required": list(OAUTH_SETTINGS)}, {"required": ["access_token"]}]
-#: How jsonschema words a failed ``anyOf``: after the whole config, secrets included.
-_ANY_OF_FAILURE = "is not valid under any of the given schemas"
-
-
-def auth_setting_errors(config: t.Mapping[str, t.Any]) -> list[str]:
-    """What is wrong with the credential settings (an empty list when they are usable)."""
-    present = [name for name in OAUTH_SETTINGS if config.get(name)]
-    missing = [name for name in OAUTH_SETTINGS if not config.get(name)]
-    has_static = bool(config.get("access_token"))
-    if has_static and present:
-        return [
-            "Set either access_token, or client_id + client_secret + refresh_token, "
-            f"not both (found access_token and {', '.join(present)})"
-        ]
-    if has_static:
-        return []
-    store_errors = store_setting_errors(config)
-    if store_errors:
-        return store_errors
-    if not present:
-        return [
-            "No credentials: set client_id, client_secret and refresh_token (a Slack app "
-            "with token rotation), or access_token (a non-rotating user token)"
-        ]
-    if missing:
-        return [
-            f"Incomplete OAuth settings: missing {', '.join(missing)} "
-            "(client_id, client_secret and refresh_token go together)"
-        ]
-    return []
-
-
-def url_password(url: t.Any) -> str | None:
-    """The password in a database URL (to keep it out of every log line)."""
-    if not isinstance(url, str) or "://" not in url:
-        return None
-    try:
-        return urlsplit(url).password
-    except ValueError:
-        return None
-
 
 class TapSlackSnow(Tap):
     """Singer tap for Slack subscriptions, users and user activity."""
@@ -102,191 +63,7 @@ class TapSlackSnow(Tap):
     # `--test` reads one record per stream (Meltano's `meltano config test` runs it).
     capabilities: t.ClassVar[list[CapabilitiesEnum]] = [*Tap.capabilities, TapCapabilities.TEST]
 
-    config_jsonschema = th.PropertiesList(
-        th.Property(
-            "client_id",
-            th.StringType,
-            title="Client ID",
-            description="Slack app Client ID (Basic Information page). Use with client_secret and "
-            "refresh_token.",
-        ),
-        th.Property(
-            "client_secret",
-            th.StringType,
-            secret=True,
-            title="Client Secret",
-            description="Slack app Client Secret (Basic Information page).",
-        ),
-        th.Property(
-            "refresh_token",
-            th.StringType,
-            secret=True,
-            title="Refresh Token",
-            description="User refresh token (`authed_user.refresh_token` from `oauth.v2.access`, "
-            "token rotation on). Single-use: after the first run the rotated token lives in the "
-            "token store.",
-        ),
-        th.Property(
-            "access_token",
-            th.StringType,
-            secret=True,
-            title="Access Token",
-            description="Instead of the three OAuth settings: a non-rotating user token (prefix "
-            "`xoxp-`) for apps without token rotation.",
-        ),
-        th.Property(
-            "token_store_path",
-            th.StringType,
-            title="Token Store Path",
-            description="File where rotated tokens are kept between runs (encrypted, mode "
-            "0600, locked while rotating; one chain per Slack app and authorisation). Default: "
-            "`$XDG_STATE_HOME/tap-slack-snow/tokens-<hash>.json`, with `~/.local/state` when "
-            "XDG_STATE_HOME is unset. It is the only place the rotated refresh token survives "
-            "between runs (Meltano deletes its config file after each run): in CI and on many "
-            "machines, use token_store_url instead.",
-        ),
-        th.Property(
-            "token_store_url",
-            th.StringType,
-            secret=True,  # it may hold the database password
-            title="Token Store URL",
-            description="A PostgreSQL database to keep the token chains in instead of a file "
-            "(`postgresql://USER:PASSWORD@HOST:PORT/DB`, or the `postgresql+psycopg://` form): "
-            "shared by every machine and locked per chain, so CI runners and worker pools need "
-            "no cache. Needs `pip install 'tap-slack-snow[postgres]'`. The table "
-            "`tap_slack_snow_token_chains` is created on first use.",
-        ),
-        th.Property(
-            "token_store_schema",
-            th.StringType,
-            default="public",
-            title="Token Store Schema",
-            description="Schema of the token store table with token_store_url (created if "
-            "missing).",
-        ),
-        th.Property(
-            "token_store_key",
-            th.StringType,
-            secret=True,
-            title="Token Store Key",
-            description="Key the stored tokens are encrypted with (at least 16 random "
-            "characters). Default: derived from client_secret, so rotating the secret makes "
-            "the store unreadable; set this to keep one key across secret rotations.",
-        ),
-        th.Property(
-            "api_url",
-            th.StringType,
-            default="https://slack.com/api",
-            title="API URL",
-            description="Base URL of Slack's Web API; every call, `oauth.v2.access` included, "
-            "goes under it.",
-        ),
-        th.Property(
-            "start_date",
-            th.DateTimeType,
-            title="Start Date",
-            description="Lower bound for the activity streams (access_logs, integration_logs, "
-            "member_analytics) on a first run.",
-        ),
-        th.Property(
-            "edition",
-            th.StringType,
-            default="auto",
-            allowed_values=["auto", "enterprise", "standard"],
-            title="Edition",
-            description="auto detects Enterprise Grid from `auth.test`; enterprise or standard "
-            "force it.",
-        ),
-        th.Property(
-            "team_id",
-            th.StringType,
-            title="Team ID",
-            description="One workspace ID (starting with T) of an Enterprise Grid org: with an "
-            "org-level token the run reads only it (the same as team_ids with one id).",
-        ),
-        th.Property(
-            "team_ids",
-            th.ArrayType(th.StringType),
-            title="Team IDs",
-            description="Workspace IDs (starting with T) of an Enterprise Grid org to read "
-            "with an org-level token; default: every workspace `auth.teams.list` names.",
-        ),
-        th.Property(
-            "page_size",
-            th.IntegerType(minimum=1, maximum=1000),
-            default=1000,
-            title="Page Size",
-            description="Items per page for paginated methods, capped at each method's maximum "
-            "(1000; `admin.users.list` 100). The default needs the fewest requests.",
-        ),
-        th.Property(
-            "on_unavailable",
-            th.StringType,
-            default="skip",
-            allowed_values=["skip", "fail"],
-            title="On Unavailable",
-            description="When a stream cannot be read with this token on this plan (missing "
-            "scope, Free plan, not an admin or owner): skip it with one warning, or fail the run.",
-        ),
-        th.Property(
-            "emit_activate_version_messages",
-            th.BooleanType,
-            default=False,
-            title="Emit ACTIVATE_VERSION messages",
-            description="Send ACTIVATE_VERSION after each full-table stream, so a target can mark "
-            "rows that disappeared (such as a member no longer in billable_info) as deleted.",
-        ),
-        th.Property(
-            "concurrent_fetch",
-            th.BooleanType,
-            default=True,
-            title="Concurrent Fetch",
-            description="Fetch the selected streams side by side (Slack's rate limits are per "
-            "method), while records and state are still written one stream after another; a "
-            "sync then takes about as long as its slowest method instead of the sum. false "
-            "reads one stream after another.",
-        ),
-        th.Property(
-            "max_concurrent_streams",
-            th.IntegerType(minimum=1),
-            default=8,
-            title="Max Concurrent Streams",
-            description="How many streams fetch at once with concurrent_fetch (the default, 8, "
-            "is every stream: each reads its own Slack method). Pages fetched ahead of a "
-            "stream's turn wait in temporary files, not in memory.",
-        ),
-        th.Property(
-            "request_timeout",
-            th.IntegerType(minimum=1),
-            default=60,
-            title="Request Timeout",
-            description="Seconds to wait for one whole Slack answer (downloads included) "
-            "before retrying.",
-        ),
-        th.Property(
-            "retry_max_attempts",
-            th.IntegerType(minimum=1),
-            default=8,
-            title="Retry Max Attempts",
-            description="Tries per request for faults (5xx, timeouts, resets). Rate limits "
-            "(429) do not count: they wait Retry-After, up to max_rate_limit_wait.",
-        ),
-        th.Property(
-            "retry_initial_wait",
-            th.NumberType(minimum=0),
-            default=1.0,
-            title="Retry Initial Wait",
-            description="Seconds before the first retry of a fault; doubles each time, up to 60 s.",
-        ),
-        th.Property(
-            "max_rate_limit_wait",
-            th.NumberType(minimum=0),
-            default=900,
-            title="Max Rate Limit Wait",
-            description="Seconds one request may wait on rate limits (429, Retry-After) in all "
-            "before the run gives up with a clear line.",
-        ),
-    ).to_dict() | {"anyOf": AUTH_ANY_OF}
+    config_jsonschema = CONFIG_JSONSCHEMA
 
     def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
         """Build the tap (validating the config unless told not to) and mask its secrets."""
@@ -313,7 +90,7 @@ class TapSlackSnow(Tap):
         try:
             super()._validate_config(raise_errors=True)
         except ConfigValidationError as exc:
-            schema_errors = [error for error in exc.errors if _ANY_OF_FAILURE not in error]
+            schema_errors = [error for error in exc.errors if ANY_OF_FAILURE not in error]
         else:
             schema_errors = []
         if not raise_errors:
@@ -337,31 +114,9 @@ class TapSlackSnow(Tap):
     def _env_var_config(cls) -> dict[str, t.Any]:
         """``TAP_SLACK_SNOW_*`` variables as the SDK parses them, with numbers as numbers.
 
-        The SDK converts integer, boolean, array and object settings but leaves a number
-        setting (retry_initial_wait) a string, which then fails validation, and stops with a
-        traceback on an integer variable that is not one. Meltano passes every setting this
-        way to plugin commands such as ``auth-check``.
+        Meltano passes every setting this way to plugin commands such as ``auth-check``.
         """
-        numeric = {
-            name: int if "integer" in prop.get("type", []) else float
-            for name, prop in cls.config_jsonschema["properties"].items()
-            if {"integer", "number"} & set(prop.get("type", []))
-        }
-        converted: dict[str, t.Any] = {}
-        for name, kind in numeric.items():
-            variable = f"{cls._env_var_prefix}{name.upper()}"
-            if variable in os.environ:
-                try:
-                    converted[name] = kind(os.environ[variable])
-                except ValueError:
-                    raise ConfigValidationError(
-                        "Config validation failed",
-                        errors=[
-                            f"{variable}={os.environ[variable]!r} is not "
-                            f"{'a whole number' if kind is int else 'a number'}: set {name} "
-                            "to a number in the environment, the config file or Meltano"
-                        ],
-                    ) from None
+        converted = numeric_env_settings(cls.config_jsonschema, cls._env_var_prefix)
         # Checked above, so the SDK's own int() of the integer settings cannot fail.
         parsed: dict[str, t.Any] = super()._env_var_config
         return parsed | converted
