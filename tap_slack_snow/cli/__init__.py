@@ -22,10 +22,11 @@ from __future__ import annotations
 
 import click
 
-from tap_slack_snow.cli.authorize import authorize_url, exchange
+from tap_slack_snow.cli.authorize import authorize_url
 from tap_slack_snow.cli.check import check
 from tap_slack_snow.cli.manifest import manifest
 from tap_slack_snow.cli.restore import restore
+from tap_slack_snow.cli.token_exchange import exchange
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
