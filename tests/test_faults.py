@@ -30,7 +30,9 @@ from tap_slack_snow_emulator import ENTERPRISE_USER_SCOPES, Fault, SlackEmulator
 from tap_slack_snow_emulator.api import Reply
 from tests._support import (
     SyncResult,
+    bookmarks,
     oauth_config,
+    org_config,
     parse_messages,
     run_cli,
     select_only,
@@ -72,24 +74,11 @@ PRIMARY_KEYS = {
 
 def grid_config(emu: SlackEmulator, tmp_path: Path, **extra: t.Any) -> dict[str, t.Any]:
     """Org-level token, team_id set, start_date 8 days back, pages of 50."""
-    return oauth_config(
-        emu,
-        tmp_path,
-        scopes=ENTERPRISE_USER_SCOPES,
-        org_level=True,
-        team_id=emu.workspace.team_ids[0],
-        start_date=START,
-        page_size=50,
-        **extra,
-    )
+    return org_config(emu, tmp_path, START, page_size=50, **extra)
 
 
 def keys_of(result: SyncResult, stream: str) -> list[tuple[t.Any, ...]]:
     return [tuple(r[k] for k in PRIMARY_KEYS[stream]) for r in result.records.get(stream, [])]
-
-
-def bookmarks(state: dict[str, t.Any] | None) -> dict[str, t.Any]:
-    return (state or {}).get("bookmarks", {})
 
 
 @pytest.fixture(scope="module")
