@@ -88,6 +88,19 @@ def sync(
     return SyncResult(parse_messages(out.getvalue()), exit_code=code, stdout=out.getvalue())
 
 
+def sync_catching(config: dict[str, t.Any], catalog: dict[str, t.Any]) -> tuple[SyncResult, str]:
+    """Run in this process like the CLI: a TapSlackError is the one line the user reads (returned
+    with exit_code 1); any other exception propagates (a traceback: the test fails)."""
+    out = io.StringIO()
+    error = ""
+    with redirect_stdout(out):
+        try:
+            TapSlackSnow(config=config, catalog=catalog).sync_all()
+        except TapSlackError as exc:
+            error = str(exc)
+    return SyncResult(parse_messages(out.getvalue()), exit_code=1 if error else 0), error
+
+
 def run_cli(
     config: dict[str, t.Any] | None,
     tmp_path: Path,

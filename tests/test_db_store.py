@@ -108,8 +108,13 @@ def chain_rotations(emu: SlackEmulator, origin: str) -> int:
     return len(emu.tokens._chains[origin].retired)
 
 
+def database_name(url: str) -> str:
+    """The database a ``postgresql://user@host/name?options`` URL names."""
+    return url.split("/")[3].split("?", maxsplit=1)[0]
+
+
 def connect(server: pg.Postgres, url: str) -> t.Any:
-    return server.connect(url.split("/")[3].split("?", maxsplit=1)[0])
+    return server.connect(database_name(url))
 
 
 def test_two_machines_started_together_spend_the_refresh_token_once(
@@ -214,7 +219,7 @@ def test_a_database_gone_after_the_refresh_leaves_a_rescue_file(
 ) -> None:
     emu = emulators(refresh_grace_seconds=0)
     config = config_for(emu, database)
-    name = database.split("/")[3].split("?", maxsplit=1)[0]
+    name = database_name(database)
     emu.add_fault(Fault("oauth.v2.access", "timeout", seconds=2))
     env = machine(tmp_path, "a")
     process = start_tap(config, tmp_path, USERS, env)
@@ -256,7 +261,7 @@ def test_the_table_and_its_dump_hold_no_secret(
     config = config_for(emu, database, token_store_schema="tap_tokens")
     run = run_cli(config, tmp_path, catalog=USERS, env=machine(tmp_path, "a"))
     assert run.exit_code == 0, run.stderr[-3000:]
-    name = database.split("/")[3].split("?", maxsplit=1)[0]
+    name = database_name(database)
     dump = subprocess.run(
         [
             str(pg.psql_path().parent / "pg_dump"),

@@ -23,7 +23,6 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from tap_slack_snow.errors import TapSlackError
 from tap_slack_snow.streams import STREAM_TYPES
 from tap_slack_snow.tap import TapSlackSnow
 from tap_slack_snow_emulator import ENTERPRISE_USER_SCOPES, Fault, SlackEmulator, WorkspaceConfig
@@ -38,6 +37,7 @@ from tests._support import (
     select_only,
     stored_chain,
     sync,
+    sync_catching,
 )
 
 NOW = float(int(time.time()))
@@ -338,23 +338,6 @@ def check_outcome(result: SyncResult, error: str | None, stream: str, method: st
     assert result.exit_code == 1
     assert method in error, error
     assert len(error.splitlines()) == 1
-
-
-def sync_catching(config: dict[str, t.Any], catalog: dict[str, t.Any]) -> tuple[SyncResult, str]:
-    """Run in this process like the CLI: a TapSlackError is the one line the user reads;
-    any other exception propagates (that would be a traceback: the test fails)."""
-    import io  # noqa: PLC0415
-    from contextlib import redirect_stdout  # noqa: PLC0415
-
-    out = io.StringIO()
-    error = None
-    with redirect_stdout(out):
-        try:
-            TapSlackSnow(config=config, catalog=catalog).sync_all()
-        except TapSlackError as exc:
-            error = str(exc)
-    messages = parse_messages(out.getvalue())
-    return SyncResult(messages, exit_code=1 if error else 0), error or ""
 
 
 FUZZ_KINDS = ("non_json", "missing_ok", "wrong_types", "nulls", "huge_string")
