@@ -16,10 +16,22 @@ from pathlib import Path
 from tap_slack_snow.auth import open_store
 from tap_slack_snow.errors import TapSlackError
 from tap_slack_snow.tap import TapSlackSnow
-from tap_slack_snow_emulator import SlackEmulator, WorkspaceConfig
+from tap_slack_snow_emulator import ENTERPRISE_USER_SCOPES, SlackEmulator, WorkspaceConfig
 
 # Fast retries in tests: the policy is the same, only the first wait is shorter.
 FAST_RETRIES = {"retry_initial_wait": 0.01, "retry_max_attempts": 4}
+
+#: Every stream the tap offers, written out (not read from the tap) so a lost stream fails.
+STREAM_NAMES = (
+    "users",
+    "team",
+    "billing",
+    "billable_info",
+    "access_logs",
+    "integration_logs",
+    "admin_users",
+    "member_analytics",
+)
 
 
 @dataclass
@@ -76,6 +88,19 @@ def sync(
     return SyncResult(parse_messages(out.getvalue()), exit_code=code, stdout=out.getvalue())
 
 
+def sync_catching(config: dict[str, t.Any], catalog: dict[str, t.Any]) -> tuple[SyncResult, str]:
+    """Run in this process like the CLI: a TapSlackError is the one line the user reads (returned
+    with exit_code 1); any other exception propagates (a traceback: the test fails)."""
+    out = io.StringIO()
+    error = ""
+    with redirect_stdout(out):
+        try:
+            TapSlackSnow(config=config, catalog=catalog).sync_all()
+        except TapSlackError as exc:
+            error = str(exc)
+    return SyncResult(parse_messages(out.getvalue()), exit_code=1 if error else 0), error
+
+
 def run_cli(
     config: dict[str, t.Any] | None,
     tmp_path: Path,
@@ -129,6 +154,113 @@ def oauth_config(emu: SlackEmulator, tmp_path: Path, **extra: t.Any) -> dict[str
         **FAST_RETRIES,
         **extra,
     }
+
+
+def refresh_config(emu: SlackEmulator, **extra: t.Any) -> dict[str, t.Any]:
+    """Config with a fresh rotating refresh token; ``extra`` names the token store."""
+    return {
+        "client_id": emu.client_id,
+        "client_secret": emu.client_secret,
+        "refresh_token": emu.issue_refresh_token(),
+        "api_url": emu.url,
+        **FAST_RETRIES,
+        **extra,
+    }
+
+
+def org_config(
+    emu: SlackEmulator, tmp_path: Path, start_date: str, **extra: t.Any
+) -> dict[str, t.Any]:
+    """An org-level Enterprise token for the emulator's first team, reading from ``start_date``."""
+    return oauth_config(
+        emu,
+        tmp_path,
+        scopes=ENTERPRISE_USER_SCOPES,
+        org_level=True,
+        team_id=emu.workspace.team_ids[0],
+        start_date=start_date,
+        **extra,
+    )
+
+
+def bookmarks(state: dict[str, t.Any] | None) -> dict[str, t.Any]:
+    """The per-stream bookmarks of a Singer state (empty without one)."""
+    marks: dict[str, t.Any] = (state or {}).get("bookmarks", {})
+    return marks
+
+
+def all_tokens(emu: SlackEmulator) -> set[str]:
+    """Every refresh and access token the emulator ever issued."""
+    return set(emu.tokens._chains) | set(emu.tokens._access)
+
+
+def run_failed_lines(result: SyncResult) -> list[str]:
+    """The tap's one-line failure messages in a run's stderr."""
+    return [line for line in result.stderr.splitlines() if "Run failed" in line]
+
+
+def one_line_failure(result: SyncResult) -> str:
+    """Assert the run failed with exit 1, one "Run failed" line and no traceback; return it."""
+    assert result.exit_code == 1, result.stderr[-3000:]
+    assert "Traceback" not in result.stderr
+    lines = run_failed_lines(result)
+    assert len(lines) == 1, result.stderr[-3000:]
+    return lines[0]
+
+
+def start_tap(
+    config: dict[str, t.Any],
+    tmp_path: Path,
+    catalog: dict[str, t.Any],
+    env: dict[str, str] | None = None,
+) -> subprocess.Popen[str]:
+    """Start ``python -m tap_slack_snow`` in the background; collect it with ``finish``."""
+    config_path = tmp_path / f"config-{os.urandom(4).hex()}.json"
+    config_path.write_text(json.dumps(config))
+    catalog_path = tmp_path / f"catalog-{os.urandom(4).hex()}.json"
+    catalog_path.write_text(json.dumps(catalog))
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "tap_slack_snow",
+            "--config",
+            str(config_path),
+            "--catalog",
+            str(catalog_path),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, **(env or {})},
+    )
+
+
+def finish(process: subprocess.Popen[str], timeout: float = 180) -> SyncResult:
+    """Wait for a tap started by ``start_tap`` and read what it wrote."""
+    stdout, stderr = process.communicate(timeout=timeout)
+    return SyncResult(
+        parse_messages(stdout), exit_code=process.returncode, stderr=stderr, stdout=stdout
+    )
+
+
+def auth_cli(
+    *args: str, env: dict[str, str] | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    """Run ``tap-slack-snow-auth`` as a real process."""
+    return subprocess.run(
+        [sys.executable, "-c", "from tap_slack_snow.cli import main; main()", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, **(env or {})},
+        check=False,
+    )
+
+
+def exchange_args(emu: SlackEmulator, *args: str) -> list[str]:
+    """``tap-slack-snow-auth exchange`` against the emulator's app, then ``args``."""
+    return ["exchange", "--client-id", emu.client_id, "--api-url", emu.url, *args]
 
 
 def stored_chain(config: dict[str, t.Any]) -> dict[str, t.Any]:

@@ -26,7 +26,7 @@ from tap_slack_snow.cli import main
 from tap_slack_snow.errors import ERROR_POLICY
 from tap_slack_snow.tap import TapSlackSnow
 from tap_slack_snow_emulator import Fault, SlackEmulator
-from tests._support import EmulatorFactory
+from tests._support import STREAM_NAMES, EmulatorFactory, exchange_args
 
 # The Snow Atlas lists, written out here rather than imported, so a typo in the CLI fails.
 ENTERPRISE = [
@@ -40,16 +40,7 @@ ENTERPRISE = [
 ]
 STANDARD = ["admin", "users:read", "team.billing:read"]
 REDIRECT = "https://localhost"
-STREAMS = {
-    "users",
-    "team",
-    "billing",
-    "billable_info",
-    "access_logs",
-    "integration_logs",
-    "admin_users",
-    "member_analytics",
-}
+STREAMS = set(STREAM_NAMES)
 
 
 @pytest.fixture(autouse=True)
@@ -92,12 +83,7 @@ def authorize(emu: SlackEmulator, *extra: str, edition: str = "standard") -> dic
 
 def exchange(emu: SlackEmulator, *args: str, secret: str | None = None) -> Result:
     return cli(
-        "exchange",
-        "--client-id",
-        emu.client_id,
-        "--api-url",
-        emu.url,
-        *args,
+        *exchange_args(emu, *args),
         env={"SLACK_CLIENT_SECRET": secret or emu.client_secret},
     )
 
@@ -221,13 +207,9 @@ def test_exchange_writes_the_store_named_by_the_tap_setting(
     code = emu.issue_auth_code(scopes=params["user_scope"].split(","), redirect_uri=REDIRECT)
     store_path = tmp_path / "meltano-store" / "tokens.json"
     result = cli(
-        "exchange",
-        "--client-id",
-        emu.client_id,
-        "--api-url",
-        emu.url,
-        "--redirect-response",
-        f"{REDIRECT}/?code={code}&state={params['state']}",
+        *exchange_args(
+            emu, "--redirect-response", f"{REDIRECT}/?code={code}&state={params['state']}"
+        ),
         "--show-secrets",
         env={
             "SLACK_CLIENT_SECRET": emu.client_secret,
@@ -389,15 +371,9 @@ def test_exchange_reads_the_secret_from_a_hidden_prompt(emu: SlackEmulator) -> N
     code = emu.issue_auth_code(redirect_uri=REDIRECT)
     result = CliRunner().invoke(
         main,
-        [
-            "exchange",
-            "--client-id",
-            emu.client_id,
-            "--api-url",
-            emu.url,
-            "--redirect-response",
-            f"{REDIRECT}?code={code}&state={params['state']}",
-        ],
+        exchange_args(
+            emu, "--redirect-response", f"{REDIRECT}?code={code}&state={params['state']}"
+        ),
         input=emu.client_secret + "\n",
     )
     assert result.exit_code == 0, result.output

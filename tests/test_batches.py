@@ -13,8 +13,8 @@ import typing as t
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from tap_slack_snow_emulator import ENTERPRISE_USER_SCOPES, Fault, SlackEmulator, WorkspaceConfig
-from tests._support import EmulatorFactory, SyncResult, oauth_config, select_only, sync
+from tap_slack_snow_emulator import Fault, SlackEmulator, WorkspaceConfig
+from tests._support import EmulatorFactory, SyncResult, org_config, select_only, sync
 
 NOW = float(int(time.time()))
 TODAY = datetime.fromtimestamp(NOW, tz=timezone.utc).date()
@@ -31,15 +31,7 @@ GRID = WorkspaceConfig(
 
 
 def config(emu: SlackEmulator, tmp_path: Path, **extra: t.Any) -> dict[str, t.Any]:
-    return oauth_config(
-        emu,
-        tmp_path,
-        scopes=ENTERPRISE_USER_SCOPES,
-        org_level=True,
-        team_id=emu.workspace.team_ids[0],
-        start_date=START,
-        **extra,
-    )
+    return org_config(emu, tmp_path, START, **extra)
 
 
 def batch_config(root: Path) -> dict[str, t.Any]:

@@ -24,12 +24,14 @@ import pytest
 
 from tap_slack_snow.prefetch import Prefetcher
 from tap_slack_snow.spool import Spool, SpoolStopped
-from tap_slack_snow_emulator import ENTERPRISE_USER_SCOPES, Fault, SlackEmulator, WorkspaceConfig
+from tap_slack_snow_emulator import Fault, SlackEmulator, WorkspaceConfig
 from tap_slack_snow_emulator.api import METHODS
 from tests._support import (
+    STREAM_NAMES,
     EmulatorFactory,
     SyncResult,
-    oauth_config,
+    bookmarks,
+    org_config,
     parse_messages,
     run_cli,
     sync,
@@ -54,33 +56,10 @@ WORKSPACE = WorkspaceConfig(
     analytics_lag_days=2,
     now=NOW,
 )
-STREAMS = (
-    "users",
-    "team",
-    "billing",
-    "billable_info",
-    "access_logs",
-    "integration_logs",
-    "admin_users",
-    "member_analytics",
-)
 
 
 def grid_config(emu: SlackEmulator, tmp_path: Path, **extra: t.Any) -> dict[str, t.Any]:
-    return oauth_config(
-        emu,
-        tmp_path,
-        scopes=ENTERPRISE_USER_SCOPES,
-        org_level=True,
-        team_id=emu.workspace.team_ids[0],
-        start_date=START,
-        page_size=10,
-        **extra,
-    )
-
-
-def bookmarks(result: SyncResult) -> dict[str, t.Any]:
-    return (result.state or {}).get("bookmarks", {})
+    return org_config(emu, tmp_path, START, page_size=10, **extra)
 
 
 def forced_waits(emu: SlackEmulator) -> tuple[float, dict[str, int]]:
@@ -122,10 +101,10 @@ def test_concurrent_sync_beats_the_sum_of_waits_with_the_sequential_records_and_
     concurrent, concurrent_wall = timed_sync(grid_config(limited, tmp_path / "con"))
     assert concurrent.exit_code == 0
     assert concurrent_wall < waits  # only methods read side by side can beat the sum
-    for stream in STREAMS:
+    for stream in STREAM_NAMES:
         assert concurrent.count(stream) == sequential.count(stream) > 0, stream
         assert concurrent.records[stream] == sequential.records[stream], stream
-    assert bookmarks(concurrent) == bookmarks(sequential)
+    assert bookmarks(concurrent.state) == bookmarks(sequential.state)
     # Retry-After is honoured in every worker: about one 429 per window boundary and method
     _, boundaries = forced_waits(limited)
     assert sum(limited.rate_limited.values()) <= sum(boundaries.values()) + len(boundaries)
@@ -150,7 +129,7 @@ def test_two_workers_and_a_tiny_disk_budget_give_the_same_output(
     bounded = sync(grid_config(emu, tmp_path / "bounded", max_concurrent_streams=2))
     assert bounded.exit_code == sequential.exit_code == 0
     assert bounded.records == sequential.records
-    assert bookmarks(bounded) == bookmarks(sequential)
+    assert bookmarks(bounded.state) == bookmarks(sequential.state)
 
 
 def test_faults_in_one_stream_do_not_disturb_the_others(
@@ -168,9 +147,9 @@ def test_faults_in_one_stream_do_not_disturb_the_others(
     emu.add_fault(Fault("admin.analytics.getFile", "http_503", on_call=2, times=2))
     faulted = sync(grid_config(emu, tmp_path / "faulted"))
     assert faulted.exit_code == 0
-    for stream in STREAMS:
+    for stream in STREAM_NAMES:
         assert faulted.records.get(stream) == clean.records.get(stream), stream
-    assert bookmarks(faulted) == bookmarks(clean)
+    assert bookmarks(faulted.state) == bookmarks(clean.state)
     # the run's first refresh, and one rotation for both token_expired answers
     assert emu.refreshes - refreshes_before == 2
     assert emu.rate_limited.total() == 0
@@ -187,9 +166,10 @@ def test_an_unavailable_stream_is_skipped_or_fails_as_in_a_sequential_run(
     skipped = sync(grid_config(emu, tmp_path / "skip"))
     assert skipped.exit_code == 0
     assert "access_logs" not in skipped.records
-    for stream in set(STREAMS) - {"access_logs"}:
+    for stream in set(STREAM_NAMES) - {"access_logs"}:
         assert skipped.records.get(stream) == clean.records.get(stream), stream
-    assert "access_logs" not in bookmarks(skipped) or not bookmarks(skipped)["access_logs"].get(
+    skipped_marks = bookmarks(skipped.state)
+    assert "access_logs" not in skipped_marks or not skipped_marks["access_logs"].get(
         "replication_key_value"
     )
 
@@ -300,7 +280,7 @@ def test_sigkill_while_workers_are_ahead_then_resume_loses_nothing(
     for stream, fields in KEYS.items():
         union = keys(first, stream, fields) | keys(resumed, stream, fields)
         assert union == keys(clean, stream, fields), stream
-    assert bookmarks(resumed) == bookmarks(clean)
+    assert bookmarks(resumed.state) == bookmarks(clean.state)
 
 
 # --------------------------------------------------------------------------------------

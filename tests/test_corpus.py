@@ -8,10 +8,8 @@ equal, or converted by a documented rule (Unix times keep their raw value in
 
 from __future__ import annotations
 
-import io
 import os
 import typing as t
-from contextlib import redirect_stdout
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -20,10 +18,9 @@ import pytest
 from click.testing import CliRunner
 
 from tap_slack_snow.cli import main as auth_main
-from tap_slack_snow.errors import TapSlackError
 from tap_slack_snow.records import unix_int
 from tap_slack_snow.tap import STREAM_TYPES, TapSlackSnow
-from tests._support import SyncResult, parse_messages, select_only, stored_chain
+from tests._support import select_only, stored_chain, sync_catching
 from tests.replay import ReplayServer, load, variants
 
 STREAMS = {stream.slack_method: stream for stream in STREAM_TYPES}
@@ -31,19 +28,6 @@ TAP = TapSlackSnow(config={"access_token": "xoxp-corpus"}, validate_config=False
 SCHEMAS = {name: stream.schema for name, stream in TAP.streams.items()}
 FORMATS = jsonschema.FormatChecker()
 DEFAULT_AUTH_TEST = load("auth.test", "docs-user-token")
-
-
-def run_tap(config: dict[str, t.Any], catalog: dict[str, t.Any]) -> tuple[SyncResult, str]:
-    """The tap in this process; a TapSlackError is the one line the CLI would print."""
-    out = io.StringIO()
-    error = ""
-    with redirect_stdout(out):
-        try:
-            TapSlackSnow(config=config, catalog=catalog).sync_all()
-        except TapSlackError as exc:
-            error = str(exc)
-    messages = parse_messages(out.getvalue())
-    return SyncResult(messages, exit_code=1 if error else 0), error
 
 
 def entries(method: str, answer: t.Any) -> list[dict[str, t.Any]]:
@@ -121,7 +105,7 @@ def test_every_recorded_answer_becomes_records_with_every_field(method: str, var
     stream = STREAMS[method].name
     answer = load(method, variant)
     with ReplayServer({"auth.test": DEFAULT_AUTH_TEST, method: answer}) as replay:
-        result, error = run_tap(stream_config(replay.url), select_only(stream))
+        result, error = sync_catching(stream_config(replay.url), select_only(stream))
     assert result.exit_code == 0, error
     raw = entries(method, answer)
     records = result.records.get(stream, [])
@@ -140,7 +124,7 @@ def test_every_recorded_auth_test_answer_identifies_the_workspace(variant: str) 
     billable = load("team.billableInfo", "docs-example")
     with ReplayServer({"auth.test": answer, "team.billableInfo": billable}) as replay:
         config = {**stream_config(replay.url), "edition": "auto"}
-        result, error = run_tap(config, select_only("billable_info"))
+        result, error = sync_catching(config, select_only("billable_info"))
     assert result.exit_code == 0, error
     assert {r["team_id"] for r in result.records["billable_info"]} == {answer["team_id"]}
 
@@ -169,7 +153,7 @@ def test_every_recorded_refresh_answer_is_read(variant: str, tmp_path: Path) -> 
     served["team.billing.info"] = load("team.billing.info", "docs-example")
     with ReplayServer(served) as replay:
         config = {k: v for k, v in refresh_config(replay.url, tmp_path).items() if v is not None}
-        result, error = run_tap(config, select_only("billing"))
+        result, error = sync_catching(config, select_only("billing"))
     if not rotates(answer):
         assert result.exit_code == 1
         assert "token rotation" in error

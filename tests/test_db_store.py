@@ -20,7 +20,18 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from tap_slack_snow_emulator import Fault, SlackEmulator, WorkspaceConfig
-from tests._support import FAST_RETRIES, SyncResult, parse_messages, run_cli, select_only
+from tests._support import (
+    EmulatorFactory,
+    all_tokens,
+    auth_cli,
+    exchange_args,
+    finish,
+    one_line_failure,
+    refresh_config,
+    run_cli,
+    select_only,
+    start_tap,
+)
 from tests.e2e import pg
 
 USERS = select_only("users")
@@ -51,28 +62,17 @@ def database(server: pg.Postgres, request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture
 def emulators() -> t.Iterator[t.Callable[..., SlackEmulator]]:
-    started: list[SlackEmulator] = []
+    factory = EmulatorFactory()
 
     def make(**kwargs: t.Any) -> SlackEmulator:
-        emu = SlackEmulator(WorkspaceConfig(seed=1, users=40, plan="plus"), **kwargs).start()
-        started.append(emu)
-        return emu
+        return factory(WorkspaceConfig(seed=1, users=40, plan="plus"), **kwargs)
 
     yield make
-    for emu in started:
-        emu.stop()
+    factory.stop_all()
 
 
 def config_for(emu: SlackEmulator, url: str, **extra: t.Any) -> dict[str, t.Any]:
-    return {
-        "client_id": emu.client_id,
-        "client_secret": emu.client_secret,
-        "refresh_token": emu.issue_refresh_token(),
-        "api_url": emu.url,
-        "token_store_url": url,
-        **FAST_RETRIES,
-        **extra,
-    }
+    return refresh_config(emu, token_store_url=url, **extra)
 
 
 def machine(tmp_path: Path, name: str) -> dict[str, str]:
@@ -86,37 +86,6 @@ def machine(tmp_path: Path, name: str) -> dict[str, str]:
         "XDG_CACHE_HOME": str(home / "cache"),
         "XDG_CONFIG_HOME": str(home / "config"),
     }
-
-
-def start_tap(
-    config: dict[str, t.Any], tmp_path: Path, env: dict[str, str]
-) -> subprocess.Popen[str]:
-    config_path = tmp_path / f"config-{os.urandom(4).hex()}.json"
-    config_path.write_text(json.dumps(config))
-    catalog_path = tmp_path / f"catalog-{os.urandom(4).hex()}.json"
-    catalog_path.write_text(json.dumps(USERS))
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "tap_slack_snow",
-            "--config",
-            str(config_path),
-            "--catalog",
-            str(catalog_path),
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, **env},
-    )
-
-
-def finish(process: subprocess.Popen[str]) -> SyncResult:
-    stdout, stderr = process.communicate(timeout=180)
-    return SyncResult(
-        parse_messages(stdout), exit_code=process.returncode, stderr=stderr, stdout=stdout
-    )
 
 
 def wait_for(predicate: t.Callable[[], bool], what: str, timeout: float = 60) -> None:
@@ -139,20 +108,13 @@ def chain_rotations(emu: SlackEmulator, origin: str) -> int:
     return len(emu.tokens._chains[origin].retired)
 
 
-def all_tokens(emu: SlackEmulator) -> set[str]:
-    return set(emu.tokens._chains) | set(emu.tokens._access)
-
-
-def one_line_failure(result: SyncResult) -> str:
-    assert result.exit_code == 1, result.stderr[-3000:]
-    assert "Traceback" not in result.stderr
-    lines = [line for line in result.stderr.splitlines() if "Run failed" in line]
-    assert len(lines) == 1, result.stderr[-3000:]
-    return lines[0]
+def database_name(url: str) -> str:
+    """The database a ``postgresql://user@host/name?options`` URL names."""
+    return url.split("/")[3].split("?", maxsplit=1)[0]
 
 
 def connect(server: pg.Postgres, url: str) -> t.Any:
-    return server.connect(url.split("/")[3].split("?", maxsplit=1)[0])
+    return server.connect(database_name(url))
 
 
 def test_two_machines_started_together_spend_the_refresh_token_once(
@@ -163,9 +125,9 @@ def test_two_machines_started_together_spend_the_refresh_token_once(
     # Slack takes 2 s to answer the refresh: the second machine arrives while the first
     # holds the lock.
     emu.add_fault(Fault("oauth.v2.access", "timeout", seconds=2))
-    first = start_tap(config, tmp_path, machine(tmp_path, "a"))
+    first = start_tap(config, tmp_path, USERS, machine(tmp_path, "a"))
     wait_for(lambda: emu.calls["oauth.v2.access"] >= 1, "the first refresh")
-    second = start_tap(config, tmp_path, machine(tmp_path, "b"))
+    second = start_tap(config, tmp_path, USERS, machine(tmp_path, "b"))
     results = [finish(first), finish(second)]
 
     for result in results:
@@ -197,7 +159,7 @@ def test_a_run_killed_inside_the_refresh_releases_the_lock(
     emu = emulators()  # Slack's grace window: the killed run's refresh can be replayed
     config = config_for(emu, database)
     emu.add_fault(Fault("oauth.v2.access", "timeout", seconds=30))
-    doomed = start_tap(config, tmp_path, machine(tmp_path, "a"))
+    doomed = start_tap(config, tmp_path, USERS, machine(tmp_path, "a"))
     wait_for(lambda: emu.calls["oauth.v2.access"] >= 1, "the refresh")
     doomed.send_signal(signal.SIGKILL)
     doomed.communicate(timeout=30)
@@ -235,7 +197,7 @@ def test_a_dropped_connection_between_refresh_and_commit_is_retried(
     emu = emulators(refresh_grace_seconds=0)
     config = config_for(emu, database)
     emu.add_fault(Fault("oauth.v2.access", "timeout", seconds=2))
-    process = start_tap(config, tmp_path, machine(tmp_path, "a"))
+    process = start_tap(config, tmp_path, USERS, machine(tmp_path, "a"))
     wait_for(lambda: emu.calls["oauth.v2.access"] >= 1, "the refresh")
     with connect(server, database) as admin:
         killed = admin.execute(
@@ -257,10 +219,10 @@ def test_a_database_gone_after_the_refresh_leaves_a_rescue_file(
 ) -> None:
     emu = emulators(refresh_grace_seconds=0)
     config = config_for(emu, database)
-    name = database.split("/")[3].split("?", maxsplit=1)[0]
+    name = database_name(database)
     emu.add_fault(Fault("oauth.v2.access", "timeout", seconds=2))
     env = machine(tmp_path, "a")
-    process = start_tap(config, tmp_path, env)
+    process = start_tap(config, tmp_path, USERS, env)
     wait_for(lambda: emu.calls["oauth.v2.access"] >= 1, "the refresh")
     with server.connect() as admin:
         admin.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false')
@@ -282,22 +244,7 @@ def test_a_database_gone_after_the_refresh_leaves_a_rescue_file(
 
     config_path = tmp_path / "config.json"
     config_path.write_text(json.dumps(config))
-    restored = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            "from tap_slack_snow.cli import main; main()",
-            "restore",
-            "--from",
-            str(rescue),
-            "--config",
-            str(config_path),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    restored = auth_cli("restore", "--from", str(rescue), "--config", str(config_path), timeout=60)
     assert restored.returncode == 0, restored.stderr
     assert TABLE in restored.stdout
     emu.clear_faults()
@@ -314,7 +261,7 @@ def test_the_table_and_its_dump_hold_no_secret(
     config = config_for(emu, database, token_store_schema="tap_tokens")
     run = run_cli(config, tmp_path, catalog=USERS, env=machine(tmp_path, "a"))
     assert run.exit_code == 0, run.stderr[-3000:]
-    name = database.split("/")[3].split("?", maxsplit=1)[0]
+    name = database_name(database)
     dump = subprocess.run(
         [
             str(pg.psql_path().parent / "pg_dump"),
@@ -412,15 +359,8 @@ def test_exchange_starts_the_chain_in_the_database_and_check_reports_it(
     emu = emulators()
     env = {"SLACK_CLIENT_SECRET": emu.client_secret, **machine(tmp_path, "laptop")}
 
-    def auth(*args: str, **extra: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-c", "from tap_slack_snow.cli import main; main()", *args],
-            capture_output=True,
-            text=True,
-            timeout=60,
-            env={**os.environ, **env, **extra},
-            check=False,
-        )
+    def auth(*args: str) -> subprocess.CompletedProcess[str]:
+        return auth_cli(*args, env=env, timeout=60)
 
     authorized = auth(
         "authorize-url", "--edition", "standard", "--extra-scopes", "--client-id", emu.client_id
@@ -433,13 +373,7 @@ def test_exchange_starts_the_chain_in_the_database_and_check_reports_it(
     )
     env_file = tmp_path / "ci.env"
     exchanged = auth(
-        "exchange",
-        "--client-id",
-        emu.client_id,
-        "--api-url",
-        emu.url,
-        "--redirect-response",
-        f"https://localhost/?code={code}&state={state}",
+        *exchange_args(emu, "--redirect-response", f"https://localhost/?code={code}&state={state}"),
         "--token-store-url",
         database,
         "--write-env",

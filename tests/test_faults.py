@@ -23,19 +23,21 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from tap_slack_snow.errors import TapSlackError
 from tap_slack_snow.streams import STREAM_TYPES
 from tap_slack_snow.tap import TapSlackSnow
 from tap_slack_snow_emulator import ENTERPRISE_USER_SCOPES, Fault, SlackEmulator, WorkspaceConfig
 from tap_slack_snow_emulator.api import Reply
 from tests._support import (
     SyncResult,
+    bookmarks,
     oauth_config,
+    org_config,
     parse_messages,
     run_cli,
     select_only,
     stored_chain,
     sync,
+    sync_catching,
 )
 
 NOW = float(int(time.time()))
@@ -72,24 +74,11 @@ PRIMARY_KEYS = {
 
 def grid_config(emu: SlackEmulator, tmp_path: Path, **extra: t.Any) -> dict[str, t.Any]:
     """Org-level token, team_id set, start_date 8 days back, pages of 50."""
-    return oauth_config(
-        emu,
-        tmp_path,
-        scopes=ENTERPRISE_USER_SCOPES,
-        org_level=True,
-        team_id=emu.workspace.team_ids[0],
-        start_date=START,
-        page_size=50,
-        **extra,
-    )
+    return org_config(emu, tmp_path, START, page_size=50, **extra)
 
 
 def keys_of(result: SyncResult, stream: str) -> list[tuple[t.Any, ...]]:
     return [tuple(r[k] for k in PRIMARY_KEYS[stream]) for r in result.records.get(stream, [])]
-
-
-def bookmarks(state: dict[str, t.Any] | None) -> dict[str, t.Any]:
-    return (state or {}).get("bookmarks", {})
 
 
 @pytest.fixture(scope="module")
@@ -349,23 +338,6 @@ def check_outcome(result: SyncResult, error: str | None, stream: str, method: st
     assert result.exit_code == 1
     assert method in error, error
     assert len(error.splitlines()) == 1
-
-
-def sync_catching(config: dict[str, t.Any], catalog: dict[str, t.Any]) -> tuple[SyncResult, str]:
-    """Run in this process like the CLI: a TapSlackError is the one line the user reads;
-    any other exception propagates (that would be a traceback: the test fails)."""
-    import io  # noqa: PLC0415
-    from contextlib import redirect_stdout  # noqa: PLC0415
-
-    out = io.StringIO()
-    error = None
-    with redirect_stdout(out):
-        try:
-            TapSlackSnow(config=config, catalog=catalog).sync_all()
-        except TapSlackError as exc:
-            error = str(exc)
-    messages = parse_messages(out.getvalue())
-    return SyncResult(messages, exit_code=1 if error else 0), error or ""
 
 
 FUZZ_KINDS = ("non_json", "missing_ok", "wrong_types", "nulls", "huge_string")

@@ -12,10 +12,8 @@ import contextlib
 import hashlib
 import json
 import logging
-import os
 import stat
 import subprocess
-import sys
 import time
 import typing as t
 from pathlib import Path
@@ -25,52 +23,35 @@ import requests
 
 from tap_slack_snow.tap import TapSlackSnow
 from tap_slack_snow_emulator import Fault, SlackEmulator, WorkspaceConfig
-from tests._support import FAST_RETRIES, SyncResult, parse_messages, run_cli, select_only
+from tests._support import (
+    EmulatorFactory,
+    all_tokens,
+    auth_cli,
+    exchange_args,
+    finish,
+    one_line_failure,
+    refresh_config,
+    run_cli,
+    select_only,
+    start_tap,
+)
 
 USERS = select_only("users")
 
 
 def config_for(emu: SlackEmulator, store: Path, **extra: t.Any) -> dict[str, t.Any]:
-    return {
-        "client_id": emu.client_id,
-        "client_secret": emu.client_secret,
-        "refresh_token": emu.issue_refresh_token(),
-        "api_url": emu.url,
-        "token_store_path": str(store),
-        **FAST_RETRIES,
-        **extra,
-    }
-
-
-def all_tokens(emu: SlackEmulator) -> set[str]:
-    """Every refresh and access token the emulator ever issued."""
-    return set(emu.tokens._chains) | set(emu.tokens._access)
-
-
-def error_lines(result: SyncResult) -> list[str]:
-    return [line for line in result.stderr.splitlines() if "Run failed" in line]
-
-
-def assert_one_line_failure(result: SyncResult) -> str:
-    assert result.exit_code == 1, result.stderr[-3000:]
-    assert "Traceback" not in result.stderr
-    lines = error_lines(result)
-    assert len(lines) == 1, result.stderr[-3000:]
-    return lines[0]
+    return refresh_config(emu, token_store_path=str(store), **extra)
 
 
 @pytest.fixture
 def emulators() -> t.Iterator[t.Callable[..., SlackEmulator]]:
-    started: list[SlackEmulator] = []
+    factory = EmulatorFactory()
 
     def make(seed: int = 1, **kwargs: t.Any) -> SlackEmulator:
-        emu = SlackEmulator(WorkspaceConfig(seed=seed, users=40, plan="plus"), **kwargs).start()
-        started.append(emu)
-        return emu
+        return factory(WorkspaceConfig(seed=seed, users=40, plan="plus"), **kwargs)
 
     yield make
-    for emu in started:
-        emu.stop()
+    factory.stop_all()
 
 
 @pytest.fixture
@@ -107,51 +88,11 @@ def immutable(folder: Path, on: bool) -> None:
     subprocess.run(["chattr", "+i" if on else "-i", str(folder)], check=True)
 
 
-def start_tap(config: dict[str, t.Any], tmp_path: Path, **env: str) -> subprocess.Popen[str]:
-    config_path = tmp_path / f"config-{os.urandom(4).hex()}.json"
-    config_path.write_text(json.dumps(config))
-    catalog_path = tmp_path / f"catalog-{os.urandom(4).hex()}.json"
-    catalog_path.write_text(json.dumps(USERS))
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "tap_slack_snow",
-            "--config",
-            str(config_path),
-            "--catalog",
-            str(catalog_path),
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, **env},
-    )
-
-
-def finish(process: subprocess.Popen[str]) -> SyncResult:
-    stdout, stderr = process.communicate(timeout=120)
-    return SyncResult(
-        parse_messages(stdout), exit_code=process.returncode, stderr=stderr, stdout=stdout
-    )
-
-
 def wait_for_refresh_request(emu: SlackEmulator, count: int = 1) -> None:
     deadline = time.monotonic() + 60
     while emu.calls["oauth.v2.access"] < count:
         assert time.monotonic() < deadline, "the tap never asked for a refresh"
         time.sleep(0.02)
-
-
-def auth_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-c", "from tap_slack_snow.cli import main; main()", *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={**os.environ, **(env or {})},
-        check=False,
-    )
 
 
 # --- item 1: two Slack apps on one token store ------------------------------------------------
@@ -211,7 +152,7 @@ def test_a_full_disk_is_found_before_the_refresh_token_is_spent(
     filler = fill(tiny_disk)
 
     failed = run_cli(config, tmp_path, catalog=USERS)
-    line = assert_one_line_failure(failed)
+    line = one_line_failure(failed)
     assert "No space left on device" in line
     assert str(tiny_disk / "store") in line
     assert "no refresh token was spent" in line
@@ -234,14 +175,14 @@ def test_a_store_failing_after_slack_rotated_keeps_the_new_tokens_in_a_rescue_fi
     config = config_for(emu, store)
     # Slack's answer is held back 2 s: the store breaks while the refresh is under way.
     emu.add_fault(Fault("oauth.v2.access", "timeout", seconds=2))
-    process = start_tap(config, tmp_path)
+    process = start_tap(config, tmp_path, USERS)
     wait_for_refresh_request(emu)
     filler = fill(tiny_disk) if fault == "disk full" else None
     if fault == "folder not writable":
         immutable(store.parent, on=True)
     failed = finish(process)
 
-    line = assert_one_line_failure(failed)
+    line = one_line_failure(failed)
     assert "Traceback" not in failed.stderr
     assert "restore --from" in line
     rescue = Path(line.split("kept in ", 1)[1].split(" ", 1)[0])
@@ -285,7 +226,7 @@ def test_the_configured_token_spent_on_another_machine_says_so(
     first = run_cli(config, tmp_path, catalog=USERS, env={"XDG_STATE_HOME": str(tmp_path / "a")})
     assert first.exit_code == 0, first.stderr[-3000:]
     second = run_cli(config, tmp_path, catalog=USERS, env={"XDG_STATE_HOME": str(tmp_path / "b")})
-    line = assert_one_line_failure(second)
+    line = one_line_failure(second)
     assert "another run with another token store" in line
     assert "token_store_url" in line
 
@@ -308,13 +249,7 @@ def test_exchange_into_an_unwritable_store_keeps_the_tokens_in_a_rescue_file(
     code = emu.issue_auth_code(redirect_uri="https://localhost")
     env_file = tmp_path / "pipeline.env"
     exchanged = auth_cli(
-        "exchange",
-        "--client-id",
-        emu.client_id,
-        "--api-url",
-        emu.url,
-        "--redirect-response",
-        f"https://localhost/?code={code}&state={state}",
+        *exchange_args(emu, "--redirect-response", f"https://localhost/?code={code}&state={state}"),
         "--token-store-path",
         str(blocker / "tokens.json"),
         "--write-env",
@@ -369,7 +304,7 @@ def test_the_file_store_holds_no_token_in_clear_and_fails_clearly_on_another_key
 
     # The client secret was rotated: the store cannot be read with the new one.
     rotated = run_cli({**config, "client_secret": "f" * 32}, tmp_path, catalog=USERS)
-    line = assert_one_line_failure(rotated)
+    line = one_line_failure(rotated)
     assert "encrypted with another key" in line
     assert "token_store_key" in line
     # ...and works again with the old secret as token_store_key.
@@ -387,7 +322,7 @@ def test_the_file_store_holds_no_token_in_clear_and_fails_clearly_on_another_key
     entry["envelope"]["ciphertext"] = ("A" if ciphertext[0] != "A" else "B") + ciphertext[1:]
     store.write_text(json.dumps(document))
     tampered = run_cli(config, tmp_path, catalog=USERS)
-    assert "integrity check" in assert_one_line_failure(tampered)
+    assert "integrity check" in one_line_failure(tampered)
     assert emu.refreshes == 1
 
 
