@@ -16,9 +16,9 @@ import pytest
 
 from tap_slack_snow.records import NOT_CONVERTIBLE, DriftPolicy, UnconvertibleValueError, convert
 from tap_slack_snow_emulator import STANDARD_USER_SCOPES, WorkspaceConfig
-from tests._support import EmulatorFactory, oauth_config, select_only, sync
+from tests._support import EmulatorFactory, oauth_config, select_only, sync, sync_catching
 from tests.replay import ReplayServer, load
-from tests.test_corpus import DEFAULT_AUTH_TEST, assert_record_keeps, run_tap, stream_config
+from tests.test_corpus import DEFAULT_AUTH_TEST, assert_record_keeps, stream_config
 
 
 @pytest.mark.parametrize(
@@ -128,7 +128,7 @@ def test_an_id_sent_as_a_number_is_a_string_key(caplog: pytest.LogCaptureFixture
 
 def sync_users(answer: dict[str, t.Any]) -> tuple[t.Any, str]:
     with ReplayServer({"auth.test": DEFAULT_AUTH_TEST, "users.list": answer}) as replay:
-        return run_tap(stream_config(replay.url), select_only("users"))
+        return sync_catching(stream_config(replay.url), select_only("users"))
 
 
 def test_a_field_slack_adds_later_is_kept_and_logged_once(
