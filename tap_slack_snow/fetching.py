@@ -12,7 +12,7 @@ import typing as t
 import msgspec
 from typing_extensions import override
 
-from tap_slack_snow.batches import day_batches
+from tap_slack_snow.batches import RowBlock, day_batches, row_blocks
 from tap_slack_snow.partitioned import RECORDS_LAST_SYNC, PartitionedStream
 
 if t.TYPE_CHECKING:
@@ -87,6 +87,36 @@ class FetchingStream(PartitionedStream):
         """The records of one fetched page (main thread)."""
         return iter(page)
 
+    def page_blocks(self, page: t.Any, context: Context | None) -> t.Iterator[RowBlock]:
+        """The rows of one fetched page for a batch file: post-processed (the schema check),
+        without the properties the catalog deselects, in blocks (main thread)."""
+        assert self.batch_group_key is not None
+        return row_blocks(self.batch_rows(self.page_records(page), context), self.batch_group_key)
+
+    def batch_rows(
+        self, records: t.Iterable[dict[str, t.Any]], context: Context | None
+    ) -> t.Iterator[dict[str, t.Any]]:
+        """``records`` as the SDK would emit them: post-processed, filtered, without the
+        properties the catalog deselects."""
+        deselected = self.deselected_properties
+        for record in records:
+            row = self.post_process(record, context)
+            if row is None:
+                continue
+            for name in deselected:
+                row.pop(name, None)
+            yield row
+
+    @property
+    def deselected_properties(self) -> list[str]:
+        """Top-level properties the catalog leaves out (keys are always kept)."""
+        mask = self.mask
+        return [
+            name
+            for name in self.schema.get("properties", {})
+            if not mask.get(("properties", name), True)
+        ]
+
     def encode_page(self, page: t.Any) -> bytes:
         """A page as bytes, to wait on disk for the stream's turn."""
         return msgspec.json.encode(page)
@@ -136,9 +166,14 @@ class FetchingStream(PartitionedStream):
         """``batch_config`` for the streams that batch; the others keep RECORD messages.
 
         Not with ``stream_maps``: the SDK applies stream maps to RECORD messages only, so a
-        batch file would hold what a map removes (an e-mail address, say).
+        batch file would hold what a map removes (an e-mail address, say). Not in a dry run
+        (``--test`` stops at a record count).
         """
-        if not self.batch_group_key or config.get("stream_maps"):
+        if (
+            not self.batch_group_key
+            or config.get("stream_maps")
+            or self.ABORT_AT_RECORD_COUNT is not None
+        ):
             return None
         return super().get_batch_config(config)
 
@@ -147,8 +182,23 @@ class FetchingStream(PartitionedStream):
         self, batch_config: BatchConfig, context: Context | None = None
     ) -> t.Iterable[tuple[BaseBatchFileEncoding, list[str]]]:
         """One gzip JSON Lines file per ``batch_group_key`` value, written here."""
-        assert self.batch_group_key is not None
-        return day_batches(self, batch_config, context, group_key=self.batch_group_key)
+        return day_batches(self, batch_config, context)
+
+    def get_row_blocks(self, context: Context | None) -> t.Iterator[RowBlock]:
+        """The rows of one partition (or of the whole stream) for batch files, with the
+        skip policies and summary line of :meth:`get_records`."""
+        return self.run_partition(context, lambda: self.request_blocks(context))
+
+    def request_blocks(self, context: Context | None) -> t.Iterator[RowBlock]:
+        """:meth:`request_records` for batch files: each page's rows as blocks."""
+        prefetcher = self.session.prefetcher
+        pages = prefetcher.pages(self.slack_stream, context) if prefetcher is not None else None
+        if pages is None:
+            self.prepare_fetch(context)
+            self.progress.restart()
+            pages = self.fetch_pages(context)
+        for page in pages:
+            yield from self.page_blocks(page, context)
 
     def write_starting_value(self, context: Context | None) -> None:
         """Write the starting replication value as the SDK does when a stream starts."""

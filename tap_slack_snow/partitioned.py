@@ -31,6 +31,9 @@ if t.TYPE_CHECKING:
 #: its size for the next run's progress lines; no bookmark, nothing is skipped by it).
 RECORDS_LAST_SYNC = "records_last_sync"
 
+#: What a partition's run yields: records, or blocks of them for batch files.
+PartitionItem = t.TypeVar("PartitionItem")
+
 
 class PartitionedStream(RESTStream[str | None]):
     """A stream's run, once or once per workspace, with the skip policies applied."""
@@ -112,7 +115,17 @@ class PartitionedStream(RESTStream[str | None]):
 
     @override
     def get_records(self, context: Context | None) -> t.Iterable[dict[str, t.Any]]:
-        """Records of one partition (or of the whole stream), applying the skip policies.
+        """Records of one partition (or of the whole stream), applying the skip policies."""
+        return self.run_partition(
+            context,
+            lambda: self._records_within_dry_run_limit(RESTStream.get_records(self, context)),
+        )
+
+    def run_partition(
+        self, context: Context | None, source: t.Callable[[], t.Iterable[PartitionItem]]
+    ) -> t.Iterator[PartitionItem]:
+        """What ``source`` yields for one partition (or the whole stream), with the skip
+        policies.
 
         Once per stream: the edition and scope checks, and the summary line after the last
         partition (only when the stream finished: a failed or interrupted stream has its own
@@ -136,7 +149,7 @@ class PartitionedStream(RESTStream[str | None]):
         failed = True
         self.running = True
         try:
-            yield from self._partition_records(context, team_id)
+            yield from self._partition_records(context, team_id, source)
             failed = False
         except BaseException:
             self.session.stop_fetching()  # the run ends here: no worker goes on fetching
@@ -152,8 +165,11 @@ class PartitionedStream(RESTStream[str | None]):
                     self.log_summary(self._seconds)
 
     def _partition_records(
-        self, context: Context | None, team_id: str | None
-    ) -> t.Iterable[dict[str, t.Any]]:
+        self,
+        context: Context | None,
+        team_id: str | None,
+        source: t.Callable[[], t.Iterable[PartitionItem]],
+    ) -> t.Iterator[PartitionItem]:
         session = self.session
         workspaces = session.workspaces
         if team_id and workspaces.refused(team_id):
@@ -169,7 +185,7 @@ class PartitionedStream(RESTStream[str | None]):
                     self.skipped_reason = reason
                     self.logger.info("Skipping stream %s: %s", self.name, reason)
                     return
-            yield from self._records_within_dry_run_limit(super().get_records(context))
+            yield from source()
             if not self.replication_key:
                 # kept in the state for the next run's progress lines (time left)
                 self.get_context_state(context)[RECORDS_LAST_SYNC] = self.records_emitted - emitted

@@ -31,19 +31,22 @@ import json
 import logging
 import math
 import re
+import threading
 import typing as t
 from collections import Counter
-from datetime import datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 
 import jsonschema_rs
 
 from tap_slack_snow.errors import MalformedPayloadError
 
+_EPOCH = date(1970, 1, 1)
+
 
 def unix_to_iso(value: t.Any) -> str | None:
     """Slack Unix seconds (int, float or numeric string) as ISO-8601 UTC; 0/empty → None."""
     if type(value) is int:
-        return _int_to_iso(value)
+        return int_to_iso(value)
     if value is None or value == "" or isinstance(value, bool):
         return None
     try:
@@ -55,16 +58,34 @@ def unix_to_iso(value: t.Any) -> str | None:
         return None
 
 
-@functools.lru_cache(maxsize=1 << 12)
-def _int_to_iso(seconds: int) -> str | None:
-    """Integer Unix seconds as ISO-8601 UTC, cached: a day of analytics rows repeats the same
-    few claim dates many times."""
+def int_to_iso(seconds: int) -> str | None:
+    """Integer Unix seconds as ISO-8601 UTC, as ``datetime.isoformat`` writes it.
+
+    Built from a cached day and a cached time of day: a day of analytics rows has as many
+    claim times as members, but they fall on far fewer days, and a day has 86,400 seconds.
+    """
     if seconds <= 0:
         return None
+    day, second = divmod(seconds, 86400)
+    prefix = _day_prefix(day)
+    return None if prefix is None else prefix + _time_suffix(second)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _day_prefix(day: int) -> str | None:
+    """``YYYY-MM-DDT`` of a day counted from 1970-01-01 (None past year 9999)."""
     try:
-        return datetime.fromtimestamp(seconds, tz=timezone.utc).isoformat()
-    except (OverflowError, OSError, ValueError):  # past year 9999
+        return (_EPOCH + timedelta(days=day)).isoformat() + "T"
+    except OverflowError:
         return None
+
+
+@functools.lru_cache(maxsize=86400)
+def _time_suffix(second: int) -> str:
+    """``HH:MM:SS+00:00`` of a second of the day."""
+    minutes, seconds = divmod(second, 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours:02d}:{minutes:02d}:{seconds:02d}+00:00"
 
 
 def unix_int(value: t.Any) -> int | None:
@@ -224,6 +245,9 @@ class DriftPolicy:
         self.nulled: Counter[str] = Counter()
         self._nodes = _object_nodes(schema)
         self.undeclared: set[str] = set()
+        # a stream's worker fits scalars (parse_response) while the main thread checks its
+        # records (post_process): the once-only bookkeeping is shared
+        self._lock = threading.Lock()
 
     def check(self, record: dict[str, t.Any]) -> dict[str, t.Any]:
         """The record, fitted to the schema; raises UnconvertibleValueError when it cannot be."""
@@ -280,7 +304,9 @@ class DriftPolicy:
     def _note_undeclared(self, node: _ObjectNode, value: dict[str, t.Any]) -> None:
         prefix = "".join(f"{part}." for part in node.path)
         for name in sorted(value.keys() - node.names):
-            if prefix + name not in self.undeclared:
+            with self._lock:
+                if prefix + name in self.undeclared:
+                    continue
                 self.undeclared.add(prefix + name)
                 self.logger.info(
                     "%s: Slack sent field %s%s, which the stream's schema does not declare; "
@@ -319,9 +345,10 @@ class DriftPolicy:
     def _warn_once(self, path: list[str | int], raw: t.Any, fixed: t.Any) -> None:
         name = field_name(path)
         seen = (name, json_type(raw), json_type(fixed))
-        if seen in self._warned:
-            return
-        self._warned.add(seen)
+        with self._lock:
+            if seen in self._warned:
+                return
+            self._warned.add(seen)
         self.logger.warning(
             "%s: Slack sent %s as %s where the schema has %s; converted without loss "
             "(logged once per field and run)",
@@ -335,9 +362,10 @@ class DriftPolicy:
         self, record: dict[str, t.Any], path: list[str | int], raw: t.Any, types: set[str]
     ) -> None:
         name = field_name(path)
-        self.nulled[name] += 1
-        if self.nulled[name] > NULLED_WARNINGS_PER_FIELD:
-            return
+        with self._lock:
+            self.nulled[name] += 1
+            if self.nulled[name] > NULLED_WARNINGS_PER_FIELD:
+                return
         self.logger.warning(
             "%s: Slack sent %s as %s where the schema has %s, which cannot be converted "
             "without loss; stored null for the record with %s",

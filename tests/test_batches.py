@@ -8,13 +8,25 @@ from __future__ import annotations
 
 import gzip
 import json
+import logging
+import tempfile
 import time
 import typing as t
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+import pytest
+
 from tap_slack_snow_emulator import Fault, SlackEmulator, WorkspaceConfig
-from tests._support import EmulatorFactory, SyncResult, org_config, select_only, sync
+from tests._support import (
+    EmulatorFactory,
+    SyncResult,
+    org_config,
+    select_only,
+    sync,
+    sync_catching,
+)
+from tests.replay import ReplayServer, load
 
 NOW = float(int(time.time()))
 TODAY = datetime.fromtimestamp(NOW, tz=timezone.utc).date()
@@ -135,3 +147,94 @@ def test_stream_maps_keep_member_analytics_in_record_messages(
     assert not [m for m in result.messages if m["type"] == "BATCH"]
     rows = result.records["member_analytics"]
     assert rows and all("email_address" not in row for row in rows)
+
+
+def deselect(catalog: dict[str, t.Any], stream: str, *properties: str) -> dict[str, t.Any]:
+    for entry in catalog["streams"]:
+        if entry["tap_stream_id"] == stream:
+            for metadata in entry["metadata"]:
+                if metadata["breadcrumb"][-1:] and metadata["breadcrumb"][-1] in properties:
+                    metadata["metadata"]["selected"] = False
+    return catalog
+
+
+def test_batch_files_leave_out_the_properties_the_catalog_deselects(
+    emulator_factory: EmulatorFactory, tmp_path: Path
+) -> None:
+    emu = emulator_factory(GRID)
+    catalog = deselect(select_only("member_analytics"), "member_analytics", "email_address")
+    records = sync(config(emu, tmp_path / "records"), catalog=catalog)
+    batched = sync(
+        config(emu, tmp_path / "batch", batch_config=batch_config(tmp_path / "files")),
+        catalog=catalog,
+    )
+    assert records.exit_code == batched.exit_code == 0
+    rows = [row for file in batch_rows(batched) for row in file]
+    assert rows and all("email_address" not in row for row in rows)
+    assert rows == records.records["member_analytics"]  # the SDK drops it from RECORDs
+
+
+def replay_rows(count: int, odd: dict[int, dict[str, t.Any]]) -> list[dict[str, t.Any]]:
+    """``count`` analytics lines of Slack's documented shape (no ``date``: the tap adds the
+    day asked), with the lines in ``odd`` changed."""
+    recorded = dict(load("admin.analytics.getFile", "docs-member-line")[0])
+    del recorded["date"]
+    rows = []
+    for n in range(count):
+        row = {**recorded, "user_id": f"W{n:010d}", "date_claimed": 1_584_810_510 + n}
+        row.update(odd.get(n, {}))
+        rows.append(row)
+    return rows
+
+
+def test_a_file_mixing_clean_and_drifted_rows_batches_what_records_emit(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Chunks of clean rows take the typed path, chunks with a drift go row by row: the
+    files hold exactly the RECORD run's rows, and the drift warnings are the same."""
+    odd = {
+        10_000: {"is_guest": "false", "new_field": {"a": 1}},  # a lossless drift, a new field
+        10_001: {"messages_posted_count": "many"},  # unconvertible: null with a warning
+        10_002: {"date_claimed": "1584810510"},
+    }
+    rows = replay_rows(20_000, odd)  # about 12 MB: three chunks of lines, the middle one odd
+    catalog = select_only("member_analytics")
+    runs = {}
+    for mode in ("records", "batch"):
+        caplog.clear()
+        with (
+            tempfile.TemporaryDirectory() as folder,
+            ReplayServer(
+                {"auth.test": load("auth.test", "docs-user-token"), "admin.analytics.getFile": rows}
+            ) as replay,
+        ):
+            settings: dict[str, t.Any] = {
+                "access_token": "xoxp-replay",
+                "api_url": replay.url,
+                "edition": "enterprise",
+                "start_date": START,
+            }
+            if mode == "batch":
+                settings["batch_config"] = batch_config(Path(folder))
+            with caplog.at_level(logging.INFO, logger="tap-slack-snow"):
+                result, error = sync_catching(settings, catalog)
+            assert not error, error
+            emitted = (
+                [row for file in batch_rows(result) for row in file]
+                if mode == "batch"
+                else result.records["member_analytics"]
+            )
+            warnings = sorted(
+                r.getMessage()
+                for r in caplog.records
+                if r.levelno >= logging.INFO
+                and ("member_analytics" in r.getMessage() and "field" in r.getMessage())
+            )
+            runs[mode] = (emitted, warnings)
+    (records, record_warnings), (batched, batch_warnings) = runs["records"], runs["batch"]
+    assert len(records) == 20_000
+    assert batched == records
+    assert batched[10_000]["is_guest"] is False and batched[10_000]["new_field"] == {"a": 1}
+    assert batched[10_001]["messages_posted_count"] is None
+    assert batched[10_002]["date_claimed_unix"] == 1_584_810_510
+    assert record_warnings and batch_warnings == record_warnings

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import random
+from datetime import datetime, timezone
+
 import pytest
 from singer_sdk.helpers.types import Context
 from singer_sdk.streams.rest import PageContext
@@ -86,3 +89,16 @@ def test_add_datetimes_keeps_raw_value() -> None:
         "updated_unix": 1502138686,
         "other": 1,
     }
+
+
+def test_integer_unix_times_read_as_datetime_writes_them() -> None:
+    """The cached day + time-of-day conversion equals ``datetime.isoformat`` everywhere."""
+    rng = random.Random(7)
+    edges = [1, 59, 60, 3599, 3600, 86399, 86400, 951_782_400, 4_107_542_399]
+    last = 253_402_300_799  # 9999-12-31T23:59:59
+    for value in [*edges, last, last + 1, 10**13, *(rng.randrange(1, last) for _ in range(20_000))]:
+        try:
+            expected: str | None = datetime.fromtimestamp(value, tz=timezone.utc).isoformat()
+        except (OverflowError, OSError, ValueError):
+            expected = None
+        assert unix_to_iso(value) == expected, value

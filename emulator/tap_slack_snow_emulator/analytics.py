@@ -32,7 +32,8 @@ if TYPE_CHECKING:
 
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _CHUNK = 256 * 1024
-_CACHE_FILES = 2
+#: Completed files kept, by their compressed size (a 500,000-row day is about 21 MB).
+_CACHE_BYTES = 256 << 20
 _ZEROS = (0,) * 16
 
 
@@ -231,7 +232,7 @@ class AnalyticsFiles:
         body = b"".join(parts)
         with self._lock:
             self._cache[(kind, day.isoformat())] = body
-            while len(self._cache) > _CACHE_FILES:
+            while len(self._cache) > 1 and sum(map(len, self._cache.values())) > _CACHE_BYTES:
                 self._cache.popitem(last=False)
 
     def body(self, kind: str, day: dt.date) -> bytes:

@@ -9,6 +9,7 @@ from typing_extensions import override
 
 from tap_slack_snow.client import SlackStream
 from tap_slack_snow.errors import MalformedPayloadError, SlackAPIError, StreamUnavailableError
+from tap_slack_snow.partitioned import PartitionItem
 
 if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
@@ -104,14 +105,17 @@ class TeamStream(SlackStream):
 
     @override
     def _partition_records(
-        self, context: Context | None, team_id: str | None
-    ) -> t.Iterable[dict[str, t.Any]]:
+        self,
+        context: Context | None,
+        team_id: str | None,
+        source: t.Callable[[], t.Iterable[PartitionItem]],
+    ) -> t.Iterator[PartitionItem]:
         """The org's own record is a bonus: if Slack does not answer for it, say so."""
         if not team_id or team_id != self.session.org_id:
-            yield from super()._partition_records(context, team_id)
+            yield from super()._partition_records(context, team_id, source)
             return
         try:
-            yield from super()._partition_records(context, team_id)
+            yield from super()._partition_records(context, team_id, source)
         except (SlackAPIError, StreamUnavailableError) as exc:
             self.logger.info("team: Slack does not describe the org %s (%s)", team_id, exc.code)
 
