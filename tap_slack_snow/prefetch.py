@@ -42,9 +42,14 @@ def stream_contexts(stream: SlackStream) -> list[Context | None]:
     return [partition or None for partition in stream.partitions or [{}]]
 
 
+def context_key(context: Context | None) -> str:
+    """A context (partition) as a dictionary key: its items, sorted, as text."""
+    return repr(sorted((context or {}).items()))
+
+
 def prefetch_key(stream_name: str, context: Context | None) -> PrefetchKey:
-    """The key of one (stream, context): the context's items, sorted, as text."""
-    return stream_name, repr(sorted((context or {}).items()))
+    """The key of one (stream, context)."""
+    return stream_name, context_key(context)
 
 
 class Prefetcher:
