@@ -13,7 +13,11 @@ so a run that does must have read them side by side.
 
 from __future__ import annotations
 
+import json
 import math
+import signal
+import subprocess
+import sys
 import time
 import typing as t
 from collections import Counter
@@ -26,6 +30,7 @@ from tests._support import (
     SyncResult,
     bookmarks,
     oauth_config,
+    parse_messages,
     run_cli,
     select_only,
     sync,
@@ -284,3 +289,69 @@ def test_per_workspace_methods_are_read_side_by_side_under_rate_limits(
     assert bookmarks(concurrent.state) == bookmarks(sequential.state)
     # Retry-After is honoured in every worker: about one 429 per window boundary
     assert 0 < emu.rate_limited.total() <= boundaries + 2 * len(PER_WORKSPACE_METHODS)
+
+
+def test_sigkill_in_a_workspace_while_partitions_are_fetched_ahead_then_resume(
+    emulator_factory: EmulatorFactory, tmp_path: Path
+) -> None:
+    """Killed in integration_logs' second workspace while the later streams' workers have
+    fetched ahead: the run resumed from the last STATE reads the first workspace from its
+    bookmark, and the two runs together hold every record of an uninterrupted run."""
+    emu = emulator_factory(GRID)
+    clean = sync(org_config(emu, tmp_path / "clean", page_size=20), catalog=CATALOG)
+    assert clean.exit_code == 0
+    teams = emu.workspace.team_ids
+    in_first = len(emu.workspace.integration_log_entries(team_id=teams[0]))
+    (tmp_path / "killed").mkdir()
+    config = org_config(emu, tmp_path / "killed", page_size=20)
+    config_path = tmp_path / "killed" / "config.json"
+    config_path.write_text(json.dumps(config))
+    catalog_path = tmp_path / "killed" / "catalog.json"
+    catalog_path.write_text(json.dumps(CATALOG))
+    proc = subprocess.Popen(
+        [
+            *(sys.executable, "-m", "tap_slack_snow"),
+            *("--config", str(config_path), "--catalog", str(catalog_path)),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+    )
+    assert proc.stdout is not None
+    lines: list[bytes] = []
+    logs = 0
+    for line in proc.stdout:  # the SDK's order: admin_users, billable_info, billing, ...
+        lines.append(line)
+        if line.startswith(b'{"type":"RECORD","stream":"integration_logs"'):
+            logs += 1
+            if logs >= in_first + 10:
+                proc.send_signal(signal.SIGKILL)
+                break
+    proc.wait(timeout=60)
+    assert proc.returncode == -signal.SIGKILL, "the tap finished before it could be killed"
+    first = SyncResult(parse_messages(b"".join(lines).decode(errors="replace").rsplit("\n", 1)[0]))
+    assert first.count("billable_info") == clean.count("billable_info")
+    assert "users" not in first.records  # fetched ahead, never emitted
+    assert first.state is not None
+    done = [
+        p["context"]["team_id"]
+        for p in first.state["bookmarks"]["integration_logs"]["partitions"]
+        if p.get("replication_key_value")
+    ]
+    assert done == [teams[0]]  # the STATE sent before the second workspace
+
+    emu.reset_stats()
+    resumed = run_cli(config, tmp_path / "killed", state=first.state, catalog=CATALOG)
+    assert resumed.exit_code == 0, resumed.stderr[-2000:]
+    # the first workspace is read from its bookmark: one page
+    assert (
+        sum(
+            1 for r in emu.requests if r.method == "team.integrationLogs" and team_of(r) == teams[0]
+        )
+        == 1
+    )
+    for stream in ("users", "team", "billable_info", "integration_logs", "admin_users"):
+        got = {json.dumps(r, sort_keys=True) for r in first.records.get(stream, [])} | {
+            json.dumps(r, sort_keys=True) for r in resumed.records[stream]
+        }
+        assert got == {json.dumps(r, sort_keys=True) for r in clean.records[stream]}, stream
+    assert bookmarks(resumed.state) == bookmarks(clean.state)
