@@ -319,7 +319,8 @@ class SlackSession:
 
     def begin_fetching(self) -> None:
         """Once per run, when the first stream starts: with ``concurrent_fetch`` (the
-        default), start fetching every stream that can run, side by side.
+        default), start fetching every stream that can run, side by side (a stream with
+        partitions, partition after partition, by its one worker).
 
         Not in a dry run (``--test`` reads one record per stream) and not when only one
         stream runs (there is nothing to read side by side).
