@@ -223,14 +223,17 @@ class SlackStream(FetchingStream):
         """Retry by Slack's policy instead of the SDK's generic backoff.
 
         429s wait exactly Retry-After and never use up the fault budget; ``token_expired``
-        rotates the token and retries once; faults back off exponentially, bounded.
+        rotates the token and retries once; faults back off exponentially, bounded. A
+        partition's requests share their workspace's first answer (``ask_workspace``).
         """
 
         def send_with_policy(
             prepared_request: requests.PreparedRequest, context: Context | None
         ) -> requests.Response:
-            response: requests.Response = self.session.with_retries(
-                self.slack_method, lambda: func(prepared_request, context), self.call_stats
+            response: requests.Response = self.ask_workspace(
+                lambda: self.session.with_retries(
+                    self.slack_method, lambda: func(prepared_request, context), self.call_stats
+                )
             )
             return response
 

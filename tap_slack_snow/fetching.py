@@ -14,6 +14,7 @@ from typing_extensions import override
 
 from tap_slack_snow.batches import RowBlock, day_batches, row_blocks
 from tap_slack_snow.partitioned import RECORDS_LAST_SYNC, PartitionedStream
+from tap_slack_snow.prefetch import context_key
 
 if t.TYPE_CHECKING:
     from singer_sdk.helpers._batch import BaseBatchFileEncoding, BatchConfig
@@ -29,6 +30,12 @@ class FetchingStream(PartitionedStream):
     progress: FetchProgress
     _expected_records: int | None
 
+    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
+        """Nothing prepared yet."""
+        super().__init__(*args, **kwargs)
+        # The previous run's size of each context (full-table streams), by context_key.
+        self._expected_by_context: dict[str, int | None] = {}
+
     @override
     def request_records(self, context: Context | None) -> t.Iterable[dict[str, t.Any]]:
         """Records as Slack sends them: from the prefetch worker's spool when one fetched this
@@ -37,6 +44,7 @@ class FetchingStream(PartitionedStream):
         pages = prefetcher.pages(self.slack_stream, context) if prefetcher is not None else None
         if pages is None:
             self.prepare_fetch(context)
+            self.begin_fetch(context)
             self.progress.restart()
             yield from self.fetch_records(context)
             return
@@ -55,7 +63,18 @@ class FetchingStream(PartitionedStream):
             self.write_starting_value(context)
         else:  # a full-table stream: its size last time gives the progress lines an estimate
             previous = self.get_context_state(context).get(RECORDS_LAST_SYNC)
-            self._expected_records = previous if isinstance(previous, int) else None
+            self._expected_by_context[context_key(context)] = (
+                previous if isinstance(previous, int) else None
+            )
+
+    def begin_fetch(self, context: Context | None) -> None:
+        """Set up the fetch of ``context`` from what :meth:`prepare_fetch` read, in the
+        thread that fetches it, right before it starts.
+
+        A prefetched stream with partitions has every partition prepared before its worker
+        fetches the first one, so what a fetch reads is kept per context until then.
+        """
+        self._expected_records = self._expected_by_context.get(context_key(context))
 
     def fetch_records(self, context: Context | None) -> t.Iterator[dict[str, t.Any]]:
         """The stream's own request loop (the SDK's: paginator, retries, error policy)."""
@@ -66,20 +85,30 @@ class FetchingStream(PartitionedStream):
         the context, as the SDK's turn would set it."""
         self.partition_team_id = context.get("team_id") if context else None
         try:
+            self.begin_fetch(context)
             yield from self.fetch_pages(context)
         finally:
             self.partition_team_id = None
 
     def fetch_pages(self, context: Context | None) -> t.Iterator[t.Any]:
-        """The fetched records grouped by Slack answer: what a prefetch worker spools."""
+        """The fetched records grouped by Slack answer: what a prefetch worker spools.
+
+        An error comes after the records of the answers before it, as in a sequential run
+        (where they were emitted before the failing request).
+        """
         page: list[dict[str, t.Any]] = []
         answer = -1
-        for record in self.fetch_records(context):
-            if page and self.call_stats.requests != answer:
+        try:
+            for record in self.fetch_records(context):
+                if page and self.call_stats.requests != answer:
+                    yield page
+                    page = []
+                answer = self.call_stats.requests
+                page.append(record)
+        except Exception:
+            if page:
                 yield page
-                page = []
-            answer = self.call_stats.requests
-            page.append(record)
+            raise
         if page:
             yield page
 

@@ -15,7 +15,7 @@ from singer_sdk import RESTStream
 from typing_extensions import override
 
 from tap_slack_snow.availability import check_available, reason_to_skip
-from tap_slack_snow.errors import StreamUnavailableError
+from tap_slack_snow.errors import StreamUnavailableError, describe
 from tap_slack_snow.workspaces import WORKSPACE_ACCESS_ERRORS
 
 if t.TYPE_CHECKING:
@@ -27,6 +27,7 @@ if t.TYPE_CHECKING:
     from tap_slack_snow.retry import CallStats
     from tap_slack_snow.session import SlackSession
 
+T = t.TypeVar("T")
 #: State key of a full-table stream: how many records its last sync emitted (an estimate of
 #: its size for the next run's progress lines; no bookmark, nothing is skipped by it).
 RECORDS_LAST_SYNC = "records_last_sync"
@@ -172,7 +173,7 @@ class PartitionedStream(RESTStream[str | None]):
     ) -> t.Iterator[PartitionItem]:
         session = self.session
         workspaces = session.workspaces
-        if team_id and workspaces.refused(team_id):
+        if team_id and workspaces.reported(team_id):
             self.logger.debug("Stream %s: workspace %s was refused earlier", self.name, team_id)
             return
         emitted = self.records_emitted
@@ -198,7 +199,7 @@ class PartitionedStream(RESTStream[str | None]):
                     raise StreamUnavailableError(
                         f"workspace {where}: {exc}", code=exc.code
                     ) from None
-                if workspaces.refuse(team_id, str(exc)):
+                if workspaces.report(team_id):
                     self.logger.warning(
                         "Skipping workspace %s (on_unavailable=skip): %s", where, exc
                     )
@@ -215,6 +216,31 @@ class PartitionedStream(RESTStream[str | None]):
                 return
             self.skipped_reason = str(exc)
             self.logger.warning("Skipping stream %s (on_unavailable=skip): %s", self.name, exc)
+
+    def ask_workspace(self, send: t.Callable[[], T]) -> T:
+        """Send one request of this thread's partition, sharing the workspace's first answer.
+
+        A request naming a workspace whose first answer (from any stream, any thread) was a
+        refusal is not sent: the refusal is raised as this stream's own, as if Slack had
+        answered it, and the main thread skips or fails by policy when the SDK reaches the
+        partition (:meth:`_partition_records`).
+        """
+        team_id = self.partition_team_id
+        if not team_id:
+            return send()
+        workspaces = self.session.workspaces
+        refusal = workspaces.before_request(team_id)
+        if refusal:
+            message = describe(refusal, self.slack_stream.slack_method)
+            raise StreamUnavailableError(message, code=refusal)
+        code: str | None = None
+        try:
+            return send()
+        except StreamUnavailableError as exc:
+            code = exc.code if exc.code in WORKSPACE_ACCESS_ERRORS else None
+            raise
+        finally:
+            workspaces.after_answer(team_id, code)
 
     def _records_within_dry_run_limit(
         self, records: t.Iterable[dict[str, t.Any]]

@@ -12,10 +12,17 @@ the stream reads its pages from the spool instead of from Slack, and everything 
 (post-processing, validation, RECORD, SCHEMA and STATE messages, bookmarks) is the SDK's, as
 in a sequential run.
 
-A worker's error is raised in the main thread when the SDK reaches that stream, after the
-records fetched before it, so the skip/fail policy and its one line are those of a sequential
-run. Workers are daemon threads; when a run fails they are stopped (a rate-limit wait is cut
-short) and waited for. Spool files have no name on disk and go with the process.
+A stream with partitions (a Grid org's workspaces, org-level token) is fetched by its one
+worker, partition after partition, one spool each. The streams share each workspace's first
+answer (:class:`~tap_slack_snow.workspaces.OrgWorkspaces`), so a workspace Slack refuses is
+asked once per run however many workers reach it, and its skip and warning come when the SDK
+reaches it, as in a sequential run.
+
+A worker's error is raised in the main thread when the SDK reaches that stream (partition),
+after the records fetched before it, so the skip/fail policy and its one line are those of a
+sequential run. Workers are daemon threads; when a run fails they are stopped (a rate-limit
+wait, or a wait for a workspace's first answer, is cut short) and waited for. Spool files have
+no name on disk and go with the process.
 """
 
 from __future__ import annotations
@@ -42,9 +49,14 @@ def stream_contexts(stream: SlackStream) -> list[Context | None]:
     return [partition or None for partition in stream.partitions or [{}]]
 
 
+def context_key(context: Context | None) -> str:
+    """A context (partition) as a dictionary key: its items, sorted, as text."""
+    return repr(sorted((context or {}).items()))
+
+
 def prefetch_key(stream_name: str, context: Context | None) -> PrefetchKey:
-    """The key of one (stream, context): the context's items, sorted, as text."""
-    return stream_name, repr(sorted((context or {}).items()))
+    """The key of one (stream, context)."""
+    return stream_name, context_key(context)
 
 
 class Prefetcher:

@@ -319,7 +319,8 @@ class SlackSession:
 
     def begin_fetching(self) -> None:
         """Once per run, when the first stream starts: with ``concurrent_fetch`` (the
-        default), start fetching every stream that can run, side by side.
+        default), start fetching every stream that can run, side by side (a stream with
+        partitions, partition after partition, by its one worker).
 
         Not in a dry run (``--test`` reads one record per stream) and not when only one
         stream runs (there is nothing to read side by side).
@@ -330,14 +331,10 @@ class SlackSession:
             self._fetch_started = True
             if not self.config.get("concurrent_fetch", True):
                 return
-            # Streams with partitions (a Grid org's workspaces) are fetched at their turn: a
-            # workspace Slack refuses is asked once per run (later streams skip it without a
-            # request), which workers reading ahead could not know yet.
-            streams = [
-                stream
-                for stream in self.selected_streams()
-                if can_run(self, stream) and not stream.partitions
-            ]
+            # A stream with partitions (a Grid org's workspaces) is fetched by its one worker,
+            # partition after partition; a workspace Slack refuses is still asked once per
+            # run, since the streams share each workspace's first answer (OrgWorkspaces).
+            streams = [stream for stream in self.selected_streams() if can_run(self, stream)]
             if len(streams) < 2 or any(s.ABORT_AT_RECORD_COUNT is not None for s in streams):
                 return
             prefetcher = Prefetcher(
@@ -357,6 +354,8 @@ class SlackSession:
             prefetcher, self.prefetcher = self.prefetcher, None
         if prefetcher is not None:
             self._stopping.set()
+            if self._workspaces is not None:
+                self._workspaces.stop()  # a request waiting for a workspace's first answer
             prefetcher.stop()
 
     def _pause(self, seconds: float) -> None:

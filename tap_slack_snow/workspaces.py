@@ -7,17 +7,25 @@ the org-wide app is approved for with ``auth.teams.list`` (no scope needed; curs
 at most 1000), once per run, keeps those named in ``team_ids`` / ``team_id`` when set, and
 hands each per-workspace stream one partition ``{"team_id": T…}`` per workspace.
 
-A workspace Slack refuses (``team_access_not_granted``) is remembered for the rest of the
-run: the first stream that meets it warns once, later streams skip it without a request.
+A workspace Slack refuses (``team_access_not_granted``) is asked once per run, even while
+several streams are fetched side by side: the first request any stream (any thread) makes to a
+workspace goes out, and the others' first requests to it wait for that first answer
+(:meth:`OrgWorkspaces.before_request`). If Slack refused, they raise the same refusal without
+a request; otherwise they go on. The skip itself, its one warning and the ``on_unavailable``
+policy stay in the main thread, when the SDK reaches the partition (:meth:`OrgWorkspaces.report`),
+so they come in the order of a sequential run whichever thread asked first.
 """
 
 from __future__ import annotations
 
+import threading
+import time
 import typing as t
 from dataclasses import dataclass
 from functools import cached_property
 
 from tap_slack_snow.errors import TapSlackError
+from tap_slack_snow.spool import SpoolStopped
 
 if t.TYPE_CHECKING:
     import logging
@@ -83,7 +91,12 @@ class OrgWorkspaces:
         self._page_size = max(1, min(page_size, TEAMS_LIST_MAX_PAGE))
         self._wanted = wanted
         self._logger = logger
-        self._refused: dict[str, str] = {}
+        # Each workspace's first answer: None while the first request is out, else the
+        # refusal's Slack error code, or "" when Slack answered anything else.
+        self._first_answers: dict[str, str | None] = {}
+        self._answered = threading.Condition()
+        self._stopped = False
+        self._reported: set[str] = set()
 
     @cached_property
     def listed(self) -> list[Workspace]:
@@ -141,15 +154,59 @@ class OrgWorkspaces:
                 return str(workspace)
         return team_id
 
-    def refuse(self, team_id: str, reason: str) -> bool:
-        """Remember that Slack refused a workspace; True the first time (warn then)."""
-        first = team_id not in self._refused
-        self._refused.setdefault(team_id, reason)
+    #: How long a request waits for another thread's first answer from the same workspace
+    #: (that request may be waiting out a rate limit). After it, the request goes out: the
+    #: workspace may then be asked twice, nothing is lost.
+    FIRST_ANSWER_WAIT_SECONDS: t.ClassVar[float] = 300.0
+
+    def before_request(self, team_id: str) -> str | None:
+        """Called before every request naming ``team_id``: the refusal code if Slack refused
+        the workspace's first request (send nothing then), else None (send it).
+
+        The first caller for a workspace returns at once and must pass Slack's answer to
+        :meth:`after_answer`; callers meanwhile wait for that answer (at most
+        :attr:`FIRST_ANSWER_WAIT_SECONDS`).
+
+        Raises:
+            SpoolStopped: the run is ending (:meth:`stop`) while waiting.
+        """
+        deadline = time.monotonic() + self.FIRST_ANSWER_WAIT_SECONDS
+        with self._answered:
+            if team_id not in self._first_answers:
+                self._first_answers[team_id] = None  # this caller's request is the first
+                return None
+            while self._first_answers[team_id] is None:
+                if self._stopped:
+                    raise SpoolStopped
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return None
+                self._answered.wait(left)
+            return self._first_answers[team_id] or None
+
+    def after_answer(self, team_id: str, refusal: str | None) -> None:
+        """Slack's answer to a request naming ``team_id`` (``refusal``: the code of a
+        workspace refusal, else None); the first one is shared with waiting requests."""
+        with self._answered:
+            if self._first_answers.get(team_id) is None:
+                self._first_answers[team_id] = refusal or ""
+                self._answered.notify_all()
+
+    def stop(self) -> None:
+        """The run is ending: wake every waiting request (it raises SpoolStopped)."""
+        with self._answered:
+            self._stopped = True
+            self._answered.notify_all()
+
+    def report(self, team_id: str) -> bool:
+        """The main thread skips a refused workspace: True the first time (warn then)."""
+        first = team_id not in self._reported
+        self._reported.add(team_id)
         return first
 
-    def refused(self, team_id: str) -> str | None:
-        """Why Slack refused this workspace earlier in the run (None: not refused)."""
-        return self._refused.get(team_id)
+    def reported(self, team_id: str) -> bool:
+        """A stream skipped this workspace earlier in the run (later streams skip it too)."""
+        return team_id in self._reported
 
     def summary(self) -> str:
         """The report line: how many workspaces were found and how many are read."""

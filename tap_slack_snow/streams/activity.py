@@ -12,6 +12,7 @@ from typing_extensions import override
 from tap_slack_snow.client import SlackStream
 from tap_slack_snow.errors import MalformedPayloadError
 from tap_slack_snow.pagination import ClassicPagePaginator
+from tap_slack_snow.prefetch import context_key
 from tap_slack_snow.records import unix_int
 
 if t.TYPE_CHECKING:
@@ -38,6 +39,8 @@ class _ClassicPagedStream(SlackStream):
         super().__init__(*args, **kwargs)
         self._lower_bound: int | None = None
         self._reached_lower_bound = False
+        # Each context's lower bound, read from the state by prepare_fetch (main thread).
+        self._lower_bounds: dict[str, int | None] = {}
 
     @override
     def get_new_paginator(self) -> BaseAPIPaginator[t.Any] | None:
@@ -65,7 +68,13 @@ class _ClassicPagedStream(SlackStream):
         """Read down to the lower bound: the bookmark, else ``start_date``."""
         super().prepare_fetch(context)
         start = self.get_starting_timestamp(context)
-        self._lower_bound = int(start.timestamp()) if start else None
+        self._lower_bounds[context_key(context)] = int(start.timestamp()) if start else None
+
+    @override
+    def begin_fetch(self, context: Context | None) -> None:
+        """The context's own lower bound (each workspace of an org has its bookmark)."""
+        super().begin_fetch(context)
+        self._lower_bound = self._lower_bounds.get(context_key(context))
         self._reached_lower_bound = False
 
     def paging(self, response: requests.Response) -> tuple[int, int]:
@@ -140,9 +149,9 @@ class AccessLogsStream(_ClassicPagedStream):
         self._keys_at_oldest: set[tuple[t.Any, ...]] = set()
 
     @override
-    def prepare_fetch(self, context: Context | None) -> None:
+    def begin_fetch(self, context: Context | None) -> None:
         """Start with the newest window."""
-        super().prepare_fetch(context)
+        super().begin_fetch(context)
         self._window_before = None
         self._skip_at_edge = set()
         self._oldest_seen = None
