@@ -230,6 +230,7 @@ class SlackStream(FetchingStream):
         def send_with_policy(
             prepared_request: requests.PreparedRequest, context: Context | None
         ) -> requests.Response:
+            self.before_request()  # the previous answer is whole: a prefetch spools it now
             response: requests.Response = self.ask_workspace(
                 lambda: self.session.with_retries(
                     self.slack_method, lambda: func(prepared_request, context), self.call_stats

@@ -7,6 +7,7 @@ encoding on disk, progress), and the BATCH messages of the streams that send the
 
 from __future__ import annotations
 
+import threading
 import typing as t
 
 import msgspec
@@ -35,6 +36,8 @@ class FetchingStream(PartitionedStream):
         super().__init__(*args, **kwargs)
         # The previous run's size of each context (full-table streams), by context_key.
         self._expected_by_context: dict[str, int | None] = {}
+        # What the thread fetching the stream does before each request (put_pages).
+        self._fetch_thread = threading.local()
 
     @override
     def request_records(self, context: Context | None) -> t.Iterable[dict[str, t.Any]]:
@@ -80,15 +83,46 @@ class FetchingStream(PartitionedStream):
         """The stream's own request loop (the SDK's: paginator, retries, error policy)."""
         yield from self._counted(super().request_records(context))
 
-    def prefetch_pages(self, context: Context | None) -> t.Iterator[t.Any]:
-        """:meth:`fetch_pages` in a prefetch worker: the partition's workspace comes from
-        the context, as the SDK's turn would set it."""
+    def prefetch_into(self, context: Context | None, put: t.Callable[[t.Any], None]) -> None:
+        """:meth:`put_pages` in a prefetch worker: the partition's workspace comes from the
+        context, as the SDK's turn would set it."""
         self.partition_team_id = context.get("team_id") if context else None
         try:
             self.begin_fetch(context)
-            yield from self.fetch_pages(context)
+            self.put_pages(context, put)
         finally:
             self.partition_team_id = None
+
+    def put_pages(self, context: Context | None, put: t.Callable[[t.Any], None]) -> None:
+        """Each Slack answer's records to ``put`` as soon as the answer is whole: when the
+        stream sends its next request (so a page never waits for a slow next one), or ends.
+
+        An error comes after the records of the answers before it, as in a sequential run
+        (where they were emitted before the failing request).
+        """
+        page: list[dict[str, t.Any]] = []
+
+        def answer_whole() -> None:
+            if page:
+                put(page.copy())
+                page.clear()
+
+        self._fetch_thread.before_request = answer_whole
+        try:
+            for record in self.fetch_records(context):
+                page.append(record)
+        except Exception:
+            answer_whole()
+            raise
+        finally:
+            self._fetch_thread.before_request = None
+        answer_whole()
+
+    def before_request(self) -> None:
+        """Called before each request of the stream's request loop (the retry decorator)."""
+        hook = getattr(self._fetch_thread, "before_request", None)
+        if hook is not None:
+            hook()
 
     def fetch_pages(self, context: Context | None) -> t.Iterator[t.Any]:
         """The fetched records grouped by Slack answer: what a prefetch worker spools.

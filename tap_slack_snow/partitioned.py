@@ -27,7 +27,7 @@ if t.TYPE_CHECKING:
     from tap_slack_snow.retry import CallStats
     from tap_slack_snow.session import SlackSession
 
-T = t.TypeVar("T")
+Reply = t.TypeVar("Reply")
 #: State key of a full-table stream: how many records its last sync emitted (an estimate of
 #: its size for the next run's progress lines; no bookmark, nothing is skipped by it).
 RECORDS_LAST_SYNC = "records_last_sync"
@@ -217,7 +217,7 @@ class PartitionedStream(RESTStream[str | None]):
             self.skipped_reason = str(exc)
             self.logger.warning("Skipping stream %s (on_unavailable=skip): %s", self.name, exc)
 
-    def ask_workspace(self, send: t.Callable[[], T]) -> T:
+    def ask_workspace(self, send: t.Callable[[], Reply]) -> Reply:
         """Send one request of this thread's partition, sharing the workspace's first answer.
 
         A request naming a workspace whose first answer (from any stream, any thread) was a

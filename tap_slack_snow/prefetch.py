@@ -153,8 +153,7 @@ class Prefetcher:
     def _fetch(self, stream: SlackStream, context: Context | None, spool: Spool[t.Any]) -> None:
         stream.progress.restart()
         try:
-            for page in stream.prefetch_pages(context):
-                spool.put(page)
+            stream.prefetch_into(context, spool.put)
         except SpoolStopped:
             return
         except BaseException as exc:

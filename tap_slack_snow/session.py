@@ -322,8 +322,9 @@ class SlackSession:
         default), start fetching every stream that can run, side by side (a stream with
         partitions, partition after partition, by its one worker).
 
-        Not in a dry run (``--test`` reads one record per stream) and not when only one
-        stream runs (there is nothing to read side by side).
+        A single stream is fetched by a worker too: its next request overlaps the SDK's work
+        on this one (member_analytics downloads the next day while this one is written).
+        Not in a dry run (``--test`` reads one record per stream).
         """
         with self._lock:
             if self._fetch_started:
@@ -335,7 +336,7 @@ class SlackSession:
             # partition after partition; a workspace Slack refuses is still asked once per
             # run, since the streams share each workspace's first answer (OrgWorkspaces).
             streams = [stream for stream in self.selected_streams() if can_run(self, stream)]
-            if len(streams) < 2 or any(s.ABORT_AT_RECORD_COUNT is not None for s in streams):
+            if not streams or any(s.ABORT_AT_RECORD_COUNT is not None for s in streams):
                 return
             prefetcher = Prefetcher(
                 max_concurrent=int(self.config.get("max_concurrent_streams", 8))

@@ -173,6 +173,12 @@ class MemberAnalyticsStream(SlackStream):
             self._next_day = day
 
     @override
+    def put_pages(self, context: Context | None, put: t.Callable[[t.Any], None]) -> None:
+        """Each day's file as soon as it is downloaded."""
+        for page in self.fetch_pages(context):
+            put(page)
+
+    @override
     def fetch_records(self, context: Context | None) -> t.Iterator[dict[str, t.Any]]:
         """Each day's rows, one file at a time."""
         for page in self.fetch_pages(context):
