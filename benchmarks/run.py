@@ -869,8 +869,14 @@ def method_time(requests: int, allowance: int, cost: float, window: float = 60.0
     return max(requests * cost, (windows - 1) * window + last * cost)
 
 
-def bench_scale(report: Report, first: dict[str, t.Any], memory: dict[str, t.Any]) -> None:
-    """First and daily sync times on Slack's real limits, from the measured costs."""
+def bench_scale(
+    report: Report,
+    first: dict[str, t.Any],
+    memory: dict[str, t.Any],
+    analytics: dict[str, float] | None = None,
+) -> None:
+    """First and daily sync times on Slack's real limits, from the measured costs (and, with
+    section 5, member_analytics through BATCH messages)."""
     seconds, requests, records = first["stream_seconds"], first["requests"], first["records"]
 
     def per_request(stream: str) -> float:
@@ -883,7 +889,11 @@ def bench_scale(report: Report, first: dict[str, t.Any], memory: dict[str, t.Any
     small = max(per_request("team"), per_request("billing"), 0.01)
     analytics_overhead = max(0.0, per_request("member_analytics") - 100 * per_row)
 
-    def plan(members: int, daily: bool) -> tuple[float, int, dict[str, float], float]:
+    batch_per_row = 1 / analytics["batch_rate"] if analytics else None
+
+    def plan(
+        members: int, daily: bool, row_cost: float = per_row
+    ) -> tuple[float, int, dict[str, float], float]:
         access = 0.8 * members if daily else access_per_member * members
         calls = {
             "users.list": (math.ceil(members / 1000), per_request("users")),
@@ -901,7 +911,7 @@ def bench_scale(report: Report, first: dict[str, t.Any], memory: dict[str, t.Any
             "admin.users.list": (math.ceil(members / 100) + 1, per_request("admin_users")),
             "admin.analytics.getFile": (
                 2 if daily else 396,
-                analytics_overhead + per_row * members * (0.5 if daily else 395 / 396),
+                analytics_overhead + row_cost * members * (0.5 if daily else 395 / 396),
             ),
         }
         parts = {method: method_time(n, TIER[method], cost) for method, (n, cost) in calls.items()}
@@ -912,20 +922,26 @@ def bench_scale(report: Report, first: dict[str, t.Any], memory: dict[str, t.Any
         return sum(parts.values()), sum(n for n, _ in calls.values()), parts, concurrent
 
     rows = []
+    cases: list[tuple[int, bool, float, str]] = []
     for members in (1_000, 100_000, 500_000):
         for daily in (False, True):
-            total, n, parts, concurrent = plan(members, daily)
-            top = sorted(parts.items(), key=lambda kv: kv[1], reverse=True)[:2]
-            rows.append(
-                [
-                    f"{members:,}",
-                    "daily incremental" if daily else "first full sync",
-                    f"{n:,}",
-                    f"**{human(concurrent)}**",
-                    human(total),
-                    ", ".join(f"{m} {human(s)}" for m, s in top),
-                ]
-            )
+            label = "daily incremental" if daily else "first full sync"
+            cases.append((members, daily, per_row, label))
+            if batch_per_row is not None and members >= 100_000:
+                cases.append((members, daily, batch_per_row, label + ", `batch_config`"))
+    for members, daily, row_cost, label in cases:
+        total, n, parts, concurrent = plan(members, daily, row_cost)
+        top = sorted(parts.items(), key=lambda kv: kv[1], reverse=True)[:2]
+        rows.append(
+            [
+                f"{members:,}",
+                label,
+                f"{n:,}",
+                f"**{human(concurrent)}**",
+                human(total),
+                ", ".join(f"{m} {human(s)}" for m, s in top),
+            ]
+        )
     costs = [
         [stream, requests.get(stream, 0), f"{per_request(stream) * 1000:.0f} ms"]
         for stream in STREAM_METHODS
@@ -951,7 +967,12 @@ def bench_scale(report: Report, first: dict[str, t.Any], memory: dict[str, t.Any
         )
         + "\n\nMeasured cost per request (section 1):\n\n"
         + table(["stream", "requests", "cost / request"], costs)
-        + f"\n\nmember_analytics: {per_row * 1e6:.1f} µs per row."
+        + f"\n\nmember_analytics: {per_row * 1e6:.1f} µs per row (RECORD messages, section 4)"
+        + (
+            f"; {batch_per_row * 1e6:.1f} µs per row with `batch_config` (section 5)."
+            if batch_per_row is not None
+            else "."
+        )
     )
     report.add("6. Scale on paper (Slack's real limits)", body)
 
@@ -976,7 +997,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--only",
         default="",
-        help="comma-separated sections to run (1-6; 6 needs 1 and 4)",
+        help="comma-separated sections to run (1-6; 6 needs 1 and 4, and uses 5 when it runs)",
     )
     args = parser.parse_args(argv)
     only = set(filter(None, args.only.split(",")))
@@ -1000,11 +1021,12 @@ def main(argv: list[str] | None = None) -> int:
         bench_cpu(report, args.quick)
     if not only or "4" in only or "6" in only:
         memory = bench_memory(report, args.quick)
+    analytics = None
     if not only or "5" in only:
-        bench_analytics(report, args.quick)
+        analytics = bench_analytics(report, args.quick)
         bench_analytics_postgres(report, args.quick)
     if first is not None and memory is not None:
-        bench_scale(report, first, memory)
+        bench_scale(report, first, memory, analytics)
     footer = f"\nTotal benchmark time: {time.perf_counter() - started:.0f} s.\n"
     print(footer)
     args.out.write_text(header + "\n" + "\n".join(report.sections) + footer, encoding="utf-8")
