@@ -125,7 +125,8 @@ class FetchingStream(PartitionedStream):
             hook()
 
     def fetch_pages(self, context: Context | None) -> t.Iterator[t.Any]:
-        """The fetched records grouped by Slack answer: what a prefetch worker spools.
+        """The fetched records grouped by Slack answer, read in this thread (batch files
+        of a stream fetched inline); a prefetch worker uses :meth:`put_pages`.
 
         An error comes after the records of the answers before it, as in a sequential run
         (where they were emitted before the failing request).
@@ -217,6 +218,10 @@ class FetchingStream(PartitionedStream):
             yield record
         if count:
             self.progress.page(count, self.fetch_done())
+
+    #: Fetched by a prefetch worker even when it is the only stream of the run: its pages
+    #: are downloads on disk, so the next one overlaps the SDK's work on this one.
+    fetch_ahead_alone: t.ClassVar[bool] = False
 
     # --- BATCH messages (member_analytics) ---------------------------------------------------
 

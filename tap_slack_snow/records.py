@@ -61,31 +61,27 @@ def unix_to_iso(value: t.Any) -> str | None:
 def int_to_iso(seconds: int) -> str | None:
     """Integer Unix seconds as ISO-8601 UTC, as ``datetime.isoformat`` writes it.
 
-    Built from a cached day and a cached time of day: a day of analytics rows has as many
-    claim times as members, but they fall on far fewer days, and a day has 86,400 seconds.
+    The day's part is cached (a day of analytics rows has as many claim times as members,
+    but they fall on far fewer days); the time of day is formatted each time (a cache of
+    every second would hold 86,400 strings).
     """
     if seconds <= 0:
         return None
     day, second = divmod(seconds, 86400)
     prefix = _day_prefix(day)
-    return None if prefix is None else prefix + _time_suffix(second)
+    if prefix is None:
+        return None
+    minutes, second = divmod(second, 60)
+    return f"{prefix}{minutes // 60:02d}:{minutes % 60:02d}:{second:02d}+00:00"
 
 
-@functools.lru_cache(maxsize=1 << 16)
+@functools.lru_cache(maxsize=1 << 12)
 def _day_prefix(day: int) -> str | None:
     """``YYYY-MM-DDT`` of a day counted from 1970-01-01 (None past year 9999)."""
     try:
         return (_EPOCH + timedelta(days=day)).isoformat() + "T"
     except OverflowError:
         return None
-
-
-@functools.lru_cache(maxsize=86400)
-def _time_suffix(second: int) -> str:
-    """``HH:MM:SS+00:00`` of a second of the day."""
-    minutes, seconds = divmod(second, 60)
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours:02d}:{minutes:02d}:{seconds:02d}+00:00"
 
 
 def unix_int(value: t.Any) -> int | None:

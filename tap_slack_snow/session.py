@@ -322,9 +322,10 @@ class SlackSession:
         default), start fetching every stream that can run, side by side (a stream with
         partitions, partition after partition, by its one worker).
 
-        A single stream is fetched by a worker too: its next request overlaps the SDK's work
-        on this one (member_analytics downloads the next day while this one is written).
-        Not in a dry run (``--test`` reads one record per stream).
+        Not in a dry run (``--test`` reads one record per stream), and not for one stream
+        alone (nothing to read side by side; spooling its pages would only cost time and
+        memory) unless it is ``fetch_ahead_alone`` (member_analytics: the next day's
+        download overlaps this day's rows).
         """
         with self._lock:
             if self._fetch_started:
@@ -336,8 +337,10 @@ class SlackSession:
             # partition after partition; a workspace Slack refuses is still asked once per
             # run, since the streams share each workspace's first answer (OrgWorkspaces).
             streams = [stream for stream in self.selected_streams() if can_run(self, stream)]
-            if not streams or any(s.ABORT_AT_RECORD_COUNT is not None for s in streams):
+            if any(s.ABORT_AT_RECORD_COUNT is not None for s in streams):
                 return
+            if len(streams) < 2 and not any(s.fetch_ahead_alone for s in streams):
+                return  # nothing to read side by side, or to overlap
             prefetcher = Prefetcher(
                 max_concurrent=int(self.config.get("max_concurrent_streams", 8))
             )

@@ -34,9 +34,10 @@ _SCALARS: dict[str, t.Any] = {
     "null": type(None),
 }
 #: Compressed bytes read at a time.
-READ_BYTES = 1 << 18
-#: Bytes of rows per chunk at most: 4 MiB, about 6,000 analytics rows.
-INFLATE_BYTES = 1 << 22
+READ_BYTES = 1 << 16
+#: Bytes of rows per chunk at most: 1 MiB, about 1,600 analytics rows (more would only
+#: hold more memory: a chunk's cost is its rows').
+INFLATE_BYTES = 1 << 20
 #: Integers a float holds exactly (``add_datetimes`` keeps ``int(float(raw))``).
 _EXACT_INTEGERS = 1 << 53
 

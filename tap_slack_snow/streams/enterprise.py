@@ -112,6 +112,8 @@ class MemberAnalyticsStream(SlackStream):
     #: With ``batch_config``: one BATCH file per day (the SDK's per-record path would make
     #: the tap, not Slack, the bottleneck of a large org).
     batch_group_key = "date"
+    #: The next day downloads while this one's rows are emitted, also when run alone.
+    fetch_ahead_alone = True
     #: Slack keeps member analytics for a rolling 13 months.
     history_months: t.ClassVar[int] = 13
     _CHUNK = 1 << 16
