@@ -35,23 +35,14 @@ from tests._support import (
     select_only,
     sync,
 )
+from tests.test_grid import GRID, START_DATE
 
-START_DATE = "2015-01-01T00:00:00Z"
 #: The streams whose Slack method is per workspace on an org-level token, with the org-wide
 #: ones the SDK syncs between them (admin_users) and before them (billing).
 CATALOG = select_only(
     "users", "team", "billable_info", "integration_logs", "billing", "admin_users"
 )
-GRID = WorkspaceConfig(
-    seed=21,
-    users=300,
-    plan="enterprise",
-    enterprise=True,
-    workspaces=5,
-    integration_logs=400,
-    access_logs=300,
-)
-DENIED = WorkspaceConfig(**{**GRID.__dict__, "denied_workspaces": (2,)})  # type: ignore[arg-type]
+DENIED = WorkspaceConfig(**{**GRID.__dict__, "denied_workspaces": (2,)})
 MINUTE = 1.0  # seconds of a rate-limit window
 #: Two workspaces; with pages of 10, users.list and team.billableInfo need 3 windows per
 #: workspace and team.integrationLogs 1 and 4 (per method and workspace, as Slack counts).
