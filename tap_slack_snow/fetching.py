@@ -43,16 +43,23 @@ class FetchingStream(PartitionedStream):
     def request_records(self, context: Context | None) -> t.Iterable[dict[str, t.Any]]:
         """Records as Slack sends them: from the prefetch worker's spool when one fetched this
         stream ahead of its turn, else fetched here, one request after another."""
+        pages = self.prefetched_pages(context)
+        if pages is None:
+            yield from self.fetch_records(context)
+            return
+        for page in pages:
+            yield from self.page_records(page)
+
+    def prefetched_pages(self, context: Context | None) -> t.Iterator[t.Any] | None:
+        """The pages a prefetch worker fetched for ``context``; else None, with the fetch
+        prepared to run here."""
         prefetcher = self.session.prefetcher
         pages = prefetcher.pages(self.slack_stream, context) if prefetcher is not None else None
         if pages is None:
             self.prepare_fetch(context)
             self.begin_fetch(context)
             self.progress.restart()
-            yield from self.fetch_records(context)
-            return
-        for page in pages:
-            yield from self.page_records(page)
+        return pages
 
     def prepare_fetch(self, context: Context | None) -> None:
         """Read what a fetch needs from the state (bookmarks, day ranges) before it starts.
@@ -259,11 +266,8 @@ class FetchingStream(PartitionedStream):
 
     def request_blocks(self, context: Context | None) -> t.Iterator[RowBlock]:
         """:meth:`request_records` for batch files: each page's rows as blocks."""
-        prefetcher = self.session.prefetcher
-        pages = prefetcher.pages(self.slack_stream, context) if prefetcher is not None else None
+        pages = self.prefetched_pages(context)
         if pages is None:
-            self.prepare_fetch(context)
-            self.progress.restart()
             pages = self.fetch_pages(context)
         for page in pages:
             yield from self.page_blocks(page, context)
