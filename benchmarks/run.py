@@ -557,6 +557,31 @@ def owner_of(func: tuple[str, int, str]) -> str:
 # 4. memory
 
 
+def analytics_workspace(rows_per_day: int, lag: int) -> WorkspaceConfig:
+    """The Grid org of the analytics benchmarks: ``rows_per_day`` rows, published ``lag``
+    days late."""
+    return WorkspaceConfig(
+        seed=5,
+        users=1_000,
+        plan="enterprise",
+        enterprise=True,
+        analytics_rows_per_day=rows_per_day,
+        analytics_lag_days=lag,
+        now=float(int(time.time())),
+    )
+
+
+def batch_settings(root: Path, prefix: str) -> dict[str, t.Any]:
+    """The tap's ``batch_config``: gzip JSON Lines files in ``root`` (made here)."""
+    root.mkdir(parents=True, exist_ok=True)
+    return {
+        "batch_config": {
+            "encoding": {"format": "jsonl", "compression": "gzip"},
+            "storage": {"root": root.as_uri(), "prefix": prefix},
+        }
+    }
+
+
 def warm_analytics(emu: EmulatorProcess, day: str) -> None:
     """Download the day's file once so the emulator serves the tap from its cache.
 
@@ -600,24 +625,9 @@ def bench_memory(report: Report, quick: bool) -> dict[str, t.Any]:
         )
     lag = 2
     for count in sizes_rows:
-        now = float(int(time.time()))
-        workspace = WorkspaceConfig(
-            seed=5,
-            users=1_000,
-            plan="enterprise",
-            enterprise=True,
-            analytics_rows_per_day=count,
-            analytics_lag_days=lag,
-            now=now,
-        )
+        workspace = analytics_workspace(count, lag)
         start = (today_utc() - dt.timedelta(days=lag)).isoformat() + "T00:00:00Z"
-        (folder / "batches").mkdir(exist_ok=True)
-        batches = {
-            "batch_config": {
-                "encoding": {"format": "jsonl", "compression": "gzip"},
-                "storage": {"root": (folder / "batches").as_uri(), "prefix": "m-"},
-            }
-        }
+        batches = batch_settings(folder / "batches", "m-")
         with start_emulator(workspace, folder, start_date=start) as emu:
             warm_analytics(emu, start[:10])
             for stream, settings in (("member_analytics", {}), ("batch_config", batches)):
@@ -679,27 +689,11 @@ def bench_analytics(report: Report, quick: bool) -> dict[str, float]:
     count = 50_000 if quick else 500_000
     lag = 2
     days_back_to_back = 3
-    now = float(int(time.time()))
-    workspace = WorkspaceConfig(
-        seed=5,
-        users=1_000,
-        plan="enterprise",
-        enterprise=True,
-        analytics_rows_per_day=count,
-        analytics_lag_days=lag,
-        now=now,
-    )
+    workspace = analytics_workspace(count, lag)
     last_day = today_utc() - dt.timedelta(days=lag)
     first_day = last_day - dt.timedelta(days=days_back_to_back - 1)
     folder = workdir()
-    batch_root = folder / "batches"
-    batch_root.mkdir()
-    batches = {
-        "batch_config": {
-            "encoding": {"format": "jsonl", "compression": "gzip"},
-            "storage": {"root": batch_root.as_uri(), "prefix": "analytics-"},
-        }
-    }
+    batches = batch_settings(folder / "batches", "analytics-")
     # (settings, first day): one day, or several back to back (the next day's download
     # overlaps this day's rows, as in a first sync)
     modes: dict[str, tuple[dict[str, t.Any], dt.date]] = {
@@ -789,18 +783,9 @@ def bench_analytics_postgres(report: Report, quick: bool) -> None:
 
     count = 20_000 if quick else 200_000
     lag = 2
-    workspace = WorkspaceConfig(
-        seed=5,
-        users=1_000,
-        plan="enterprise",
-        enterprise=True,
-        analytics_rows_per_day=count,
-        analytics_lag_days=lag,
-        now=float(int(time.time())),
-    )
+    workspace = analytics_workspace(count, lag)
     start = (today_utc() - dt.timedelta(days=lag)).isoformat() + "T00:00:00Z"
     folder = workdir()
-    (folder / "batches").mkdir()
     rows = []
     with (
         Postgres(folder / "pgdata") as pg,
@@ -809,12 +794,7 @@ def bench_analytics_postgres(report: Report, quick: bool) -> None:
         warm_analytics(emu, start[:10])
         for mode, settings in {
             "RECORD messages (default)": {},
-            "BATCH messages (batch_config)": {
-                "batch_config": {
-                    "encoding": {"format": "jsonl", "compression": "gzip"},
-                    "storage": {"root": (folder / "batches").as_uri(), "prefix": "a-"},
-                }
-            },
+            "BATCH messages (batch_config)": batch_settings(folder / "batches", "a-"),
         }.items():
             database = pg.create_database(f"bench_{len(rows)}")
             target_config = folder / f"target-{len(rows)}.json"

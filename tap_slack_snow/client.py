@@ -23,8 +23,9 @@ from tap_slack_snow.errors import EndOfDataError, MalformedPayloadError, SlackAP
 from tap_slack_snow.fetching import FetchingStream
 from tap_slack_snow.pagination import SlackCursorPaginator
 from tap_slack_snow.progress import FetchProgress
-from tap_slack_snow.records import DriftPolicy, add_datetimes
+from tap_slack_snow.records import DriftPolicy
 from tap_slack_snow.retry import CallStats, read_slack_response
+from tap_slack_snow.unix_times import add_datetimes
 
 if t.TYPE_CHECKING:
     from singer_sdk import Tap

@@ -13,7 +13,7 @@ from tap_slack_snow.client import SlackStream
 from tap_slack_snow.errors import MalformedPayloadError
 from tap_slack_snow.pagination import ClassicPagePaginator
 from tap_slack_snow.prefetch import context_key
-from tap_slack_snow.records import unix_int
+from tap_slack_snow.unix_times import unix_int
 
 if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
