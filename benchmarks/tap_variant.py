@@ -12,7 +12,7 @@ import os
 from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.io_base import SingerWriter
 
-from tap_slack_snow.client import SlackStream
+from tap_slack_snow.streams.base import SlackStream
 from tap_slack_snow.tap import TapSlackSnow
 
 if os.environ.get("BENCH_WRITER") == "standard":

@@ -31,7 +31,8 @@ from tap_slack_snow.inputs import (
 )
 from tap_slack_snow.interrupts import defer_signal, exit_code_for, signal_name
 from tap_slack_snow.redact import SecretRedactor
-from tap_slack_snow.session import SlackSession
+from tap_slack_snow.run.session import SlackSession
+from tap_slack_snow.run.workspaces import setting_errors as workspace_setting_errors
 from tap_slack_snow.settings import (
     ANY_OF_FAILURE,
     CONFIG_JSONSCHEMA,
@@ -41,7 +42,6 @@ from tap_slack_snow.settings import (
     url_password,
 )
 from tap_slack_snow.streams import STREAM_TYPES
-from tap_slack_snow.workspaces import setting_errors as workspace_setting_errors
 from tap_slack_snow.writer import SlackMessageWriter
 
 if t.TYPE_CHECKING:
@@ -50,7 +50,7 @@ if t.TYPE_CHECKING:
     from singer_sdk.helpers.capabilities import CapabilitiesEnum
     from singer_sdk.streams import Stream
 
-    from tap_slack_snow.client import SlackStream
+    from tap_slack_snow.streams.base import SlackStream
 
 __all__ = ["STREAM_TYPES", "TapSlackSnow"]
 

@@ -23,7 +23,7 @@ from click.testing import CliRunner, Result
 
 from tap_slack_snow.auth import StoredTokens, default_token_store_path, fingerprint, open_store
 from tap_slack_snow.cli import main
-from tap_slack_snow.errors import ERROR_POLICY
+from tap_slack_snow.slack.errors import ERROR_POLICY
 from tap_slack_snow.tap import TapSlackSnow
 from tap_slack_snow_emulator import Fault, SlackEmulator
 from tests._support import STREAM_NAMES, EmulatorFactory, exchange_args

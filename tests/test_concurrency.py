@@ -22,8 +22,8 @@ from pathlib import Path
 
 import pytest
 
-from tap_slack_snow.prefetch import Prefetcher
-from tap_slack_snow.spool import Spool, SpoolStopped
+from tap_slack_snow.run.prefetch import Prefetcher
+from tap_slack_snow.run.spool import Spool, SpoolStopped
 from tap_slack_snow_emulator import Fault, SlackEmulator, WorkspaceConfig
 from tap_slack_snow_emulator.api import METHODS
 from tests._support import (

@@ -18,8 +18,8 @@ import pytest
 from click.testing import CliRunner
 
 from tap_slack_snow.cli import main as auth_main
+from tap_slack_snow.records.unix_times import unix_int
 from tap_slack_snow.tap import STREAM_TYPES, TapSlackSnow
-from tap_slack_snow.unix_times import unix_int
 from tests._support import select_only, stored_chain, sync_catching
 from tests.replay import ReplayServer, load, variants
 

@@ -410,7 +410,7 @@ def test_a_run_waiting_too_long_names_the_lock_it_waited_on(
 ) -> None:
     from tap_slack_snow.auth.crypto import StoreKey  # noqa: PLC0415
     from tap_slack_snow.auth.pg_store import PostgresChainStore  # noqa: PLC0415
-    from tap_slack_snow.errors import TapSlackError  # noqa: PLC0415
+    from tap_slack_snow.slack.errors import TapSlackError  # noqa: PLC0415
 
     key = StoreKey.derive(client_secret="0123456789abcdef0123456789abcdef")
     store = PostgresChainStore(database, chain="c0ffee", key=key, lock_timeout=0.5)

@@ -14,7 +14,12 @@ from pathlib import Path
 
 import pytest
 
-from tap_slack_snow.records import NOT_CONVERTIBLE, DriftPolicy, UnconvertibleValueError, convert
+from tap_slack_snow.records.drift import (
+    NOT_CONVERTIBLE,
+    DriftPolicy,
+    UnconvertibleValueError,
+    convert,
+)
 from tap_slack_snow_emulator import STANDARD_USER_SCOPES, WorkspaceConfig
 from tests._support import EmulatorFactory, oauth_config, select_only, sync, sync_catching
 from tests.replay import ReplayServer, load

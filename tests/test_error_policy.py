@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tap_slack_snow.errors import ERROR_POLICY, Action
+from tap_slack_snow.slack.errors import ERROR_POLICY, Action
 from tap_slack_snow_emulator import Fault, SlackEmulator
 from tests._support import oauth_config, run_cli, select_only, sync
 

@@ -15,20 +15,20 @@ from tap_slack_snow.auth import (
     StoredTokens,
     open_store,
 )
-from tap_slack_snow.caller import SlackCaller
-from tap_slack_snow.errors import (
+from tap_slack_snow.errors import TapSlackError
+from tap_slack_snow.slack.client import SlackCaller
+from tap_slack_snow.slack.errors import (
     ERROR_POLICY,
     Action,
     EndOfDataError,
     RateLimitedError,
     SlackAPIError,
     StreamUnavailableError,
-    TapSlackError,
     TokenExpiredError,
     TransientError,
     error_for_code,
 )
-from tap_slack_snow.retry import CallStats, RetryPolicy
+from tap_slack_snow.slack.retry import CallStats, RetryPolicy
 from tap_slack_snow_emulator import SlackEmulator
 
 LOGGER = logging.getLogger("test-policy-units")

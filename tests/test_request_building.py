@@ -9,9 +9,9 @@ import pytest
 from singer_sdk.helpers.types import Context
 from singer_sdk.streams.rest import PageContext
 
-from tap_slack_snow.client import SlackStream
+from tap_slack_snow.records.unix_times import add_datetimes, unix_to_iso
+from tap_slack_snow.streams.base import SlackStream
 from tap_slack_snow.tap import TapSlackSnow
-from tap_slack_snow.unix_times import add_datetimes, unix_to_iso
 
 BASE = {"access_token": "xoxp-test-token-value", "api_url": "http://127.0.0.1:9/api/"}
 

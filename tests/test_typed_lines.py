@@ -1,4 +1,4 @@
-"""The typed path of member_analytics batch files (tap_slack_snow.typed_lines), no HTTP.
+"""The typed path of member_analytics batch files (tap_slack_snow.records.typed_lines), no HTTP.
 
 Whatever chunk the typed path accepts, its rows must be exactly what the row-by-row path
 (the stream's post_process: date-times, the schema check with the drift policy) makes of the
@@ -18,8 +18,8 @@ from datetime import date
 import msgspec
 import pytest
 
+from tap_slack_snow.records.typed_lines import INFLATE_BYTES, TypedLines, gzip_line_chunks
 from tap_slack_snow.tap import TapSlackSnow
-from tap_slack_snow.typed_lines import INFLATE_BYTES, TypedLines, gzip_line_chunks
 from tests.replay import load
 
 TAP = TapSlackSnow(config={"access_token": "xoxp-typed"}, validate_config=False)

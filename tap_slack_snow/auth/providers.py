@@ -11,13 +11,14 @@ from requests.auth import HTTPBasicAuth
 
 from tap_slack_snow.auth.rescue import RESTORE_COMMAND, write_rescue
 from tap_slack_snow.auth.store import ChainStore, StoredTokens, StoreWriteError, fingerprint
-from tap_slack_snow.errors import SlackAPIError, TapSlackError
+from tap_slack_snow.errors import TapSlackError
 from tap_slack_snow.interrupts import signals_deferred
 from tap_slack_snow.redact import SecretRedactor
-from tap_slack_snow.retry import CallStats
+from tap_slack_snow.slack.errors import SlackAPIError
+from tap_slack_snow.slack.retry import CallStats
 
 if t.TYPE_CHECKING:
-    from tap_slack_snow.caller import SlackCaller
+    from tap_slack_snow.slack.client import SlackCaller
 
 #: Refresh when the access token has less than this left (Slack's are 12 h long).
 REFRESH_MARGIN_SECONDS = 15 * 60

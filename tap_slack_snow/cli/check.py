@@ -12,15 +12,15 @@ import click
 from singer_sdk.exceptions import ConfigValidationError
 
 from tap_slack_snow.auth import RotatingTokenProvider
-from tap_slack_snow.availability import format_table, scope_report, workspace_report
 from tap_slack_snow.cli.common import ENV_PREFIX, UserError, read_client_secret
 from tap_slack_snow.cli.env_file import environment_from
 from tap_slack_snow.errors import TapSlackError
+from tap_slack_snow.run.availability import format_table, scope_report, workspace_report
 from tap_slack_snow.streams.workspace import PLAN_LABELS
 from tap_slack_snow.tap import TapSlackSnow
 
 if t.TYPE_CHECKING:
-    from tap_slack_snow.session import SlackSession
+    from tap_slack_snow.run.session import SlackSession
 
 #: Exit code of ``check`` when a selected stream cannot run (1 = the check itself failed).
 EXIT_STREAMS_CANNOT_RUN = 3

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from tap_slack_snow.session import DEFAULT_API_URL
+from tap_slack_snow.run.session import DEFAULT_API_URL
 
 __all__ = ["DEFAULT_API_URL"]
 

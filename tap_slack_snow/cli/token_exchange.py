@@ -24,7 +24,6 @@ from tap_slack_snow.auth import (
     open_store,
 )
 from tap_slack_snow.auth.rescue import RESTORE_COMMAND, write_rescue
-from tap_slack_snow.caller import SlackCaller
 from tap_slack_snow.cli.common import (
     DEFAULT_API_URL,
     ENV_PREFIX,
@@ -36,11 +35,13 @@ from tap_slack_snow.cli.common import (
 )
 from tap_slack_snow.cli.env_file import upsert_env_file
 from tap_slack_snow.cli.oauth_state import StateBook, default_state_file
-from tap_slack_snow.errors import SlackAPIError, TapSlackError, rule_for
-from tap_slack_snow.http_session import SlackHTTPSession
+from tap_slack_snow.errors import TapSlackError
 from tap_slack_snow.redact import SecretRedactor
-from tap_slack_snow.retry import RetryPolicy
-from tap_slack_snow.session import str_or_none
+from tap_slack_snow.run.session import str_or_none
+from tap_slack_snow.slack.client import SlackCaller
+from tap_slack_snow.slack.errors import SlackAPIError, rule_for
+from tap_slack_snow.slack.http import SlackHTTPSession
+from tap_slack_snow.slack.retry import RetryPolicy
 
 
 def parse_redirect_response(url: str) -> tuple[str, str | None]:

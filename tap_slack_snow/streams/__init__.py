@@ -6,8 +6,8 @@ integration_logs; :mod:`.enterprise` admin_users, member_analytics (Enterprise G
 
 from __future__ import annotations
 
-from tap_slack_snow.client import SlackStream
 from tap_slack_snow.streams.activity import AccessLogsStream, IntegrationLogsStream
+from tap_slack_snow.streams.base import SlackStream
 from tap_slack_snow.streams.enterprise import AdminUsersStream, MemberAnalyticsStream
 from tap_slack_snow.streams.workspace import (
     BillableInfoStream,

@@ -9,11 +9,11 @@ import typing as t
 import requests
 from typing_extensions import override
 
-from tap_slack_snow.client import SlackStream
 from tap_slack_snow.errors import MalformedPayloadError
-from tap_slack_snow.pagination import ClassicPagePaginator
-from tap_slack_snow.prefetch import context_key
-from tap_slack_snow.unix_times import unix_int
+from tap_slack_snow.records.unix_times import unix_int
+from tap_slack_snow.run.prefetch import context_key
+from tap_slack_snow.streams.base import SlackStream
+from tap_slack_snow.streams.pagination import ClassicPagePaginator
 
 if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import Context

@@ -13,11 +13,12 @@ import msgspec
 import requests
 from typing_extensions import override
 
-from tap_slack_snow.batches import RowBlock, row_blocks
-from tap_slack_snow.client import SlackStream
-from tap_slack_snow.errors import EndOfDataError, TapSlackError, TransientError
-from tap_slack_snow.retry import decode_json, read_slack_response
-from tap_slack_snow.typed_lines import TypedLines, gzip_line_chunks
+from tap_slack_snow.errors import TapSlackError
+from tap_slack_snow.records.batch_files import RowBlock, row_blocks
+from tap_slack_snow.records.typed_lines import TypedLines, gzip_line_chunks
+from tap_slack_snow.slack.answers import decode_json, read_slack_response
+from tap_slack_snow.slack.errors import EndOfDataError, TransientError
+from tap_slack_snow.streams.base import SlackStream
 
 if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import Context

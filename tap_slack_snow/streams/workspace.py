@@ -7,9 +7,10 @@ import typing as t
 import requests
 from typing_extensions import override
 
-from tap_slack_snow.client import SlackStream
-from tap_slack_snow.errors import MalformedPayloadError, SlackAPIError, StreamUnavailableError
-from tap_slack_snow.partitioned import PartitionItem
+from tap_slack_snow.errors import MalformedPayloadError
+from tap_slack_snow.slack.errors import SlackAPIError, StreamUnavailableError
+from tap_slack_snow.streams.base import SlackStream
+from tap_slack_snow.streams.partition import PartitionItem
 
 if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import Context

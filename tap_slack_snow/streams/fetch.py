@@ -1,8 +1,8 @@
 """Fetching a stream's records: inline, or ahead of its turn by a prefetch worker.
 
-The hooks :mod:`tap_slack_snow.prefetch` and :mod:`tap_slack_snow.spool` use (pages, their
+The hooks :mod:`tap_slack_snow.run.prefetch` and :mod:`tap_slack_snow.run.spool` use (pages, their
 encoding on disk, progress), and the BATCH messages of the streams that send them
-(:mod:`tap_slack_snow.batches`).
+(:mod:`tap_slack_snow.records.batch_files`).
 """
 
 from __future__ import annotations
@@ -13,15 +13,15 @@ import typing as t
 import msgspec
 from typing_extensions import override
 
-from tap_slack_snow.batches import RowBlock, day_batches, row_blocks
-from tap_slack_snow.partitioned import RECORDS_LAST_SYNC, PartitionedStream
-from tap_slack_snow.prefetch import context_key
+from tap_slack_snow.records.batch_files import RowBlock, day_batches, row_blocks
+from tap_slack_snow.run.prefetch import context_key
+from tap_slack_snow.streams.partition import RECORDS_LAST_SYNC, PartitionedStream
 
 if t.TYPE_CHECKING:
     from singer_sdk.helpers._batch import BaseBatchFileEncoding, BatchConfig
     from singer_sdk.helpers.types import Context
 
-    from tap_slack_snow.progress import FetchProgress
+    from tap_slack_snow.run.progress import FetchProgress
 
 
 class FetchingStream(PartitionedStream):
@@ -233,7 +233,7 @@ class FetchingStream(PartitionedStream):
     # --- BATCH messages (member_analytics) ---------------------------------------------------
 
     #: Streams that send BATCH messages with ``batch_config`` set: one file per value of this
-    #: field (see :mod:`tap_slack_snow.batches`); None = RECORD messages always.
+    #: field (see :mod:`tap_slack_snow.records.batch_files`); None = RECORD messages always.
     batch_group_key: t.ClassVar[str | None] = None
 
     @override

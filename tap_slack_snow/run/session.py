@@ -1,11 +1,11 @@
 """The run's shared objects.
 
 :class:`SlackSession` holds what one run shares: the HTTP connection pool, the retry policy,
-the Slack caller (:mod:`tap_slack_snow.caller`), the token provider and authenticator, and the
+the Slack caller (:mod:`tap_slack_snow.slack.client`), the token provider and authenticator, and the
 token's identity and edition.
 
 The session is shared by the threads of a run (streams are fetched concurrently, see
-:mod:`tap_slack_snow.prefetch`): the lazy members are built under a lock, the retry policy and
+:mod:`tap_slack_snow.run.prefetch`): the lazy members are built under a lock, the retry policy and
 token provider are shared on purpose (one token chain per process; the provider refreshes under
 a lock), and each thread gets its own HTTP session, since ``requests.Session`` is not
 documented as thread-safe (its connection pool is, its cookie jar and adapters are not).
@@ -27,17 +27,17 @@ from tap_slack_snow.auth import (
     TokenProvider,
 )
 from tap_slack_snow.auth.store_choice import open_store
-from tap_slack_snow.availability import can_run, log_run_plan
-from tap_slack_snow.caller import SlackAnswer, SlackCaller
 from tap_slack_snow.errors import TapSlackError
-from tap_slack_snow.http_session import SlackHTTPSession
-from tap_slack_snow.prefetch import Prefetcher
-from tap_slack_snow.retry import MAX_RATE_LIMIT_WAIT_SECONDS, CallStats, RetryPolicy
-from tap_slack_snow.spool import SpoolStopped
-from tap_slack_snow.workspaces import OrgWorkspaces, wanted_team_ids
+from tap_slack_snow.run.availability import can_run, log_run_plan
+from tap_slack_snow.run.prefetch import Prefetcher
+from tap_slack_snow.run.spool import SpoolStopped
+from tap_slack_snow.run.workspaces import OrgWorkspaces, wanted_team_ids
+from tap_slack_snow.slack.client import SlackAnswer, SlackCaller
+from tap_slack_snow.slack.http import SlackHTTPSession
+from tap_slack_snow.slack.retry import MAX_RATE_LIMIT_WAIT_SECONDS, CallStats, RetryPolicy
 
 if t.TYPE_CHECKING:
-    from tap_slack_snow.client import SlackStream
+    from tap_slack_snow.streams.base import SlackStream
 
 T = t.TypeVar("T")
 

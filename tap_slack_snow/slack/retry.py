@@ -1,40 +1,32 @@
-"""Reading Slack's answers and retrying: the one place that applies the error policy.
+"""The one retry policy: every request the tap sends is retried by :class:`RetryPolicy`.
 
-Every request the tap sends (stream pages, the analytics download, the token refresh, the
-CLI's code exchange) goes through :class:`RetryPolicy`, and every answer is read with
-:func:`read_slack_response`, so a code means the same thing everywhere (see
-:mod:`tap_slack_snow.errors`). The policy is safe to share between threads: its only state
-is the ``slack_answered`` flag, which only ever turns on.
+Stream pages, the analytics download, the token refresh and the CLI's code exchange all go
+through it (answers are read by :mod:`tap_slack_snow.slack.answers`). The policy is safe to
+share between threads: its only state is the ``slack_answered`` flag, which only ever turns
+on.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 import time
 import typing as t
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
-import msgspec
 import requests
 
-from tap_slack_snow.errors import (
+from tap_slack_snow.errors import TapSlackError
+from tap_slack_snow.slack.errors import (
     RateLimitedError,
-    SlackAPIError,
-    TapSlackError,
     TokenExpiredError,
     TransientError,
-    error_for_code,
 )
 
 T = t.TypeVar("T")
 
 #: Default of ``max_rate_limit_wait``: the longest one request may wait on 429s in all.
 MAX_RATE_LIMIT_WAIT_SECONDS = 900.0
-#: Slack always sends Retry-After with a 429; if a proxy strips it, wait this long.
-DEFAULT_RETRY_AFTER_SECONDS = 30.0
 MAX_BACKOFF_SECONDS = 60.0
 #: A rate-limit wait this long is logged at INFO (shorter ones are routine, at DEBUG) ...
 LOG_WAIT_AT_INFO_SECONDS = 10.0
@@ -50,100 +42,6 @@ NETWORK_ERRORS: tuple[type[BaseException], ...] = (
     requests.exceptions.ContentDecodingError,
     ConnectionResetError,
 )
-
-
-def parse_retry_after(response: requests.Response) -> float:
-    """Seconds Slack asks us to wait (integer seconds in real Slack, decimals accepted)."""
-    raw = response.headers.get("Retry-After")
-    if raw is None:
-        return DEFAULT_RETRY_AFTER_SECONDS
-    try:
-        value = float(raw)
-    except ValueError:
-        return DEFAULT_RETRY_AFTER_SECONDS
-    return max(0.0, value)
-
-
-_decode = msgspec.json.Decoder().decode
-
-
-def decode_json(data: bytes) -> t.Any:
-    """Parse JSON with msgspec (about twice as fast as ``json.loads`` on Slack's pages).
-
-    What msgspec refuses but ``json.loads`` accepts (NaN, numbers beyond a double, lone
-    surrogates) is parsed by ``json.loads``, so the result is always the standard library's;
-    what both refuse raises ``ValueError``.
-    """
-    try:
-        return _decode(data)
-    except msgspec.DecodeError:
-        return json.loads(data)
-
-
-def _announces_retry_after(response: requests.Response) -> bool:
-    try:
-        float(response.headers.get("Retry-After", ""))
-    except ValueError:
-        return False
-    return True
-
-
-def read_slack_response(response: requests.Response, method: str) -> dict[str, t.Any]:
-    """Return the JSON payload of a successful answer, or raise what the policy says.
-
-    Raises:
-        RateLimitedError: HTTP 429.
-        TransientError: HTTP 5xx, a retriable Slack code or a body that is not Slack JSON.
-        TokenExpiredError: ``token_expired``.
-        StreamUnavailableError: scope, plan or role errors (skip or fail by policy).
-        EndOfDataError: the data does not exist (yet).
-        SlackAPIError: anything else, with the fix in the message.
-    """
-    status = response.status_code
-    if status == 429:
-        raise RateLimitedError(
-            parse_retry_after(response), announced=_announces_retry_after(response)
-        )
-    if status >= 500:
-        raise TransientError(f"HTTP {status} from Slack method {method}")
-    if 300 <= status < 400:
-        # The session never follows redirects (see http_session): say where it pointed.
-        target = urlsplit(response.headers.get("Location", "")).netloc or "the same host"
-        raise SlackAPIError(
-            f"Slack method {method} answered HTTP {status}, a redirect to {target}: Slack's "
-            "Web API never redirects, so api_url is probably wrong; set it to Slack's Web API "
-            "base URL (https://slack.com/api). The redirect was not followed",
-            code=f"http_{status}",
-        )
-    if status in {401, 403}:
-        raise SlackAPIError(
-            f"Slack method {method} answered HTTP {status} {response.reason}: the token was "
-            "refused (by Slack, or a proxy in between); check refresh_token or access_token, "
-            "or re-authorise the Slack app",
-            code=f"http_{status}",
-        )
-    if status >= 400:
-        raise SlackAPIError(
-            f"Slack method {method} answered HTTP {status} {response.reason}: "
-            "check api_url (it must end in /api)",
-            code=f"http_{status}",
-        )
-    try:
-        payload = decode_json(response.content)
-    except (ValueError, UnicodeDecodeError):
-        content_type = response.headers.get("Content-Type", "unknown")
-        raise TransientError(
-            f"Slack method {method} returned a body that is not JSON "
-            f"(HTTP {status}, {content_type}, {len(response.content)} bytes)"
-        ) from None
-    if not isinstance(payload, dict) or not isinstance(payload.get("ok"), bool):
-        raise TransientError(f"Slack method {method} returned JSON without a boolean 'ok' field")
-    if payload["ok"]:
-        return payload
-    code = payload.get("error")
-    if not isinstance(code, str) or not code:
-        raise TransientError(f"Slack method {method} returned ok=false without an error code")
-    raise error_for_code(code, method, payload)
 
 
 #: Everything :class:`RetryPolicy` retries with exponential backoff.

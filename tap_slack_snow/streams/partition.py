@@ -2,7 +2,7 @@
 
 With an org-level token a workspace-level method runs once per workspace of the org (one
 partition each); a workspace Slack refuses is skipped by ``on_unavailable``. The stream base
-class (:class:`~tap_slack_snow.client.SlackStream`) builds on this.
+class (:class:`~tap_slack_snow.streams.base.SlackStream`) builds on this.
 """
 
 from __future__ import annotations
@@ -14,18 +14,18 @@ import typing as t
 from singer_sdk import RESTStream
 from typing_extensions import override
 
-from tap_slack_snow.availability import check_available, reason_to_skip
-from tap_slack_snow.errors import StreamUnavailableError, describe
-from tap_slack_snow.workspaces import WORKSPACE_ACCESS_ERRORS
+from tap_slack_snow.run.availability import check_available, reason_to_skip
+from tap_slack_snow.run.workspaces import WORKSPACE_ACCESS_ERRORS
+from tap_slack_snow.slack.errors import StreamUnavailableError, describe
 
 if t.TYPE_CHECKING:
     from singer_sdk import Tap
     from singer_sdk.helpers.types import Context
 
-    from tap_slack_snow.client import SlackStream
-    from tap_slack_snow.records import DriftPolicy
-    from tap_slack_snow.retry import CallStats
-    from tap_slack_snow.session import SlackSession
+    from tap_slack_snow.records.drift import DriftPolicy
+    from tap_slack_snow.run.session import SlackSession
+    from tap_slack_snow.slack.retry import CallStats
+    from tap_slack_snow.streams.base import SlackStream
 
 Reply = t.TypeVar("Reply")
 #: State key of a full-table stream: how many records its last sync emitted (an estimate of
@@ -66,7 +66,7 @@ class PartitionedStream(RESTStream[str | None]):
 
     @property
     def slack_stream(self) -> SlackStream:
-        """This stream as a :class:`~tap_slack_snow.client.SlackStream`, the one class this
+        """This stream as a :class:`~tap_slack_snow.streams.base.SlackStream`, the one class this
         is a base of (the availability checks read the stream's declarative knobs)."""
         return t.cast("SlackStream", self)
 

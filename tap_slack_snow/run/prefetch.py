@@ -6,7 +6,7 @@ as the slowest method. :class:`Prefetcher` starts, when the first stream starts 
 run's plan is logged), one worker per selected stream that can run (at most
 ``max_concurrent_streams`` at once, in the tap's order). A worker runs the stream's own
 request loop (its paginator, its error policy, the access-log windows, the analytics days)
-and puts each answer's records in that stream's :class:`~tap_slack_snow.spool.Spool`. The
+and puts each answer's records in that stream's :class:`~tap_slack_snow.run.spool.Spool`. The
 SDK still syncs the streams one after another in the main thread: when it reaches a stream,
 the stream reads its pages from the spool instead of from Slack, and everything after that
 (post-processing, validation, RECORD, SCHEMA and STATE messages, bookmarks) is the SDK's, as
@@ -14,7 +14,7 @@ in a sequential run.
 
 A stream with partitions (a Grid org's workspaces, org-level token) is fetched by its one
 worker, partition after partition, one spool each. The streams share each workspace's first
-answer (:class:`~tap_slack_snow.workspaces.OrgWorkspaces`), so a workspace Slack refuses is
+answer (:class:`~tap_slack_snow.run.workspaces.OrgWorkspaces`), so a workspace Slack refuses is
 asked once per run however many workers reach it, and its skip and warning come when the SDK
 reaches it, as in a sequential run.
 
@@ -32,12 +32,12 @@ import threading
 import time
 import typing as t
 
-from tap_slack_snow.spool import Spool, SpoolStopped
+from tap_slack_snow.run.spool import Spool, SpoolStopped
 
 if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
 
-    from tap_slack_snow.client import SlackStream
+    from tap_slack_snow.streams.base import SlackStream
 
 #: What a prefetch is keyed by: the stream and its context (partition), so a stream with
 #: several partitions gets one spool per partition.

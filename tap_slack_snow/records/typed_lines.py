@@ -24,7 +24,7 @@ import zlib
 import msgspec
 from msgspec import UNSET, UnsetType
 
-from tap_slack_snow.unix_times import int_to_iso
+from tap_slack_snow.records.unix_times import int_to_iso
 
 #: JSON Schema scalar types and the Python types msgspec checks them with.
 _SCALARS: dict[str, t.Any] = {
@@ -84,8 +84,9 @@ def gzip_line_chunks(file: t.IO[bytes]) -> t.Iterator[tuple[int, bytes]]:
 class TypedLines:
     """Decodes, fits and encodes chunks of one stream's rows (see the module docstring).
 
-    ``datetime_fields`` get the treatment of :func:`~tap_slack_snow.unix_times.add_datetimes`
-    (an integer Unix time becomes a date-time, kept as ``<field>_unix``); ``group_field``
+    ``datetime_fields`` get the treatment of
+    :func:`~tap_slack_snow.records.unix_times.add_datetimes` (an integer Unix time becomes a
+    date-time, kept as ``<field>_unix``); ``group_field``
     is filled in where a row lacks it and must equal the chunk's value where it has it.
     """
 

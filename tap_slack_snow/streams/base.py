@@ -2,9 +2,10 @@
 
 A stream says which Slack method it reads and how (``slack_method``, ``records_key``,
 ``max_page_size``, ``http_method``...); this class turns that into requests and records. It
-talks to the run's :class:`~tap_slack_snow.session.SlackSession`, never to the tap. A run
-of the stream (partitions, skip policies, summary line) is in :mod:`tap_slack_snow.partitioned`,
-its fetching (prefetch pages, BATCH files) in :mod:`tap_slack_snow.fetching`.
+talks to the run's :class:`~tap_slack_snow.run.session.SlackSession`, never to the tap. A run
+of the stream (partitions, skip policies, summary line) is in
+:mod:`tap_slack_snow.streams.partition`, its fetching (prefetch pages, BATCH files) in
+:mod:`tap_slack_snow.streams.fetch`.
 """
 
 from __future__ import annotations
@@ -19,13 +20,15 @@ from singer_sdk.streams.rest import HTTPRequest
 from typing_extensions import override
 
 from tap_slack_snow import schemas
-from tap_slack_snow.errors import EndOfDataError, MalformedPayloadError, SlackAPIError, describe
-from tap_slack_snow.fetching import FetchingStream
-from tap_slack_snow.pagination import SlackCursorPaginator
-from tap_slack_snow.progress import FetchProgress
-from tap_slack_snow.records import DriftPolicy
-from tap_slack_snow.retry import CallStats, read_slack_response
-from tap_slack_snow.unix_times import add_datetimes
+from tap_slack_snow.errors import MalformedPayloadError
+from tap_slack_snow.records.drift import DriftPolicy
+from tap_slack_snow.records.unix_times import add_datetimes
+from tap_slack_snow.run.progress import FetchProgress
+from tap_slack_snow.slack.answers import read_slack_response
+from tap_slack_snow.slack.errors import EndOfDataError, SlackAPIError, describe
+from tap_slack_snow.slack.retry import CallStats
+from tap_slack_snow.streams.fetch import FetchingStream
+from tap_slack_snow.streams.pagination import SlackCursorPaginator
 
 if t.TYPE_CHECKING:
     from singer_sdk import Tap
@@ -33,7 +36,7 @@ if t.TYPE_CHECKING:
     from singer_sdk.pagination import BaseAPIPaginator
     from singer_sdk.streams.rest import PageContext
 
-    from tap_slack_snow.session import SlackSession
+    from tap_slack_snow.run.session import SlackSession
 
 SCHEMAS = SchemaDirectory(resources.files(schemas))
 
@@ -205,7 +208,7 @@ class SlackStream(FetchingStream):
 
     @property
     def drift_policy(self) -> DriftPolicy:
-        """The stream's schema check (:class:`~tap_slack_snow.records.DriftPolicy`)."""
+        """The stream's schema check (:class:`~tap_slack_snow.records.drift.DriftPolicy`)."""
         if self._drift is None:
             keys = [*(self.primary_keys or ()), self.replication_key]
             self._drift = DriftPolicy(

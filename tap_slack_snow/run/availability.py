@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import typing as t
 
-from tap_slack_snow.errors import StreamUnavailableError, TapSlackError, describe, rule_for
-from tap_slack_snow.workspaces import wanted_team_ids
+from tap_slack_snow.errors import TapSlackError
+from tap_slack_snow.run.workspaces import wanted_team_ids
+from tap_slack_snow.slack.errors import StreamUnavailableError, describe, rule_for
 
 if t.TYPE_CHECKING:
-    from tap_slack_snow.client import SlackStream
-    from tap_slack_snow.session import SlackSession
+    from tap_slack_snow.run.session import SlackSession
+    from tap_slack_snow.streams.base import SlackStream
 
 #: Streams Slack refuses on the Free plan, with the error code it answers (team.accessLogs
 #: answers ``paid_only`` on Free).

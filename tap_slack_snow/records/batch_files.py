@@ -6,7 +6,7 @@ one line each) costs about 20 µs a row, so the tap, not Slack, would set the pa
 SDK's ``batch_config`` setting, member_analytics writes each day's rows to one file here and
 the SDK sends one BATCH message and one STATE message per day; the target loads the file
 (target-postgres does). The rows arrive as :class:`RowBlock` s, chunks of rows already
-checked against the schema and encoded (see :mod:`tap_slack_snow.typed_lines`), and the
+checked against the schema and encoded (see :mod:`tap_slack_snow.records.typed_lines`), and the
 gzip compression of one block runs in a second thread while the next is decoded (zlib
 releases the GIL), so a day costs about what msgspec and zlib cost.
 
@@ -28,7 +28,7 @@ if t.TYPE_CHECKING:
     from singer_sdk.helpers._batch import BaseBatchFileEncoding, BatchConfig
     from singer_sdk.helpers.types import Context
 
-    from tap_slack_snow.fetching import FetchingStream
+    from tap_slack_snow.streams.fetch import FetchingStream
 
 #: gzip level of the batch files: level 1 is several times faster than 9 on JSON rows and
 #: compresses them nearly as well.

@@ -17,7 +17,7 @@ import typing as t
 if t.TYPE_CHECKING:
     import logging
 
-    from tap_slack_snow.retry import CallStats
+    from tap_slack_snow.slack.retry import CallStats
 
 DEFAULT_INTERVAL_SECONDS = 30.0
 

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 
 import requests
 
-from tap_slack_snow.retry import CallStats, RetryPolicy, read_slack_response
+from tap_slack_snow.slack.answers import read_slack_response
+from tap_slack_snow.slack.retry import CallStats, RetryPolicy
 
 T = t.TypeVar("T")
 

@@ -3,7 +3,7 @@
 - **No redirects.** Slack's Web API never redirects. ``requests`` would follow a 307/308
   with the same body (a refresh token and the client secret included) to whatever host the
   ``Location`` names, and a 301/302 as a GET. Here a 3xx is handed back as it is, and
-  :func:`tap_slack_snow.retry.read_slack_response` turns it into one line naming the
+  :func:`tap_slack_snow.slack.retry.read_slack_response` turns it into one line naming the
   status and the host: nothing is ever sent to a host other than ``api_url``'s.
 - **A deadline on the whole answer.** ``requests``' ``timeout`` bounds each socket read, so
   a body trickling a byte a second never times out. The body is read here in pieces as

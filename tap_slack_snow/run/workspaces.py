@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from tap_slack_snow.errors import TapSlackError
-from tap_slack_snow.spool import SpoolStopped
+from tap_slack_snow.run.spool import SpoolStopped
 
 if t.TYPE_CHECKING:
     import logging
