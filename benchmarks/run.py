@@ -79,7 +79,7 @@ def today_utc() -> dt.date:
 
 def analytics_days(start: str, lag: int) -> int:
     """Published days the tap fetches from ``start`` (clamped to 13 months)."""
-    from tap_slack_snow.streams.enterprise import months_before  # noqa: PLC0415
+    from tap_slack_snow.streams.analytics import months_before  # noqa: PLC0415
 
     today = today_utc()
     first = max(dt.date.fromisoformat(start[:10]), months_before(today, 13))

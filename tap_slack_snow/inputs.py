@@ -14,7 +14,6 @@ import logging
 import typing as t
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from tap_slack_snow.errors import TapSlackError
 
@@ -60,29 +59,6 @@ def json_object(kind: str, path: str | Path, value: t.Any, example: str) -> dict
             f"{kind} file {path} must hold a JSON object ({example}), not {_json_type(value)}"
         )
     return value
-
-
-# --- settings -----------------------------------------------------------------------------
-
-
-def setting_errors(config: t.Mapping[str, t.Any]) -> list[str]:
-    """What JSON Schema does not catch: api_url's scheme and host, start_date's format."""
-    errors: list[str] = []
-    api_url = config.get("api_url")
-    if api_url is not None:
-        parts = urlsplit(str(api_url))
-        if parts.scheme not in {"http", "https"} or not parts.hostname:
-            errors.append(
-                f"api_url {str(api_url)!r} is not an http(s) URL: set it to Slack's Web API "
-                "base URL, https://slack.com/api (GovSlack: https://slack-gov.com/api)"
-            )
-    start_date = config.get("start_date")
-    if start_date is not None and parse_date_time(start_date) is None:
-        errors.append(
-            f"start_date {start_date!r} is not an ISO 8601 date-time: set it like "
-            f"{DATE_TIME_EXAMPLE} (or a date, 2026-01-01)"
-        )
-    return errors
 
 
 def parse_date_time(value: t.Any) -> datetime | None:

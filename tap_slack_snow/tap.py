@@ -27,19 +27,15 @@ from tap_slack_snow.inputs import (
     json_object,
     parse_json_text,
     read_json_file,
-    setting_errors,
 )
 from tap_slack_snow.interrupts import defer_signal, exit_code_for, signal_name
 from tap_slack_snow.redact import SecretRedactor
-from tap_slack_snow.run.session import SlackSession
-from tap_slack_snow.run.workspaces import setting_errors as workspace_setting_errors
+from tap_slack_snow.run.session import SlackRun
 from tap_slack_snow.settings import (
     ANY_OF_FAILURE,
     CONFIG_JSONSCHEMA,
-    SECRET_SETTINGS,
-    auth_setting_errors,
+    Settings,
     numeric_env_settings,
-    url_password,
 )
 from tap_slack_snow.streams import STREAM_TYPES
 from tap_slack_snow.writer import SlackMessageWriter
@@ -68,8 +64,7 @@ class TapSlackSnow(Tap):
     def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
         """Build the tap (validating the config unless told not to) and mask its secrets."""
         super().__init__(*args, **kwargs)
-        SecretRedactor.add(*(self.config.get(name) for name in SECRET_SETTINGS))
-        SecretRedactor.add(url_password(self.config.get("token_store_url")))
+        SecretRedactor.add(*self.settings.secrets)
         if self.input_catalog is not None and not self.selected_slack_streams():
             self.logger.warning(
                 "The catalog selects no stream of this tap (its streams: %s), so nothing "
@@ -84,8 +79,8 @@ class TapSlackSnow(Tap):
 
         jsonschema words the schema's failed ``anyOf`` as the whole config (secrets included)
         "is not valid under any of the given schemas", so that line is replaced by what
-        ``auth_setting_errors`` finds. Without ``raise_errors`` (``--discover``, which needs
-        no credentials) only the other problems are warned about.
+        :meth:`Settings.credential_errors` finds. Without ``raise_errors`` (``--discover``,
+        which needs no credentials) only the other problems are warned about.
         """
         try:
             super()._validate_config(raise_errors=True)
@@ -97,12 +92,7 @@ class TapSlackSnow(Tap):
             if schema_errors:
                 self.logger.warning("Config validation failed: %s", "; ".join(schema_errors))
             return schema_errors
-        errors = (
-            schema_errors
-            + auth_setting_errors(self.config)
-            + workspace_setting_errors(self.config)
-            + setting_errors(self.config)
-        )
+        errors = schema_errors + self.settings.errors()
         if errors:
             raise ConfigValidationError(
                 "Config validation failed", errors=errors, schema=self.config_jsonschema
@@ -124,23 +114,29 @@ class TapSlackSnow(Tap):
     @override
     def discover_streams(self) -> list[Stream]:
         """The streams; discovery never calls Slack."""
-        return [stream_class(tap=self, session=self.session) for stream_class in STREAM_TYPES]
+        return [stream_class(tap=self, run=self.run) for stream_class in STREAM_TYPES]
 
     @cached_property
-    def session(self) -> SlackSession:
-        """The run's shared objects (built without calling Slack)."""
-        return SlackSession(
-            self.config,
+    def settings(self) -> Settings:
+        """The settings, read once from the config (the only reader of the config)."""
+        return Settings.from_config(self.config)
+
+    @cached_property
+    def run(self) -> SlackRun:
+        """What the run's streams share (built without calling Slack)."""
+        return SlackRun(
+            self.settings,
             user_agent=f"{self.name}/{self.plugin_version}",
             logger=self.logger,
-            auth_setting_errors=lambda: auth_setting_errors(self.config),
             selected_streams=self.selected_slack_streams,
         )
 
-    def selected_slack_streams(self) -> list[SlackStream]:
+    def selected_slack_streams(self) -> list[SlackStream[t.Any]]:
         """The streams this run syncs, in the tap's order."""
         return [
-            t.cast("SlackStream", stream) for stream in self.streams.values() if stream.selected
+            t.cast("SlackStream[t.Any]", stream)
+            for stream in self.streams.values()
+            if stream.selected
         ]
 
     @override
@@ -157,7 +153,7 @@ class TapSlackSnow(Tap):
             self.logger.info("%s received while %s; stopping once that is done", name, waiting_for)
             return
         self.state_writer.write_state(self.state)
-        running = [s for s in self.selected_slack_streams() if s.running]
+        running = [s for s in self.selected_slack_streams() if s.runner.running]
         where = (
             "during stream "
             + ", ".join(f"{s.name} ({s.records_emitted} records so far)" for s in running)

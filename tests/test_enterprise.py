@@ -9,7 +9,7 @@ from pathlib import Path
 
 import requests
 
-from tap_slack_snow.streams.enterprise import months_before
+from tap_slack_snow.streams.analytics import months_before
 from tap_slack_snow_emulator import ENTERPRISE_USER_SCOPES, Fault, SlackEmulator, WorkspaceConfig
 from tests._support import oauth_config, run_cli, select_only, sync
 

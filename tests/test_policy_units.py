@@ -16,7 +16,7 @@ from tap_slack_snow.auth import (
     open_store,
 )
 from tap_slack_snow.errors import TapSlackError
-from tap_slack_snow.slack.client import SlackCaller
+from tap_slack_snow.slack.client import SlackClient
 from tap_slack_snow.slack.errors import (
     ERROR_POLICY,
     Action,
@@ -134,7 +134,7 @@ def test_provider_reuses_until_the_margin_then_rotates(
         return StoredTokens.from_content(content, "test") if content else None
 
     with requests.Session() as http:
-        caller = SlackCaller(
+        caller = SlackClient(
             api_url=emulator.url,
             http=http,
             retry=policy([]),

@@ -376,14 +376,14 @@ def test_tokens_from_the_store_and_from_slack_are_redacted(
     emu = emulators()
     config = config_for(emu, tmp_path / "tokens.json")
     issued_run = TapSlackSnow(config=config)
-    issued = issued_run.session.token_provider.current()  # from Slack during this run
+    issued = issued_run.run.token_provider.current()  # from Slack during this run
     assert emu.refreshes == 1
     # A new process would start with an empty registry; so does this second tap.
     from tap_slack_snow.redact import SecretRedactor  # noqa: PLC0415
 
     SecretRedactor._secrets.clear()
     stored_run = TapSlackSnow(config=config)
-    from_store = stored_run.session.token_provider.current()
+    from_store = stored_run.run.token_provider.current()
     assert from_store == issued
     assert emu.refreshes == 1
     refresh_now = next(

@@ -29,13 +29,12 @@ import typing as t
 from tap_slack_snow.auth.crypto import EnvelopeError, StoreKey, describe_envelope_error
 from tap_slack_snow.auth.store import StoreWriteError
 from tap_slack_snow.errors import TapSlackError
+from tap_slack_snow.settings import DEFAULTS, is_database_url
 
 if t.TYPE_CHECKING:
     import psycopg
 
 TABLE = "tap_slack_snow_token_chains"
-DEFAULT_SCHEMA = "public"
-URL_SCHEMES = ("postgresql://", "postgres://", "postgresql+psycopg://")
 CONNECT_TIMEOUT_SECONDS = 10
 #: Retries of the write of a new chain after its connection dropped (seconds between).
 SAVE_RETRY_WAITS = (0.5, 1.0, 2.0, 4.0)
@@ -43,11 +42,6 @@ SAVE_RETRY_WAITS = (0.5, 1.0, 2.0, 4.0)
 IDLE_IN_TRANSACTION_TIMEOUT = "15min"
 APPLICATION_NAME = "tap-slack-snow"
 EXTRA_HINT = "pip install 'tap-slack-snow[postgres]'"
-
-
-def is_database_url(value: str) -> bool:
-    """Whether a ``token_store_url`` value is a PostgreSQL URL this store takes."""
-    return value.startswith(URL_SCHEMES)
 
 
 def libpq_url(url: str) -> str:
@@ -75,7 +69,7 @@ class PostgresChainStore:
         chain: str,
         key: StoreKey,
         lock_timeout: float,
-        schema: str = DEFAULT_SCHEMA,
+        schema: str = DEFAULTS["token_store_schema"],
         save_retry_waits: t.Sequence[float] = SAVE_RETRY_WAITS,
     ) -> None:
         """Remember where; nothing connects until the chain is needed."""

@@ -18,7 +18,7 @@ from tap_slack_snow.slack.errors import SlackAPIError
 from tap_slack_snow.slack.retry import CallStats
 
 if t.TYPE_CHECKING:
-    from tap_slack_snow.slack.client import SlackCaller
+    from tap_slack_snow.slack.client import SlackClient
 
 #: Refresh when the access token has less than this left (Slack's are 12 h long).
 REFRESH_MARGIN_SECONDS = 15 * 60
@@ -65,7 +65,7 @@ class RotatingTokenProvider:
         client_secret: str,
         refresh_token: str,
         store: ChainStore,
-        caller: SlackCaller,
+        caller: SlackClient,
         logger: logging.Logger,
         clock: t.Callable[[], float] = time.time,
     ) -> None:

@@ -15,12 +15,12 @@ from tap_slack_snow.auth import RotatingTokenProvider
 from tap_slack_snow.cli.common import ENV_PREFIX, UserError, read_client_secret
 from tap_slack_snow.cli.env_file import environment_from
 from tap_slack_snow.errors import TapSlackError
-from tap_slack_snow.run.availability import format_table, scope_report, workspace_report
+from tap_slack_snow.run.plan import format_table
 from tap_slack_snow.streams.workspace import PLAN_LABELS
 from tap_slack_snow.tap import TapSlackSnow
 
 if t.TYPE_CHECKING:
-    from tap_slack_snow.run.session import SlackSession
+    from tap_slack_snow.run.session import SlackRun
 
 #: Exit code of ``check`` when a selected stream cannot run (1 = the check itself failed).
 EXIT_STREAMS_CANNOT_RUN = 3
@@ -55,13 +55,13 @@ def fill_client_secret(config: dict[str, t.Any]) -> None:
         config["client_secret"] = read_client_secret()
 
 
-def read_plan(session: SlackSession) -> tuple[str | None, str]:
+def read_plan(run: SlackRun) -> tuple[str | None, str]:
     """The billing plan key (team.billing.info) and how to show it."""
-    granted = session.identity.scopes
+    granted = run.facts.identity.scopes
     if granted and "team.billing:read" not in granted:
         return None, "unknown (the token lacks team.billing:read)"
     try:
-        payload = session.call("team.billing.info").payload
+        payload = run.client.call("team.billing.info").payload
     except TapSlackError as exc:
         return None, f"unknown ({exc})"
     plan = payload.get("plan")
@@ -70,9 +70,9 @@ def read_plan(session: SlackSession) -> tuple[str | None, str]:
     return plan, f"{PLAN_LABELS.get(plan or 'free', plan)} ({plan or 'free'})"
 
 
-def describe_store(session: SlackSession) -> str:
+def describe_store(run: SlackRun) -> str:
     """Which token store the config uses, and whether its chain can be read and decrypted."""
-    provider = session.token_provider
+    provider = run.token_provider
     if not isinstance(provider, RotatingTokenProvider):
         return "none (a static access token needs no store)"
     store = provider.store
@@ -84,9 +84,9 @@ def describe_store(session: SlackSession) -> str:
     return f"{store.location} (readable, {held}; encrypted, key from {store.key.source})"
 
 
-def describe_token(session: SlackSession) -> str:
+def describe_token(run: SlackRun) -> str:
     """Refresh or validate the token through the run's provider; say what happened."""
-    provider = session.token_provider
+    provider = run.token_provider
     provider.current()
     if not isinstance(provider, RotatingTokenProvider):
         return "static access token (no rotation)"
@@ -145,22 +145,22 @@ def check(*, config_paths: tuple[str, ...], catalog: str | None, env_file: Path 
         except (ValueError, KeyError, TypeError) as exc:
             raise UserError(f"cannot read the config or catalog: {exc}") from None
 
-    session = tap.session
+    run = tap.run
     try:
-        store_text = describe_store(session)
+        store_text = describe_store(run)
     except TapSlackError as exc:
         raise UserError(str(exc)) from None
     try:
-        token = describe_token(session)
-        identity = session.identity
-        plan, plan_text = read_plan(session)
-        rows = scope_report(session, tap.selected_slack_streams(), plan=plan)
-        workspaces = workspace_report(session)
+        token = describe_token(run)
+        identity = run.facts.identity
+        plan, plan_text = read_plan(run)
+        rows = run.plan.scope_report(tap.selected_slack_streams(), plan=plan)
+        workspaces = run.plan.workspace_report()
     except TapSlackError as exc:
         raise UserError(str(exc)) from None
 
-    edition = session.edition
-    how = "detected" if session.edition_setting == "auto" else "set in config"
+    edition = run.facts.edition
+    how = "detected" if run.settings.edition == "auto" else "set in config"
     lines = [
         f"Store:      {store_text}",
         f"Token:      {token}",
@@ -177,9 +177,9 @@ def check(*, config_paths: tuple[str, ...], catalog: str | None, env_file: Path 
     table: list[tuple[str, str, str, str, str]] = []
     streams = {stream.name: stream for stream in tap.selected_slack_streams()}
     blocked: list[str] = []
-    for name, needs, granted, outcome in rows:
+    for name, needs, granted, outcome, availability in rows:
         stream = streams[name]
-        if outcome.startswith("runs"):
+        if availability.runs:
             will_run = "yes"
         elif catalog is None and stream.enterprise_only and edition != "enterprise":
             # Selected only by default, and meaningless on this edition: not a setup fault.

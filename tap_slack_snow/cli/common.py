@@ -9,9 +9,10 @@ from pathlib import Path
 
 import click
 
-from tap_slack_snow.run.session import DEFAULT_API_URL
+from tap_slack_snow.settings import DEFAULTS
 
-__all__ = ["DEFAULT_API_URL"]
+#: The ``api_url`` setting's default (Slack's Web API).
+DEFAULT_API_URL: str = DEFAULTS["api_url"]
 
 EDITIONS = ("enterprise", "standard")
 DEFAULT_REDIRECT_URL = "https://localhost"

@@ -37,8 +37,8 @@ from tap_slack_snow.cli.env_file import upsert_env_file
 from tap_slack_snow.cli.oauth_state import StateBook, default_state_file
 from tap_slack_snow.errors import TapSlackError
 from tap_slack_snow.redact import SecretRedactor
-from tap_slack_snow.run.session import str_or_none
-from tap_slack_snow.slack.client import SlackCaller
+from tap_slack_snow.run.facts import str_or_none
+from tap_slack_snow.slack.client import SlackClient
 from tap_slack_snow.slack.errors import SlackAPIError, rule_for
 from tap_slack_snow.slack.http import SlackHTTPSession
 from tap_slack_snow.slack.retry import RetryPolicy
@@ -83,8 +83,8 @@ def exchange_code(
     policy = RetryPolicy(max_attempts=3, initial_wait=1.0, logger=logger)
     sent_at = time.time()
     with SlackHTTPSession() as session:
-        caller = SlackCaller(api_url=api_url, http=session, retry=policy, timeout=timeout)
-        answer = caller.call(
+        client = SlackClient(api_url=api_url, http=session, retry=policy, timeout=timeout)
+        answer = client.call(
             "oauth.v2.access",
             data=form,
             auth=requests.auth.HTTPBasicAuth(client_id, client_secret),  # as Slack asks

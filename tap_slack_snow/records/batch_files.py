@@ -19,16 +19,12 @@ from __future__ import annotations
 import gzip
 import itertools
 import typing as t
-import uuid
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 
 import msgspec
 
 if t.TYPE_CHECKING:
     from singer_sdk.helpers._batch import BaseBatchFileEncoding, BatchConfig
-    from singer_sdk.helpers.types import Context
-
-    from tap_slack_snow.streams.fetch import FetchingStream
 
 #: gzip level of the batch files: level 1 is several times faster than 9 on JSON rows and
 #: compresses them nearly as well.
@@ -59,23 +55,20 @@ def row_blocks(rows: t.Iterable[dict[str, t.Any]], group_key: str) -> t.Iterator
             yield RowBlock(group, encode(block), len(block), block[-1])
 
 
-def day_batches(
-    stream: FetchingStream,
+def write_batches(
     batch_config: BatchConfig,
-    context: Context | None,
+    sync_id: str,
+    blocks: t.Iterable[RowBlock],
+    advance: t.Callable[[dict[str, t.Any]], None],
 ) -> t.Iterator[tuple[BaseBatchFileEncoding, list[str]]]:
     """One batch file per group of consecutive blocks (rows arrive grouped, e.g. by day).
 
-    Blocks come from the stream's ``get_row_blocks`` (its skip policies, prefetch and
-    summary line); the bookmark advances by the last row of each file before the SDK writes
-    the STATE that follows the file's BATCH message. An error inside a file leaves it
+    ``advance(last_row)`` moves the bookmark past each file's last row before the caller
+    writes the STATE that follows the file's BATCH message. An error inside a file leaves it
     without a BATCH message (and the bookmark behind).
     """
     storage = batch_config.storage
     prefix = storage.prefix or ""
-    sync_id = f"{stream.tap_name}--{stream.name}-{uuid.uuid4()}"
-    stream.write_starting_value(context)
-    blocks = stream.get_row_blocks(context)
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="tap-slack-snow-gzip") as gzipper:
         for number, (_group, group_blocks) in enumerate(
             itertools.groupby(blocks, key=lambda block: block.group), start=1
@@ -97,5 +90,5 @@ def day_batches(
                     wait(writes)  # the file closes after its writes, also after an error
                 for write in writes:
                     write.result()  # a failed write fails the file
-            stream.advance_bookmark(last, context)
+            advance(last)
             yield batch_config.encoding, [storage.get_url(filename)]

@@ -3,17 +3,19 @@
 Slack's rate limits apply per method, so a sync whose streams are read one after another
 waits the sum of every method's windows, while reading them side by side waits about as long
 as the slowest method. :class:`Prefetcher` starts, when the first stream starts (after the
-run's plan is logged), one worker per selected stream that can run (at most
-``max_concurrent_streams`` at once, in the tap's order). A worker runs the stream's own
-request loop (its paginator, its error policy, the access-log windows, the analytics days)
-and puts each answer's records in that stream's :class:`~tap_slack_snow.run.spool.Spool`. The
+run's plan is logged), one worker per group of :class:`FetchJob` s (a stream's partitions,
+one job each; at most ``max_concurrent_streams`` workers at once, in the tap's order). A job
+is a page iterator made on the main thread: the worker runs it (the stream's own request
+loop, paginator, error policy, access-log windows, analytics days) and puts each page in the
+job's :class:`~tap_slack_snow.run.spool.Spool`. The worker sees jobs and pages, never a
+stream. The
 SDK still syncs the streams one after another in the main thread: when it reaches a stream,
 the stream reads its pages from the spool instead of from Slack, and everything after that
 (post-processing, validation, RECORD, SCHEMA and STATE messages, bookmarks) is the SDK's, as
 in a sequential run.
 
-A stream with partitions (a Grid org's workspaces, org-level token) is fetched by its one
-worker, partition after partition, one spool each. The streams share each workspace's first
+A stream with partitions (a Grid org's workspaces, org-level token) is one group, fetched by
+one worker, partition after partition, one spool each. The streams share each workspace's first
 answer (:class:`~tap_slack_snow.run.workspaces.OrgWorkspaces`), so a workspace Slack refuses is
 asked once per run however many workers reach it, and its skip and warning come when the SDK
 reaches it, as in a sequential run.
@@ -31,66 +33,71 @@ import queue
 import threading
 import time
 import typing as t
+from dataclasses import dataclass
 
 from tap_slack_snow.run.spool import Spool, SpoolStopped
 
-if t.TYPE_CHECKING:
-    from singer_sdk.helpers.types import Context
-
-    from tap_slack_snow.streams.base import SlackStream
-
-#: What a prefetch is keyed by: the stream and its context (partition), so a stream with
-#: several partitions gets one spool per partition.
-PrefetchKey = tuple[str, str]
+P = t.TypeVar("P")
 
 
-def stream_contexts(stream: SlackStream) -> list[Context | None]:
-    """The contexts the SDK syncs a stream with: its partitions, else one ``None``."""
-    return [partition or None for partition in stream.partitions or [{}]]
+class PageCodec(t.Protocol[P]):
+    """How a job's pages wait on disk for their turn."""
+
+    def encode(self, page: P) -> bytes:
+        """A page as bytes."""
+
+    def decode(self, data: bytes) -> P:
+        """The page :meth:`encode` wrote."""
+
+    def disk_bytes(self, page: P) -> int:
+        """Bytes a page keeps on disk outside its spool frame (a downloaded file)."""
+
+    def discard(self, page: P) -> None:
+        """Free what an unread page holds (the run ended before its turn)."""
 
 
-def context_key(context: Context | None) -> str:
-    """A context (partition) as a dictionary key: its items, sorted, as text."""
-    return repr(sorted((context or {}).items()))
+@dataclass(frozen=True)
+class FetchJob:
+    """One (stream, partition) to fetch ahead: its key, its pages, their codec.
 
+    ``pages`` is called in the worker; everything it needs from the run's state was read on
+    the main thread when the job was made.
+    """
 
-def prefetch_key(stream_name: str, context: Context | None) -> PrefetchKey:
-    """The key of one (stream, context)."""
-    return stream_name, context_key(context)
+    key: t.Hashable
+    pages: t.Callable[[], t.Iterator[t.Any]]
+    codec: PageCodec[t.Any]
 
 
 class Prefetcher:
-    """Fetches several streams' pages ahead of their turn (see the module docstring)."""
+    """Fetches groups of jobs ahead of their turn (see the module docstring)."""
 
-    #: Unread bytes a stream may keep on disk before its worker waits for its turn.
+    #: Unread bytes a job may keep on disk before its worker waits for its turn.
     SPOOL_LIMIT_BYTES: t.ClassVar[int] = 512 << 20
 
     def __init__(self, *, max_concurrent: int) -> None:
         """Nothing starts until :meth:`start`."""
         self.max_concurrent = max(1, max_concurrent)
-        self._spools: dict[PrefetchKey, Spool[t.Any]] = {}
-        self._queue: queue.Queue[SlackStream | None] = queue.Queue()
+        self._spools: dict[t.Hashable, Spool[t.Any]] = {}
+        self._queue: queue.Queue[t.Sequence[FetchJob] | None] = queue.Queue()
         self._threads: list[threading.Thread] = []
         self._stopping = threading.Event()
 
-    def start(self, streams: t.Sequence[SlackStream]) -> None:
-        """Prepare each stream in this (the main) thread, then start the workers.
-
-        ``prepare_fetch`` reads what a fetch needs from the state (bookmarks, day ranges)
-        before any worker runs, so no worker touches the state the main thread writes.
-        """
-        for stream in streams:
-            for context in stream_contexts(stream):
-                stream.prepare_fetch(context)
-                self._spools[prefetch_key(stream.name, context)] = Spool(
-                    encode=stream.encode_page,
-                    decode=stream.decode_page,
+    def start(self, groups: t.Sequence[t.Sequence[FetchJob]]) -> None:
+        """Open a spool per job, then start the workers; each group goes to one worker, its
+        jobs fetched one after another, in order."""
+        for group in groups:
+            for job in group:
+                codec = job.codec
+                self._spools[job.key] = Spool(
+                    encode=codec.encode,
+                    decode=codec.decode,
                     max_bytes=self.SPOOL_LIMIT_BYTES,
-                    extra_bytes=stream.page_disk_bytes,
-                    discard=stream.discard_page,
+                    extra_bytes=codec.disk_bytes,
+                    discard=codec.discard,
                 )
-            self._queue.put(stream)
-        for number in range(min(self.max_concurrent, len(streams))):
+            self._queue.put(group)
+        for number in range(min(self.max_concurrent, len(groups))):
             self._queue.put(None)  # one end marker per worker
             worker = threading.Thread(
                 target=self._work, name=f"tap-slack-snow-fetch-{number + 1}", daemon=True
@@ -99,14 +106,13 @@ class Prefetcher:
         for worker in self._threads:
             worker.start()
 
-    def pages(self, stream: SlackStream, context: Context | None) -> t.Iterator[t.Any] | None:
-        """The pages fetched for (stream, context), or None if it is not prefetched.
+    def pages(self, key: t.Hashable) -> t.Iterator[t.Any] | None:
+        """The pages fetched for ``key``, or None if it is not prefetched.
 
-        The SDK reads (stream, context) pairs in the order the prefetch started them, so a
-        spool still open before this one will never be read (its stream or partition was
-        skipped): it is closed, which also frees a worker waiting on it.
+        The SDK reads the jobs in the order the prefetch started them, so a spool still open
+        before this one will never be read (its stream or partition was skipped): it is
+        closed, which also frees a worker waiting on it.
         """
-        key = prefetch_key(stream.name, context)
         spool = self._spools.get(key)
         if spool is None:
             return None
@@ -116,7 +122,7 @@ class Prefetcher:
             self._spools.pop(earlier).close()
         return self._read(key, spool)
 
-    def _read(self, key: PrefetchKey, spool: Spool[t.Any]) -> t.Iterator[t.Any]:
+    def _read(self, key: t.Hashable, spool: Spool[t.Any]) -> t.Iterator[t.Any]:
         try:
             yield from spool.read()
         finally:
@@ -141,19 +147,20 @@ class Prefetcher:
 
     def _work(self) -> None:
         while not self._stopping.is_set():
-            stream = self._queue.get()
-            if stream is None:
+            group = self._queue.get()
+            if group is None:
                 return
-            for context in stream_contexts(stream):
-                spool = self._spools.get(prefetch_key(stream.name, context))
+            for job in group:
+                spool = self._spools.get(job.key)
                 if spool is None:  # the run is ending
                     return
-                self._fetch(stream, context, spool)
+                self._fetch(job, spool)
 
-    def _fetch(self, stream: SlackStream, context: Context | None, spool: Spool[t.Any]) -> None:
-        stream.progress.restart()
+    @staticmethod
+    def _fetch(job: FetchJob, spool: Spool[t.Any]) -> None:
         try:
-            stream.prefetch_into(context, spool.put)
+            for page in job.pages():
+                spool.put(page)
         except SpoolStopped:
             return
         except BaseException as exc:

@@ -1,129 +1,112 @@
-"""The run's shared objects.
+"""One run of the tap: :class:`SlackRun`, what the streams of a run share.
 
-:class:`SlackSession` holds what one run shares: the HTTP connection pool, the retry policy,
-the Slack caller (:mod:`tap_slack_snow.slack.client`), the token provider and authenticator, and the
-token's identity and edition.
+Built from the settings without calling Slack: the token provider, the authenticated client,
+the identity (``auth.test``) and the org's workspaces are made on first use, so ``--about``
+and ``--discover`` never reach Slack. Streams reach the run through this small interface
+only: the settings, the client, the facts about the token, the workspaces, the availability
+verdicts, the plan, and fetching ahead (:mod:`.prefetch`).
 
-The session is shared by the threads of a run (streams are fetched concurrently, see
-:mod:`tap_slack_snow.run.prefetch`): the lazy members are built under a lock, the retry policy and
-token provider are shared on purpose (one token chain per process; the provider refreshes under
-a lock), and each thread gets its own HTTP session, since ``requests.Session`` is not
-documented as thread-safe (its connection pool is, its cookie jar and adapters are not).
+The run is shared by the threads of a run: the lazy members are built under a lock, the
+retry policy and token provider are shared on purpose (one token chain per process; the
+provider refreshes under a lock), and each thread gets its own HTTP session (see
+:class:`~tap_slack_snow.slack.client.SlackClient`).
 """
 
 from __future__ import annotations
 
-import logging
 import threading
 import typing as t
-from dataclasses import dataclass, field
-
-import requests
 
 from tap_slack_snow.auth import (
     RotatingTokenProvider,
     SlackAuthenticator,
     StaticTokenProvider,
     TokenProvider,
+    open_store,
 )
-from tap_slack_snow.auth.store_choice import open_store
 from tap_slack_snow.errors import TapSlackError
-from tap_slack_snow.run.availability import can_run, log_run_plan
-from tap_slack_snow.run.prefetch import Prefetcher
+from tap_slack_snow.run.availability import Availabilities, StreamTraits
+from tap_slack_snow.run.facts import RunFacts
+from tap_slack_snow.run.plan import RunPlan
+from tap_slack_snow.run.prefetch import FetchJob, Prefetcher
 from tap_slack_snow.run.spool import SpoolStopped
-from tap_slack_snow.run.workspaces import OrgWorkspaces, wanted_team_ids
-from tap_slack_snow.slack.client import SlackAnswer, SlackCaller
-from tap_slack_snow.slack.http import SlackHTTPSession
-from tap_slack_snow.slack.retry import MAX_RATE_LIMIT_WAIT_SECONDS, CallStats, RetryPolicy
+from tap_slack_snow.run.workspaces import OrgWorkspaces
+from tap_slack_snow.slack.client import SlackClient
+from tap_slack_snow.slack.retry import RetryPolicy
 
 if t.TYPE_CHECKING:
-    from tap_slack_snow.streams.base import SlackStream
+    import logging
 
-T = t.TypeVar("T")
-
-DEFAULT_API_URL = "https://slack.com/api"
+    from tap_slack_snow.settings import Settings
 
 
-@dataclass
-class SlackIdentity:
-    """Who the token belongs to (auth.test) and what it may do (x-oauth-scopes)."""
+class FetchSource(StreamTraits, t.Protocol):
+    """A selected stream as the run sees it: its traits, and its fetch jobs."""
 
-    team_id: str | None
-    user_id: str | None
-    enterprise_id: str | None
-    is_enterprise_install: bool
-    scopes: frozenset[str] = field(default_factory=frozenset)
-    team_name: str | None = None
+    @property
+    def fetch_ahead_alone(self) -> bool:
+        """Fetched ahead even when it is the only stream of the run."""
+
+    @property
+    def dry_run(self) -> bool:
+        """The run stops at a record count (``--test``): nothing is fetched ahead."""
+
+    def fetch_jobs(self) -> list[FetchJob]:
+        """One job per partition, planned now (main thread)."""
 
 
-class SlackSession:
-    """What one run shares: connections, retry policy, token chain, identity and edition.
-
-    Built from the tap's settings without calling Slack; the token provider, the identity
-    (auth.test) and the edition are made on first use, so ``--about`` and ``--discover``
-    never reach Slack. Workspace-scoped facts (the token's team, ``team_id``) are read
-    here, so a session can later hold several workspaces of one org.
-    """
+class SlackRun:
+    """What one run shares: settings, the Slack client, the token's facts, the workspaces,
+    the availability verdicts and the plan, and the workers that fetch ahead."""
 
     def __init__(
         self,
-        config: t.Mapping[str, t.Any],
+        settings: Settings,
         *,
         user_agent: str,
         logger: logging.Logger,
-        auth_setting_errors: t.Callable[[], list[str]] = list,
-        selected_streams: t.Callable[[], t.Sequence[SlackStream]] = tuple,
+        selected_streams: t.Callable[[], t.Sequence[FetchSource]] = tuple,
     ) -> None:
-        """Build the HTTP session, retry policy and caller; nothing is sent yet.
+        """Build the retry policy and the client; nothing is sent yet.
 
-        ``auth_setting_errors`` says what is wrong with the credential settings (the tap's
-        check); ``selected_streams`` lists the streams of this run, for the run's plan.
+        ``selected_streams`` lists the streams of this run, for the plan and the prefetch.
         """
-        self.config = config
+        self.settings = settings
         self.logger = logger
-        self._auth_setting_errors = auth_setting_errors
-        self.selected_streams = selected_streams
+        self._selected_streams = selected_streams
         self._lock = threading.RLock()
-        self._announced = False
-        self._user_agent = user_agent
-        self._threads = threading.local()
-        #: Fetches streams ahead of their turn while the SDK syncs (None: sequential run).
-        self.prefetcher: Prefetcher | None = None
-        self._fetch_started = False
         self._stopping = threading.Event()
-        self.retry = RetryPolicy(
-            max_attempts=int(config.get("retry_max_attempts", 8)),
-            initial_wait=float(config.get("retry_initial_wait", 1.0)),
-            max_rate_limit_wait=float(
-                config.get("max_rate_limit_wait", MAX_RATE_LIMIT_WAIT_SECONDS)
-            ),
-            logger=logger,
-            sleep=self._pause,
-        )
-        self.caller = SlackCaller(
-            api_url=self.api_url,
-            http=lambda: self.http,
-            retry=self.retry,
-            timeout=float(config.get("request_timeout", 60)),
-        )
+        self._announced = False
+        self._fetch_started = False
+        self._prefetcher: Prefetcher | None = None
         self._token_provider: TokenProvider | None = None
-        self._authenticator: SlackAuthenticator | None = None
-        self._identity: SlackIdentity | None = None
+        self._client: SlackClient | None = None
         self._workspaces: OrgWorkspaces | None = None
+        #: The client without a token (the token refresh authenticates as the app).
+        self.app_client = SlackClient(
+            api_url=settings.api_base,
+            retry=RetryPolicy(
+                max_attempts=settings.retry_max_attempts,
+                initial_wait=settings.retry_initial_wait,
+                max_rate_limit_wait=settings.max_rate_limit_wait,
+                logger=logger,
+                sleep=self._pause,
+            ),
+            timeout=float(settings.request_timeout),
+            user_agent=user_agent,
+        )
+        self.facts = RunFacts(settings, lambda: self.client)
+        self.availability = Availabilities(settings, self.facts, lambda: self.workspaces)
+        self.plan = RunPlan(
+            settings=settings,
+            facts=self.facts,
+            availabilities=self.availability,
+            workspaces=lambda: self.workspaces,
+            client=lambda: self.client,
+            logger=logger,
+        )
 
-    @property
-    def http(self) -> requests.Session:
-        """The calling thread's HTTP session (connection pool), made on first use."""
-        http: requests.Session | None = getattr(self._threads, "http", None)
-        if http is None:
-            http = self._threads.http = SlackHTTPSession()  # never follows redirects
-            http.headers["User-Agent"] = self._user_agent
-        return http
-
-    @property
-    def api_url(self) -> str:
-        """``api_url`` without a trailing slash."""
-        return str(self.config.get("api_url") or DEFAULT_API_URL).rstrip("/")
+    # --- the token and the client ---------------------------------------------------------
 
     @property
     def token_provider(self) -> TokenProvider:
@@ -134,144 +117,29 @@ class SlackSession:
             return self._token_provider
 
     def _make_token_provider(self) -> TokenProvider:
-        config = self.config
-        if config.get("access_token"):
-            return StaticTokenProvider(config["access_token"])
-        errors = self._auth_setting_errors()
-        if errors:
-            raise TapSlackError(errors[0])
+        settings = self.settings
+        if settings.access_token:
+            return StaticTokenProvider(settings.access_token)
+        if not (settings.client_id and settings.client_secret and settings.refresh_token):
+            raise TapSlackError(settings.credential_errors()[0])
         return RotatingTokenProvider(
-            client_id=config["client_id"],
-            client_secret=config["client_secret"],
-            refresh_token=config["refresh_token"],
-            store=open_store(config),
-            caller=self.caller,
+            client_id=settings.client_id,
+            client_secret=settings.client_secret,
+            refresh_token=settings.refresh_token,
+            store=open_store(settings),
+            caller=self.app_client,
             logger=self.logger,
         )
 
     @property
-    def authenticator(self) -> SlackAuthenticator:
-        """The request authenticator every stream and call uses."""
+    def client(self) -> SlackClient:
+        """The client every stream and call of the run uses, bound to the run's token."""
         with self._lock:
-            if self._authenticator is None:
-                self._authenticator = SlackAuthenticator(self.token_provider)
-            return self._authenticator
+            if self._client is None:
+                self._client = self.app_client.with_auth(SlackAuthenticator(self.token_provider))
+            return self._client
 
-    def rotate_after_expiry(self) -> None:
-        """Slack said ``token_expired``: rotate the token the last request carried."""
-        self.authenticator.rotate_after_expiry()
-
-    def with_retries(self, label: str, attempt: t.Callable[[], T], stats: CallStats) -> T:
-        """Run an authenticated ``attempt`` by the retry policy (``token_expired`` rotates)."""
-        return self.caller.with_retries(
-            label, attempt, stats, on_token_expired=self.rotate_after_expiry
-        )
-
-    def send(
-        self,
-        method: str,
-        read: t.Callable[[requests.Response, float], T],
-        *,
-        http_method: str = "POST",
-        params: dict[str, t.Any] | None = None,
-        stream: bool = False,
-        stats: CallStats | None = None,
-        label: str | None = None,
-    ) -> T:
-        """:meth:`SlackCaller.send` with the run's token."""
-        return self.caller.send(
-            method,
-            read,
-            auth=self.authenticator,
-            http_method=http_method,
-            params=params,
-            stream=stream,
-            stats=stats,
-            on_token_expired=self.rotate_after_expiry,
-            label=label,
-        )
-
-    def call(
-        self,
-        method: str,
-        *,
-        params: dict[str, t.Any] | None = None,
-        data: dict[str, t.Any] | None = None,
-    ) -> SlackAnswer:
-        """Call one Slack method outside a stream with the run's token and policy."""
-        return self.caller.call(
-            method,
-            auth=self.authenticator,
-            params=params,
-            data=data or None,
-            on_token_expired=self.rotate_after_expiry,
-        )
-
-    @property
-    def identity(self) -> SlackIdentity:
-        """auth.test, once per run: team, user, enterprise and granted scopes."""
-        with self._lock:
-            if self._identity is None:
-                self._identity = self._read_identity()
-            return self._identity
-
-    def _read_identity(self) -> SlackIdentity:
-        answer = self.call("auth.test")
-        payload = answer.payload
-        header = answer.response.headers.get("x-oauth-scopes", "")
-        scopes = frozenset(s.strip() for s in header.split(",") if s.strip())
-        return SlackIdentity(
-            team_id=str_or_none(payload.get("team_id")),
-            user_id=str_or_none(payload.get("user_id")),
-            enterprise_id=str_or_none(payload.get("enterprise_id")),
-            is_enterprise_install=bool(payload.get("is_enterprise_install")),
-            scopes=scopes,
-            team_name=str_or_none(payload.get("team")),
-        )
-
-    @property
-    def edition_setting(self) -> str:
-        """The ``edition`` setting: auto, enterprise or standard."""
-        return str(self.config.get("edition", "auto"))
-
-    @property
-    def edition(self) -> str:
-        """``enterprise`` or ``standard``: forced by the edition setting, else detected."""
-        setting = self.edition_setting
-        if setting in {"enterprise", "standard"}:
-            return setting
-        identity = self.identity
-        org = identity.enterprise_id or identity.is_enterprise_install
-        return "enterprise" if org else "standard"
-
-    @property
-    def team_id(self) -> str | None:
-        """The ``team_id`` setting (a workspace of an org), if set."""
-        value = self.config.get("team_id")
-        return str(value) if value else None
-
-    @property
-    def record_team_id(self) -> str | None:
-        """The team records of org-wide reads belong to: the org for an org-level token;
-        a workspace-level token: ``team_id`` if set, else the token's team."""
-        if self.org_level:
-            return self.org_id
-        if self.team_id_mismatch():
-            # A workspace-level token reads its own workspace whatever team_id says.
-            return self.identity.team_id
-        return self.team_id or self.identity.team_id
-
-    # --- the workspaces of an Enterprise Grid org ---------------------------------------
-
-    @property
-    def org_level(self) -> bool:
-        """The token is org-level (Grid app installed on the whole org)."""
-        return self.identity.is_enterprise_install
-
-    @property
-    def org_id(self) -> str | None:
-        """The org an org-level token belongs to (its records' ``team_id``)."""
-        return self.identity.enterprise_id or self.identity.team_id
+    # --- the workspaces of an Enterprise Grid org -----------------------------------------
 
     @property
     def workspaces(self) -> OrgWorkspaces:
@@ -279,45 +147,24 @@ class SlackSession:
         with self._lock:
             if self._workspaces is None:
                 self._workspaces = OrgWorkspaces(
-                    call=lambda method, params: self.call(method, data=params).payload,
-                    page_size=int(self.config.get("page_size") or 1000),
-                    wanted=wanted_team_ids(self.config),
+                    call=lambda method, params: self.client.call(method, data=params).payload,
+                    page_size=self.settings.page_size,
+                    wanted=self.settings.wanted_team_ids,
                     logger=self.logger,
                 )
             return self._workspaces
 
-    @property
-    def single_workspace(self) -> str | None:
-        """The one workspace the run is restricted to (team_id, or team_ids of one)."""
-        wanted = wanted_team_ids(self.config)
-        return wanted[0] if wanted and len(wanted) == 1 else None
+    # --- the run's plan and fetching ahead ------------------------------------------------
 
-    def team_id_mismatch(self) -> str | None:
-        """The warning when ``team_id`` is not the workspace of a workspace-level token."""
-        identity = self.identity
-        if (
-            not self.team_id
-            or identity.is_enterprise_install
-            or not identity.team_id
-            or identity.team_id == self.team_id
-        ):
-            return None
-        return (
-            f"team_id {self.team_id} is not the token's workspace {identity.team_id}, and a "
-            f"workspace-level token reads only its own workspace, so records carry "
-            f"{identity.team_id}: remove team_id, or authorise the app in {self.team_id} (on "
-            "Enterprise Grid: install it on the org for an org-level token)"
-        )
-
-    def announce_run(self) -> None:
+    def announce(self) -> None:
         """Log the run's plan (streams, edition, scope report) once, when a stream starts."""
         with self._lock:
             if self._announced:
                 return
             self._announced = True
-            log_run_plan(self, self.selected_streams())
+            self.plan.log(self._selected_streams())
 
-    def begin_fetching(self) -> None:
+    def start_fetching(self) -> None:
         """Once per run, when the first stream starts: with ``concurrent_fetch`` (the
         default), start fetching every stream that can run, side by side (a stream with
         partitions, partition after partition, by its one worker).
@@ -325,27 +172,28 @@ class SlackSession:
         Not in a dry run (``--test`` reads one record per stream), and not for one stream
         alone (nothing to read side by side; spooling its pages would only cost time and
         memory) unless it is ``fetch_ahead_alone`` (member_analytics: the next day's
-        download overlaps this day's rows).
+        download overlaps this day's rows). A workspace Slack refuses is still asked once
+        per run: the streams share each workspace's first answer (OrgWorkspaces).
         """
         with self._lock:
             if self._fetch_started:
                 return
             self._fetch_started = True
-            if not self.config.get("concurrent_fetch", True):
+            if not self.settings.concurrent_fetch:
                 return
-            # A stream with partitions (a Grid org's workspaces) is fetched by its one worker,
-            # partition after partition; a workspace Slack refuses is still asked once per
-            # run, since the streams share each workspace's first answer (OrgWorkspaces).
-            streams = [stream for stream in self.selected_streams() if can_run(self, stream)]
-            if any(s.ABORT_AT_RECORD_COUNT is not None for s in streams):
+            streams = [s for s in self._selected_streams() if self.availability.can_run(s)]
+            if any(s.dry_run for s in streams):
                 return
             if len(streams) < 2 and not any(s.fetch_ahead_alone for s in streams):
                 return  # nothing to read side by side, or to overlap
-            prefetcher = Prefetcher(
-                max_concurrent=int(self.config.get("max_concurrent_streams", 8))
-            )
-            prefetcher.start(streams)
-            self.prefetcher = prefetcher
+            prefetcher = Prefetcher(max_concurrent=self.settings.max_concurrent_streams)
+            prefetcher.start([stream.fetch_jobs() for stream in streams])
+            self._prefetcher = prefetcher
+
+    def fetched_pages(self, key: t.Hashable) -> t.Iterator[t.Any] | None:
+        """The pages a worker fetched for ``key`` (a job's key), or None: fetch them here."""
+        prefetcher = self._prefetcher
+        return prefetcher.pages(key) if prefetcher is not None else None
 
     def stop_fetching(self) -> None:
         """The run ends early (an error): stop the prefetch workers, delete their spools.
@@ -355,7 +203,7 @@ class SlackSession:
         last line.
         """
         with self._lock:
-            prefetcher, self.prefetcher = self.prefetcher, None
+            prefetcher, self._prefetcher = self._prefetcher, None
         if prefetcher is not None:
             self._stopping.set()
             if self._workspaces is not None:
@@ -368,8 +216,3 @@ class SlackSession:
             threading.main_thread()
         ):
             raise SpoolStopped
-
-
-def str_or_none(value: t.Any) -> str | None:
-    """``value`` when it is a non-empty string, else None."""
-    return value if isinstance(value, str) and value else None

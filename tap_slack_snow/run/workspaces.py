@@ -56,25 +56,6 @@ class MalformedTeamsListError(TapSlackError):
     """auth.teams.list answered ok with a shape the tap cannot read."""
 
 
-def wanted_team_ids(config: t.Mapping[str, t.Any]) -> list[str] | None:
-    """The workspaces the settings restrict the run to (``team_ids``, or ``team_id`` as a
-    list of one); None = every workspace the token can read."""
-    many = config.get("team_ids")
-    if many:
-        return list(dict.fromkeys(str(team) for team in many))
-    one = config.get("team_id")
-    return [str(one)] if one else None
-
-
-def setting_errors(config: t.Mapping[str, t.Any]) -> list[str]:
-    """Contradictory workspace settings (reported before any call)."""
-    if config.get("team_id") and config.get("team_ids"):
-        return [
-            "Set team_id or team_ids, not both (team_id is the same as team_ids with one workspace)"
-        ]
-    return []
-
-
 class OrgWorkspaces:
     """The workspaces of this run and which of them Slack refused."""
 

@@ -1,13 +1,15 @@
-"""One way to call any Slack method: :class:`SlackCaller` and its answer.
+"""The one way any code calls Slack: :class:`SlackClient`.
 
-:class:`SlackCaller` sends one Slack call with the retry policy and reads the answer by the
-error table: every request the project builds by hand (the token refresh, the analytics
-download, the CLI's code exchange, auth.test and the other calls outside a stream) goes
-through it.
+Stream pages, the token refresh, the analytics download, ``auth.test`` and the set-up CLI's
+calls all go through :meth:`SlackClient.send`: one HTTP session per thread that never follows
+a redirect and bounds each whole answer (:mod:`.http`), the one retry policy (:mod:`.retry`)
+and the error table (:mod:`.answers`). A client is bound to its authenticator when it is made
+(:meth:`SlackClient.with_auth`), so no caller passes a token or a rotation callback.
 """
 
 from __future__ import annotations
 
+import threading
 import time
 import typing as t
 from dataclasses import dataclass
@@ -15,9 +17,20 @@ from dataclasses import dataclass
 import requests
 
 from tap_slack_snow.slack.answers import read_slack_response
+from tap_slack_snow.slack.http import SlackHTTPSession
 from tap_slack_snow.slack.retry import CallStats, RetryPolicy
 
 T = t.TypeVar("T")
+
+
+class RotatingAuth(t.Protocol):
+    """A request authenticator whose token can be rotated when Slack says it expired."""
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        """Put the current token on ``request``."""
+
+    def rotate_after_expiry(self) -> None:
+        """Slack said ``token_expired`` for this thread's last request."""
 
 
 @dataclass(frozen=True)
@@ -29,45 +42,72 @@ class SlackAnswer:
     sent_at: float
 
 
-class SlackCaller:
-    """Sends Slack calls under ``api_url`` with one HTTP session and one retry policy."""
+class _ThreadSessions:
+    """One HTTP session per thread: ``requests.Session`` is not documented as thread-safe
+    (its connection pool is; its cookie jar and adapters are not)."""
+
+    def __init__(self, user_agent: str) -> None:
+        self._user_agent = user_agent
+        self._threads = threading.local()
+
+    def get(self) -> requests.Session:
+        http: requests.Session | None = getattr(self._threads, "http", None)
+        if http is None:
+            http = self._threads.http = SlackHTTPSession()  # never follows redirects
+            http.headers["User-Agent"] = self._user_agent
+        return http
+
+
+class SlackClient:
+    """Sends Slack calls under ``api_url`` with one retry policy and (once bound) one token."""
 
     def __init__(
         self,
         *,
         api_url: str,
-        http: requests.Session | t.Callable[[], requests.Session],
         retry: RetryPolicy,
         timeout: float,
+        user_agent: str = "tap-slack-snow",
+        http: requests.Session | None = None,
         clock: t.Callable[[], float] = time.time,
     ) -> None:
-        """Wire the caller; nothing is sent until a call.
+        """Wire an unauthenticated client; nothing is sent until a call.
 
-        ``http`` is a session, or a function giving the calling thread's session.
+        ``http`` fixes one session for every thread (a test's, or the CLI's); by default each
+        thread gets its own.
         """
         self.api_url = api_url.rstrip("/")
-        self._http = http
         self.retry = retry
         self.timeout = timeout
         self.clock = clock
+        self._sessions = _ThreadSessions(user_agent)
+        self._http = http
+        self.auth: RotatingAuth | None = None
+
+    def with_auth(self, auth: RotatingAuth) -> SlackClient:
+        """The same client (connections, policy, deadlines) sending ``auth``'s token."""
+        bound = SlackClient.__new__(SlackClient)
+        bound.__dict__.update(self.__dict__)
+        bound.auth = auth
+        return bound
 
     @property
     def http(self) -> requests.Session:
         """The HTTP session of the calling thread."""
-        http = self._http
-        return http if isinstance(http, requests.Session) else http()
+        return self._http if self._http is not None else self._sessions.get()
 
     def with_retries(
-        self,
-        label: str,
-        attempt: t.Callable[[], T],
-        stats: CallStats,
-        *,
-        on_token_expired: t.Callable[[], None] | None = None,
+        self, label: str, attempt: t.Callable[[], T], stats: CallStats, *, rotates: bool = True
     ) -> T:
-        """Run ``attempt`` until it returns, by the retry policy (also for the SDK's sends)."""
+        """Run ``attempt`` until it returns, by the retry policy (``token_expired`` rotates
+        the bound token once, when the attempt sent it: ``rotates``)."""
+        auth = self.auth if rotates else None
         return self.retry.call(
-            label, attempt, stats, on_token_expired=on_token_expired, api_url=self.api_url
+            label,
+            attempt,
+            stats,
+            on_token_expired=auth.rotate_after_expiry if auth is not None else None,
+            api_url=self.api_url,
         )
 
     def send(
@@ -75,22 +115,26 @@ class SlackCaller:
         method: str,
         read: t.Callable[[requests.Response, float], T],
         *,
-        auth: requests.auth.AuthBase | None,
         http_method: str = "POST",
         params: dict[str, t.Any] | None = None,
         data: dict[str, t.Any] | None = None,
         stream: bool = False,
         stats: CallStats | None = None,
-        on_token_expired: t.Callable[[], None] | None = None,
         label: str | None = None,
+        auth: requests.auth.AuthBase | None = None,
     ) -> T:
         """Send ``method`` and hand each answer to ``read(response, sent_at)``, retrying.
 
-        ``read`` raises the error-table exceptions (see :func:`read_slack_response`) to
-        have the attempt retried, or returns the result. With ``stream`` the body is read
-        by ``read`` while the connection is open.
+        ``auth`` replaces the bound token for this call (the token refresh authenticates
+        with the app's client id and secret instead).
+
+        ``read`` raises the error-table exceptions (see
+        :func:`~tap_slack_snow.slack.answers.read_slack_response`) to have the attempt
+        retried, or returns the result. With ``stream`` the body is read by ``read`` while
+        the connection is open.
         """
         url = f"{self.api_url}/{method}"
+        request_auth = auth if auth is not None else self.auth
 
         def attempt() -> T:
             sent_at = self.clock()
@@ -99,37 +143,28 @@ class SlackCaller:
                 url,
                 params=params,
                 data=data,
-                auth=auth,
+                auth=request_auth,
                 timeout=self.timeout,
                 stream=stream,
             ) as response:
                 return read(response, sent_at)
 
         return self.with_retries(
-            label or method, attempt, stats or CallStats(), on_token_expired=on_token_expired
+            label or method, attempt, stats or CallStats(), rotates=auth is None
         )
 
     def call(
         self,
         method: str,
         *,
-        auth: requests.auth.AuthBase | None,
         params: dict[str, t.Any] | None = None,
         data: dict[str, t.Any] | None = None,
         stats: CallStats | None = None,
-        on_token_expired: t.Callable[[], None] | None = None,
+        auth: requests.auth.AuthBase | None = None,
     ) -> SlackAnswer:
         """POST ``method`` and return its JSON answer (errors raised by the error table)."""
 
         def read(response: requests.Response, sent_at: float) -> SlackAnswer:
             return SlackAnswer(read_slack_response(response, method), response, sent_at)
 
-        return self.send(
-            method,
-            read,
-            auth=auth,
-            params=params,
-            data=data,
-            stats=stats,
-            on_token_expired=on_token_expired,
-        )
+        return self.send(method, read, params=params, data=data, stats=stats, auth=auth)

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import requests
 
 from tap_slack_snow.errors import TapSlackError
+from tap_slack_snow.settings import DEFAULTS
 from tap_slack_snow.slack.errors import (
     RateLimitedError,
     TokenExpiredError,
@@ -25,8 +26,6 @@ from tap_slack_snow.slack.errors import (
 
 T = t.TypeVar("T")
 
-#: Default of ``max_rate_limit_wait``: the longest one request may wait on 429s in all.
-MAX_RATE_LIMIT_WAIT_SECONDS = 900.0
 MAX_BACKOFF_SECONDS = 60.0
 #: A rate-limit wait this long is logged at INFO (shorter ones are routine, at DEBUG) ...
 LOG_WAIT_AT_INFO_SECONDS = 10.0
@@ -74,7 +73,7 @@ class RetryPolicy:
         max_attempts: int,
         initial_wait: float,
         logger: logging.Logger,
-        max_rate_limit_wait: float = MAX_RATE_LIMIT_WAIT_SECONDS,
+        max_rate_limit_wait: float = DEFAULTS["max_rate_limit_wait"],
         sleep: t.Callable[[float], None] = time.sleep,
     ) -> None:
         """Configure the retry budget for real faults and the bound on rate-limit waits."""

@@ -1,14 +1,19 @@
 """The tap's streams, in the order a run syncs them.
 
 :mod:`.workspace` users, team, billing, billable_info; :mod:`.activity` access_logs,
-integration_logs; :mod:`.enterprise` admin_users, member_analytics (Enterprise Grid).
+integration_logs; :mod:`.enterprise` admin_users and :mod:`.analytics` member_analytics
+(Enterprise Grid). Their base, :class:`~tap_slack_snow.streams.base.SlackStream`, is the only
+stream base class.
 """
 
 from __future__ import annotations
 
+import typing as t
+
 from tap_slack_snow.streams.activity import AccessLogsStream, IntegrationLogsStream
+from tap_slack_snow.streams.analytics import MemberAnalyticsStream
 from tap_slack_snow.streams.base import SlackStream
-from tap_slack_snow.streams.enterprise import AdminUsersStream, MemberAnalyticsStream
+from tap_slack_snow.streams.enterprise import AdminUsersStream
 from tap_slack_snow.streams.workspace import (
     BillableInfoStream,
     BillingStream,
@@ -16,7 +21,7 @@ from tap_slack_snow.streams.workspace import (
     UsersStream,
 )
 
-STREAM_TYPES: list[type[SlackStream]] = [
+STREAM_TYPES: list[type[SlackStream[t.Any]]] = [
     UsersStream,
     TeamStream,
     BillingStream,

@@ -5,22 +5,57 @@ from __future__ import annotations
 import hashlib
 import json
 import typing as t
+from dataclasses import dataclass, field
 
-import requests
 from typing_extensions import override
 
 from tap_slack_snow.errors import MalformedPayloadError
 from tap_slack_snow.records.unix_times import unix_int
-from tap_slack_snow.run.prefetch import context_key
 from tap_slack_snow.streams.base import SlackStream
+from tap_slack_snow.streams.fetch import Fetch
 from tap_slack_snow.streams.pagination import ClassicPagePaginator
 
 if t.TYPE_CHECKING:
+    import requests
     from singer_sdk.helpers.types import Context
     from singer_sdk.pagination import BaseAPIPaginator
 
+    from tap_slack_snow.slack.client import SlackAnswer
 
-class _ClassicPagedStream(SlackStream):
+#: Key of an access-log entry.
+EntryKey = tuple[t.Any, ...]
+
+
+@dataclass
+class LogFetch(Fetch):
+    """A fetch of a log read newest first, down to its lower bound."""
+
+    #: The bookmark, else ``start_date``, as a Unix time (None: read everything).
+    lower_bound: int | None = None
+    reached_lower_bound: bool = False
+    # The access-log windows (team.accessLogs pages 100 pages per ``before`` window).
+    window_before: int | None = None
+    skip_at_edge: set[EntryKey] = field(default_factory=set)
+    oldest_seen: int | None = None
+    newest_seen: int | None = None
+    keys_at_oldest: set[EntryKey] = field(default_factory=set)
+
+
+class _LogPages:
+    """What :class:`ClassicPagePaginator` asks about one fetch's pages."""
+
+    def __init__(self, stream: _ClassicPagedStream, fetch: LogFetch) -> None:
+        self._stream = stream
+        self._fetch = fetch
+
+    def has_more_pages(self, response: requests.Response) -> bool:
+        return self._stream.has_more_pages(self._fetch, response)
+
+    def next_page(self, response: requests.Response) -> dict[str, int] | None:
+        return self._stream.next_page(self._fetch, response)
+
+
+class _ClassicPagedStream(SlackStream[LogFetch]):
     """Incremental log streams read newest first with ``count``/``page`` paging.
 
     Reading stops at the first entry older than the lower bound (the bookmark, else
@@ -34,23 +69,20 @@ class _ClassicPagedStream(SlackStream):
     #: The Unix-time field the lower bound applies to.
     time_field: t.ClassVar[str]
 
-    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
-        """Set up the lower bound of this run (set when the stream starts)."""
-        super().__init__(*args, **kwargs)
-        self._lower_bound: int | None = None
-        self._reached_lower_bound = False
-        # Each context's lower bound, read from the state by prepare_fetch (main thread).
-        self._lower_bounds: dict[str, int | None] = {}
+    @override
+    def new_paginator(self, fetch: LogFetch) -> BaseAPIPaginator[t.Any] | None:
+        """Classic ``count``/``page`` paging, the next page chosen by this stream."""
+        return ClassicPagePaginator(_LogPages(self, fetch))
 
     @override
-    def get_new_paginator(self) -> BaseAPIPaginator[t.Any] | None:
-        """Classic ``count``/``page`` paging, the next page chosen by this stream."""
-        return ClassicPagePaginator(self)
+    def new_fetch(self, context: Context | None) -> LogFetch:
+        team_id = context.get("team_id") if context else None
+        return LogFetch(self.slack_method, context, team_id)
 
     @override
     def slack_arguments(
         self,
-        context: Context | None,
+        fetch: LogFetch,
         next_page_token: t.Any,  # {"page": n, "before": t}: see ClassicPagePaginator
     ) -> dict[str, t.Any]:
         """``count``, ``page``, the ``before`` window and ``team_id``."""
@@ -58,28 +90,22 @@ class _ClassicPagedStream(SlackStream):
         params: dict[str, t.Any] = {"count": self.page_size, "page": token["page"]}
         if token.get("before") is not None:
             params["before"] = token["before"]
-        team_id = self.request_team_id
+        team_id = self.request_team_id(fetch)
         if self.sends_team_id and team_id:
             params["team_id"] = team_id
         return params
 
     @override
-    def prepare_fetch(self, context: Context | None) -> None:
+    def plan_fetch(self, context: Context | None) -> LogFetch:
         """Read down to the lower bound: the bookmark, else ``start_date``."""
-        super().prepare_fetch(context)
+        fetch = super().plan_fetch(context)
         start = self.get_starting_timestamp(context)
-        self._lower_bounds[context_key(context)] = int(start.timestamp()) if start else None
+        fetch.lower_bound = int(start.timestamp()) if start else None
+        return fetch
 
-    @override
-    def begin_fetch(self, context: Context | None) -> None:
-        """The context's own lower bound (each workspace of an org has its bookmark)."""
-        super().begin_fetch(context)
-        self._lower_bound = self._lower_bounds.get(context_key(context))
-        self._reached_lower_bound = False
-
-    def paging(self, response: requests.Response) -> tuple[int, int]:
+    def paging(self, fetch: LogFetch, response: requests.Response) -> tuple[int, int]:
         """(page, pages) of Slack's ``paging`` object."""
-        paging = self.payload_of(response).get("paging")
+        paging = fetch.payload_of(response).get("paging")
         if not isinstance(paging, dict):
             paging = {}
         page, pages = paging.get("page"), paging.get("pages")
@@ -89,14 +115,14 @@ class _ClassicPagedStream(SlackStream):
             )
         return page, pages
 
-    def has_more_pages(self, response: requests.Response) -> bool:
+    def has_more_pages(self, fetch: LogFetch, response: requests.Response) -> bool:
         """Whether to ask for another page (none once the lower bound is passed)."""
-        page, pages = self.paging(response)
-        return not self._reached_lower_bound and page < pages
+        page, pages = self.paging(fetch, response)
+        return not fetch.reached_lower_bound and page < pages
 
-    def next_page(self, response: requests.Response) -> dict[str, int] | None:
+    def next_page(self, fetch: LogFetch, response: requests.Response) -> dict[str, int] | None:
         """The page after this one."""
-        page, _ = self.paging(response)
+        page, _ = self.paging(fetch, response)
         return {"page": page + 1}
 
     def entry_time(self, entry: dict[str, t.Any]) -> int:
@@ -109,12 +135,14 @@ class _ClassicPagedStream(SlackStream):
             )
         return value
 
-    def entries(self, response: requests.Response) -> t.Iterator[tuple[int, dict[str, t.Any]]]:
+    def entries(
+        self, answer: SlackAnswer, fetch: LogFetch
+    ) -> t.Iterator[tuple[int, dict[str, t.Any]]]:
         """(time, entry) pairs at or above the lower bound; notes when it is passed."""
-        for entry in super().parse_response(response):
+        for entry in super().parse_answer(answer, fetch):
             when = self.entry_time(entry)
-            if self._lower_bound is not None and when < self._lower_bound:
-                self._reached_lower_bound = True
+            if fetch.lower_bound is not None and when < fetch.lower_bound:
+                fetch.reached_lower_bound = True
                 continue
             yield when, entry
 
@@ -140,67 +168,51 @@ class AccessLogsStream(_ClassicPagedStream):
     #: Slack refuses page numbers above this (over_pagination_limit).
     max_pages: t.ClassVar[int] = 100
 
-    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._window_before: int | None = None
-        self._skip_at_edge: set[tuple[t.Any, ...]] = set()
-        self._oldest_seen: int | None = None
-        self._newest_seen: int | None = None
-        self._keys_at_oldest: set[tuple[t.Any, ...]] = set()
-
     @override
-    def begin_fetch(self, context: Context | None) -> None:
-        """Start with the newest window."""
-        super().begin_fetch(context)
-        self._window_before = None
-        self._skip_at_edge = set()
-        self._oldest_seen = None
-        self._newest_seen = None
-        self._keys_at_oldest = set()
-
-    @override
-    def fetch_done(self) -> float | None:
+    def fetch_done(self, fetch: LogFetch) -> float | None:
         """How far back from the newest entry towards the lower bound the reading has got."""
-        newest, oldest, bound = self._newest_seen, self._oldest_seen, self._lower_bound
+        newest, oldest, bound = fetch.newest_seen, fetch.oldest_seen, fetch.lower_bound
         if newest is None or oldest is None or bound is None or newest <= bound:
             return None
         return min(1.0, (newest - oldest) / (newest - bound))
 
     @override
-    def parse_response(self, response: requests.Response) -> t.Iterable[dict[str, t.Any]]:
-        team_id = self.record_team_id
-        for when, entry in self.entries(response):
+    def parse_answer(self, answer: SlackAnswer, fetch: LogFetch) -> t.Iterable[dict[str, t.Any]]:
+        team_id = self.record_team_id(fetch)
+        for when, entry in self.entries(answer, fetch):
             key = (entry.get("user_id"), entry.get("ip"), entry.get("user_agent"))
             if not all(isinstance(part, str) for part in key):
                 raise MalformedPayloadError(
                     f"Slack method {self.slack_method} returned an entry whose user_id, ip "
                     "or user_agent is not a string"
                 )
-            if when == self._window_before and key in self._skip_at_edge:
+            if when == fetch.window_before and key in fetch.skip_at_edge:
                 continue  # emitted at the end of the previous window
-            if self._newest_seen is None:
-                self._newest_seen = when
-            if self._oldest_seen is None or when < self._oldest_seen:
-                self._oldest_seen = when
-                self._keys_at_oldest = set()
-            if when == self._oldest_seen:
-                self._keys_at_oldest.add(key)
+            if fetch.newest_seen is None:
+                fetch.newest_seen = when
+            if fetch.oldest_seen is None or when < fetch.oldest_seen:
+                fetch.oldest_seen = when
+                fetch.keys_at_oldest = set()
+            if when == fetch.oldest_seen:
+                fetch.keys_at_oldest.add(key)
             yield {**entry, "team_id": team_id}
 
-    def has_more_pages(self, response: requests.Response) -> bool:
-        return super().has_more_pages(response) and self._oldest_seen is not None
+    @override
+    def has_more_pages(self, fetch: LogFetch, response: requests.Response) -> bool:
+        return super().has_more_pages(fetch, response) and fetch.oldest_seen is not None
 
-    def next_page(self, response: requests.Response) -> dict[str, int] | None:
-        page, _ = self.paging(response)
+    @override
+    def next_page(self, fetch: LogFetch, response: requests.Response) -> dict[str, int] | None:
+        page, _ = self.paging(fetch, response)
         if page < self.max_pages:
             token = {"page": page + 1}
-            if self._window_before is not None:
-                token["before"] = self._window_before
+            if fetch.window_before is not None:
+                token["before"] = fetch.window_before
             return token
         # The window is exhausted: start the next one at the oldest second seen.
-        assert self._oldest_seen is not None
-        before = self._oldest_seen
-        if before == self._window_before:
+        assert fetch.oldest_seen is not None
+        before = fetch.oldest_seen
+        if before == fetch.window_before:
             # A whole window shares one second: Slack cannot page past it.
             self.logger.warning(
                 "access_logs: more than %d entries share the second %d; Slack cannot page "
@@ -209,9 +221,9 @@ class AccessLogsStream(_ClassicPagedStream):
                 before,
             )
             before -= 1
-            self._keys_at_oldest = set()
-        self._window_before = before
-        self._skip_at_edge = set(self._keys_at_oldest)
+            fetch.keys_at_oldest = set()
+        fetch.window_before = before
+        fetch.skip_at_edge = set(fetch.keys_at_oldest)
         return {"page": 1, "before": before}
 
 
@@ -235,12 +247,12 @@ class IntegrationLogsStream(_ClassicPagedStream):
     time_field = "date"
 
     @override
-    def parse_response(self, response: requests.Response) -> t.Iterable[dict[str, t.Any]]:
-        team_id = self.record_team_id
+    def parse_answer(self, answer: SlackAnswer, fetch: LogFetch) -> t.Iterable[dict[str, t.Any]]:
+        team_id = self.record_team_id(fetch)
         # Per workspace of an org, the same change can be logged in several workspaces
         # (an org-wide app install): the workspace is part of the entry's identity there.
-        salt = {"team_id": team_id} if self.partition_team_id else {}
-        for _, entry in self.entries(response):
+        salt = {"team_id": team_id} if fetch.team_id else {}
+        for _, entry in self.entries(answer, fetch):
             # ids Slack sends as numbers become strings first, so the hash stays the same
             # whichever type Slack uses for them
             self.drift_policy.fit_scalars(entry)

@@ -1,48 +1,60 @@
-"""The one Slack stream base class: declarative knobs, requests, the error policy.
+"""The one Slack stream base class: declarative knobs, requests, pages, records.
 
 A stream says which Slack method it reads and how (``slack_method``, ``records_key``,
-``max_page_size``, ``http_method``...); this class turns that into requests and records. It
-talks to the run's :class:`~tap_slack_snow.run.session.SlackSession`, never to the tap. A run
-of the stream (partitions, skip policies, summary line) is in
-:mod:`tap_slack_snow.streams.partition`, its fetching (prefetch pages, BATCH files) in
-:mod:`tap_slack_snow.streams.fetch`.
+``max_page_size``, ``http_method``...); this class turns that into requests, pages and
+records. The SDK's hooks delegate in a few lines to collaborators: the run
+(:class:`~tap_slack_snow.run.session.SlackRun`, which the stream reaches through its small
+interface, never the tap), the :class:`~tap_slack_snow.streams.partition.PartitionRunner`
+(skip policies, summary line), the :class:`~tap_slack_snow.streams.fetch.Fetch` of each
+partition (what one fetch reads and keeps), the drift policy, and the batch files.
 """
 
 from __future__ import annotations
 
 import typing as t
+from functools import partial
 from importlib import resources
 
-import requests
+from singer_sdk import RESTStream
 from singer_sdk.helpers.conform import TypeConformanceLevel
+from singer_sdk.pagination import SinglePagePaginator
 from singer_sdk.schema.source import SchemaDirectory, StreamSchema
-from singer_sdk.streams.rest import HTTPRequest
+from singer_sdk.streams.rest import HTTPRequest, PageContext
 from typing_extensions import override
 
 from tap_slack_snow import schemas
 from tap_slack_snow.errors import MalformedPayloadError
 from tap_slack_snow.records.drift import DriftPolicy
 from tap_slack_snow.records.unix_times import add_datetimes
+from tap_slack_snow.run.prefetch import FetchJob, PageCodec
 from tap_slack_snow.run.progress import FetchProgress
 from tap_slack_snow.slack.answers import read_slack_response
+from tap_slack_snow.slack.client import SlackAnswer
 from tap_slack_snow.slack.errors import EndOfDataError, SlackAPIError, describe
 from tap_slack_snow.slack.retry import CallStats
-from tap_slack_snow.streams.fetch import FetchingStream
+from tap_slack_snow.streams.fetch import Fetch, RecordPages, answer_pages, context_key
 from tap_slack_snow.streams.pagination import SlackCursorPaginator
+from tap_slack_snow.streams.partition import PartitionRunner, ask_workspace
 
 if t.TYPE_CHECKING:
+    import requests
     from singer_sdk import Tap
+    from singer_sdk.helpers._batch import BatchConfig
     from singer_sdk.helpers.types import Context
     from singer_sdk.pagination import BaseAPIPaginator
-    from singer_sdk.streams.rest import PageContext
 
-    from tap_slack_snow.run.session import SlackSession
+    from tap_slack_snow.run.session import SlackRun
 
 SCHEMAS = SchemaDirectory(resources.files(schemas))
+#: State key of a full-table stream: how many records its last sync emitted (an estimate of
+#: its size for the next run's progress lines; no bookmark, nothing is skipped by it).
+RECORDS_LAST_SYNC = "records_last_sync"
+
+FetchT = t.TypeVar("FetchT", bound=Fetch)
 
 
-class SlackStream(FetchingStream):
-    """Base for every Slack Web API stream.
+class SlackStream(RESTStream[t.Any], t.Generic[FetchT]):
+    """Base for every Slack Web API stream (``FetchT``: the stream's kind of fetch).
 
     Subclasses set ``name``, ``slack_method``, ``records_key``, ``primary_keys`` and the
     scopes they need; cursor-paginated methods set ``max_page_size``; methods Slack wants
@@ -58,12 +70,24 @@ class SlackStream(FetchingStream):
     max_page_size: t.ClassVar[int] = 0
     #: Send ``team_id`` (the partition's workspace, or the setting) with every request.
     sends_team_id: t.ClassVar[bool] = False
+    #: A workspace-level method: with an org-level token Slack requires ``team_id``, so the
+    #: stream runs once per workspace of the org (one partition each).
+    per_workspace: t.ClassVar[bool] = False
     #: Only meaningful on Enterprise Grid (skipped on other editions).
     enterprise_only: t.ClassVar[bool] = False
     #: Plan or role conditions shown in the scope report.
     availability_note: t.ClassVar[str] = ""
     #: Unix-time fields shown as date-times (raw value kept as ``<field>_unix``).
     datetime_fields: t.ClassVar[tuple[str, ...]] = ()
+    #: Fetched by a prefetch worker even when it is the only stream of the run: its pages
+    #: are downloads on disk, so the next one overlaps the SDK's work on this one.
+    fetch_ahead_alone: t.ClassVar[bool] = False
+    #: Sends BATCH messages with ``batch_config`` (its own ``get_batches``); the others keep
+    #: RECORD messages: their records are few per request, and the SDK's own batcher is
+    #: slower than RECORDs for them.
+    writes_batch_files: t.ClassVar[bool] = False
+    #: How the stream's pages wait on disk when fetched ahead.
+    page_codec: t.ClassVar[PageCodec[t.Any]] = RecordPages()
 
     http_method = "GET"
     payload_as_json = False
@@ -72,24 +96,26 @@ class SlackStream(FetchingStream):
     #: SDK's conformance pass would only repeat the walk (half of the users stream's CPU).
     TYPE_CONFORMANCE_LEVEL = TypeConformanceLevel.NONE
 
-    def __init__(self, tap: Tap, *args: t.Any, session: SlackSession, **kwargs: t.Any) -> None:
-        """Set up per-run counters; ``session`` holds what the run's streams share."""
+    def __init__(self, tap: Tap, *args: t.Any, run: SlackRun, **kwargs: t.Any) -> None:
+        """Set up per-run counters; ``run`` holds what the run's streams share."""
         super().__init__(tap, *args, **kwargs)
-        self.session = session
+        self.run = run
+        self.settings = run.settings
         self.call_stats = CallStats()
         self.records_emitted = 0
-        self._last_payload: tuple[requests.Response, dict[str, t.Any]] | None = None
         self._drift: DriftPolicy | None = None
-        self._expected_records: int | None = None
         self.progress = FetchProgress(
-            self.name, self.call_stats, session.logger, emitted=lambda: self.records_emitted
+            self.name, self.call_stats, run.logger, emitted=lambda: self.records_emitted
         )
+        self.runner = PartitionRunner(self, run)
+
+    # --- the SDK's hooks ------------------------------------------------------------------
 
     @override
     @property
     def url_base(self) -> str:
         """``api_url`` setting, e.g. https://slack.com/api."""
-        return self.session.api_url
+        return self.settings.api_base
 
     @override
     @property
@@ -99,84 +125,273 @@ class SlackStream(FetchingStream):
 
     @override
     @property
-    def authenticator(self) -> requests.auth.AuthBase:
-        """The run's single authenticator (one token chain per process)."""
-        return self.session.authenticator
+    def partitions(self) -> list[dict[str, t.Any]] | None:
+        """One partition per workspace for per-workspace streams on an org-level token (the
+        run's list, read when the sync starts, never in discovery); else none."""
+        if not self.per_workspace or self.runner.skipped_reason:
+            return None
+        self.run.announce()
+        if not self.run.facts.org_level or self.run.availability.reason_to_skip(self):
+            return None
+        return self.run.workspaces.partitions
 
     @override
-    @property
-    def timeout(self) -> int:
-        """Seconds to wait for Slack's answer."""
-        return int(self.config.get("request_timeout", 60))
+    def get_records(self, context: Context | None) -> t.Iterable[dict[str, t.Any]]:
+        """Records of one partition (or of the whole stream), applying the skip policies."""
+        return self.runner.run_partition(
+            context,
+            lambda: self.runner.within_dry_run_limit(
+                RESTStream.get_records(self, context), self.ABORT_AT_RECORD_COUNT
+            ),
+        )
 
     @override
+    def request_records(self, context: Context | None) -> t.Iterable[dict[str, t.Any]]:
+        """Records as Slack sends them: from the pages a worker fetched ahead, else
+        fetched here, one request after another."""
+        for page in self.partition_pages(context):
+            yield from self.page_records(page)
+
+    @override
+    def get_http_request(self, *, page: PageContext) -> HTTPRequest:
+        """The method's arguments in the query string (GET) or the form body (POST)."""
+        return self.http_request(self.new_fetch(page.stream_context), page.next_page_token)
+
+    @override
+    def post_process(
+        self,
+        row: dict[str, t.Any],
+        context: Context | None = None,
+    ) -> dict[str, t.Any] | None:
+        """Date-times from Unix times, the schema check with the type-drift policy, a count."""
+        if self.datetime_fields:
+            add_datetimes(row, self.datetime_fields)
+        row = self.drift_policy.check(row)
+        self.records_emitted += 1
+        return row
+
+    @override
+    def get_batch_config(self, config: t.Mapping[str, t.Any]) -> BatchConfig | None:
+        """``batch_config`` for the streams that write batch files, else RECORD messages;
+        not with ``stream_maps`` (the SDK maps RECORD messages only, so a file would hold what
+        a map removes), nor in a dry run (``--test`` stops at a record count)."""
+        if not self.writes_batch_files or self.settings.has_stream_maps or self.dry_run:
+            return None
+        return super().get_batch_config(config)
+
+    # --- what the run and the partition runner read -------------------------------------
+
     @property
-    def requests_session(self) -> requests.Session:
-        """One HTTP session (connection pool) shared by all streams."""
-        return self.session.http
+    def dry_run(self) -> bool:
+        """The run stops at a record count (``--test``)."""
+        return self.ABORT_AT_RECORD_COUNT is not None
+
+    @property
+    def partitioned(self) -> bool:
+        """The stream runs once per workspace in this run."""
+        return self.per_workspace and self.run.facts.org_level
+
+    @property
+    def partition_count(self) -> int:
+        """How many partitions the stream runs (0: once, without partitions)."""
+        return len(self.partitions or [])
+
+    def check_available(self) -> str | None:
+        """The skip reason by edition; StreamUnavailableError for a missing scope."""
+        return self.run.availability.check(self)
+
+    def optional_partition(self, team_id: str | None) -> bool:  # noqa: ARG002
+        """A partition Slack may not answer for (the team stream's org record)."""
+        return False
+
+    def write_state(self) -> None:
+        """Write a STATE message now (a finished workspace)."""
+        self._tap.state_writer.write_state(self.tap_state)
+
+    def finish_partition(self, context: Context | None, records: int) -> None:
+        """A full-table partition keeps its size for the next run's progress lines."""
+        if not self.replication_key:
+            self.get_context_state(context)[RECORDS_LAST_SYNC] = records
+
+    def log_drift_summary(self) -> None:
+        """The drift policy's closing lines (if it checked a record)."""
+        if self._drift is not None:
+            self._drift.log_summary()
+
+    @property
+    def drift_policy(self) -> DriftPolicy:
+        """The stream's schema check (:class:`~tap_slack_snow.records.drift.DriftPolicy`)."""
+        if self._drift is None:
+            keys = [key for key in (*(self.primary_keys or ()), self.replication_key) if key]
+            self._drift = DriftPolicy(
+                stream=self.name,
+                method=self.slack_method,
+                schema=self.schema,
+                key_fields=keys,
+                logger=self.logger,
+            )
+        return self._drift
+
+    # --- fetching: plans on the main thread, pages in whichever thread fetches ------------
+
+    def new_fetch(self, context: Context | None) -> FetchT:
+        """A fetch of ``context`` that read nothing from the state (yet)."""
+        team_id = context.get("team_id") if context else None
+        return t.cast("FetchT", Fetch(self.slack_method, context, team_id))
+
+    def plan_fetch(self, context: Context | None) -> FetchT:
+        """A fetch of ``context`` with what it needs from the state (main thread, so a
+        worker never touches the state the SDK writes). The starting replication value is
+        written here as the SDK writes it at the stream's turn (same inputs, same value):
+        a fetch run ahead needs it earlier."""
+        fetch = self.new_fetch(context)
+        if self.replication_key:
+            self.write_starting_value(context)
+        else:  # a full-table stream: its size last time gives the progress lines an estimate
+            previous = self.get_context_state(context).get(RECORDS_LAST_SYNC)
+            fetch.expected_records = previous if isinstance(previous, int) else None
+        return fetch
+
+    def fetch_key(self, context: Context | None) -> tuple[str, str]:
+        """The key of one (stream, partition) fetch."""
+        return self.name, context_key(context)
+
+    def fetch_jobs(self) -> list[FetchJob]:
+        """One job per partition for a prefetch worker, planned now (main thread)."""
+        contexts = [partition or None for partition in self.partitions or [{}]]
+        fetches = [(context, self.plan_fetch(context)) for context in contexts]
+        return [
+            FetchJob(self.fetch_key(context), partial(self.counted_pages, fetch), self.page_codec)
+            for context, fetch in fetches
+        ]
+
+    def partition_pages(self, context: Context | None) -> t.Iterator[t.Any]:
+        """The pages of ``context``: fetched ahead by a worker, else fetched here."""
+        pages = self.run.fetched_pages(self.fetch_key(context))
+        return pages if pages is not None else self.counted_pages(self.plan_fetch(context))
+
+    def counted_pages(self, fetch: FetchT) -> t.Iterator[t.Any]:
+        """:meth:`fetch_pages`, each page told to the progress lines."""
+        self.progress.restart()
+        for page in self.fetch_pages(fetch):
+            self.progress.page(self.page_record_count(page), self.fetch_done(fetch))
+            yield page
+
+    def fetch_pages(self, fetch: FetchT) -> t.Iterator[t.Any]:
+        """The request loop: one page per Slack answer (see
+        :func:`~tap_slack_snow.streams.fetch.answer_pages`)."""
+        paginator = self.new_paginator(fetch) or SinglePagePaginator()
+        with self.get_http_request_counter() as counter:
+            counter.with_context(fetch.context)
+
+            def ask(token: t.Any) -> SlackAnswer:
+                answer = self.ask(fetch, token)
+                counter.increment()
+                return answer
+
+            yield from answer_pages(
+                fetch,
+                paginator,
+                ask,
+                lambda answer: self.parse_answer(answer, fetch),
+                lambda pages: self.log(
+                    "Pagination stopped after %d pages because no records were found in the "
+                    "last response",
+                    pages,
+                ),
+            )
+
+    def new_paginator(self, fetch: FetchT) -> BaseAPIPaginator[t.Any] | None:
+        """Cursor pages for paginated methods, one page otherwise."""
+        return SlackCursorPaginator(fetch) if self.max_page_size else None
+
+    def fetch_done(self, fetch: FetchT) -> float | None:
+        """The share of the fetch done (0-1), when known: a full-table stream compares what
+        it fetched with its size in the previous run."""
+        expected = fetch.expected_records
+        if not expected:
+            return None
+        return min(0.99, self.progress.records / expected)
+
+    def page_record_count(self, page: t.Any) -> int:
+        """Records in a page (for the progress lines)."""
+        return len(page)
+
+    def page_records(self, page: t.Any) -> t.Iterator[dict[str, t.Any]]:
+        """The records of one fetched page (main thread)."""
+        return iter(page)
+
+    # --- one request, one answer ----------------------------------------------------------
 
     @property
     def page_size(self) -> int:
         """``page_size`` setting, capped at the method's maximum."""
-        wanted = int(self.config.get("page_size") or self.max_page_size or 1000)
+        wanted = self.settings.page_size or self.max_page_size or 1000
         return max(1, min(wanted, self.max_page_size or wanted))
 
-    @override
-    def get_new_paginator(self) -> BaseAPIPaginator[str | None] | None:
-        """Cursor pagination for paginated methods, one page otherwise."""
-        return SlackCursorPaginator(self) if self.max_page_size else None
+    def record_team_id(self, fetch: Fetch) -> str | None:
+        """The workspace records belong to (the org for org-wide reads of an org-level
+        token; else ``team_id`` if set, else the token's team)."""
+        return fetch.team_id or self.run.facts.record_team_id
 
-    def slack_arguments(
-        self,
-        context: Context | None,  # noqa: ARG002 - Slack methods here take no context
-        next_page_token: t.Any,
-    ) -> dict[str, t.Any]:
+    def request_team_id(self, fetch: Fetch) -> str | None:
+        """``team_id`` to send: the partition's workspace, else the setting."""
+        return fetch.team_id or self.settings.team_id
+
+    def slack_arguments(self, fetch: FetchT, next_page_token: t.Any) -> dict[str, t.Any]:
         """The Slack method's arguments: ``limit``/``cursor`` for cursor pages, ``team_id``."""
         params: dict[str, t.Any] = {}
         if self.max_page_size:
             params["limit"] = self.page_size
             if next_page_token:
                 params["cursor"] = next_page_token
-        team_id = self.request_team_id
+        team_id = self.request_team_id(fetch)
         if self.sends_team_id and team_id:
             params["team_id"] = team_id
         return params
 
-    @override
-    def get_http_request(self, *, page: PageContext) -> HTTPRequest:
-        """The method's arguments in the query string (GET) or the form body (POST)."""
-        arguments = self.slack_arguments(page.stream_context, page.next_page_token)
+    def http_request(self, fetch: FetchT, next_page_token: t.Any) -> HTTPRequest:
+        """One request of ``fetch``: the arguments in the query (GET) or the form (POST)."""
+        arguments = self.slack_arguments(fetch, next_page_token)
         in_body = self.http_method == "POST"
         return HTTPRequest(
-            url=self.get_url(page.stream_context),
+            url=self.get_url(fetch.context),
             method=self.http_method,
             headers=self.http_headers,
             params={} if in_body else arguments,
             data=arguments if in_body else None,
         )
 
-    # --- answers and the error policy ----------------------------------------------------
+    def ask(self, fetch: FetchT, next_page_token: t.Any) -> SlackAnswer:
+        """One request through the run's client, its answer read by the error table; a
+        partition's requests share their workspace's first answer."""
+        request = self.http_request(fetch, next_page_token)
 
-    @override
-    def validate_response(self, response: requests.Response) -> None:
-        """Apply Slack's error policy to every answer and keep the parsed payload."""
-        try:
-            payload = read_slack_response(response, self.slack_method)
-        except EndOfDataError as exc:  # only date-ranged streams give this a meaning
-            raise SlackAPIError(describe(exc.code, self.slack_method), code=exc.code) from None
-        self._last_payload = (response, payload)
+        def read(response: requests.Response, sent_at: float) -> SlackAnswer:
+            self._write_request_duration_log(self.path, response, fetch.context, None)
+            try:
+                payload = read_slack_response(response, self.slack_method)
+            except EndOfDataError as exc:  # only date-ranged streams give this a meaning
+                raise SlackAPIError(describe(exc.code, self.slack_method), code=exc.code) from None
+            return SlackAnswer(payload, response, sent_at)
 
-    def payload_of(self, response: requests.Response) -> dict[str, t.Any]:
-        """The parsed JSON of a response that passed ``validate_response`` (parsed once)."""
-        if self._last_payload is not None and self._last_payload[0] is response:
-            return self._last_payload[1]
-        return read_slack_response(response, self.slack_method)
+        return ask_workspace(
+            self.run.workspaces,
+            fetch.team_id,
+            self.slack_method,
+            lambda: self.run.client.send(
+                self.slack_method,
+                read,
+                http_method=request.method,
+                params=dict(request.params) if request.params else None,
+                data=request.data if isinstance(request.data, dict) else None,
+                stats=self.call_stats,
+            ),
+        )
 
-    @override
-    def parse_response(self, response: requests.Response) -> t.Iterable[dict[str, t.Any]]:
+    def parse_answer(self, answer: SlackAnswer, fetch: FetchT) -> t.Iterable[dict[str, t.Any]]:  # noqa: ARG002
         """Records under ``records_key``: a list of objects, or one object."""
-        payload = self.payload_of(response)
-        records = payload.get(self.records_key)
+        records = answer.payload.get(self.records_key)
         if isinstance(records, dict):
             yield records
             return
@@ -193,53 +408,8 @@ class SlackStream(FetchingStream):
                 )
             yield record
 
-    @override
-    def post_process(
-        self,
-        row: dict[str, t.Any],
-        context: Context | None = None,
-    ) -> dict[str, t.Any] | None:
-        """Date-times from Unix times, the schema check with the type-drift policy, a count."""
-        if self.datetime_fields:
-            add_datetimes(row, self.datetime_fields)
-        row = self.drift_policy.check(row)
-        self.records_emitted += 1
-        return row
+    # --- what the SDK does when a stream starts, done where a fetch starts ----------------
 
-    @property
-    def drift_policy(self) -> DriftPolicy:
-        """The stream's schema check (:class:`~tap_slack_snow.records.drift.DriftPolicy`)."""
-        if self._drift is None:
-            keys = [*(self.primary_keys or ()), self.replication_key]
-            self._drift = DriftPolicy(
-                stream=self.name,
-                method=self.slack_method,
-                schema=self.schema,
-                key_fields=[key for key in keys if key],
-                logger=self.logger,
-            )
-        return self._drift
-
-    # --- retries ---------------------------------------------------------------------------
-
-    @override
-    def request_decorator(self, func: t.Callable[..., t.Any]) -> t.Callable[..., t.Any]:
-        """Retry by Slack's policy instead of the SDK's generic backoff.
-
-        429s wait exactly Retry-After and never use up the fault budget; ``token_expired``
-        rotates the token and retries once; faults back off exponentially, bounded. A
-        partition's requests share their workspace's first answer (``ask_workspace``).
-        """
-
-        def send_with_policy(
-            prepared_request: requests.PreparedRequest, context: Context | None
-        ) -> requests.Response:
-            self.before_request()  # the previous answer is whole: a prefetch spools it now
-            response: requests.Response = self.ask_workspace(
-                lambda: self.session.with_retries(
-                    self.slack_method, lambda: func(prepared_request, context), self.call_stats
-                )
-            )
-            return response
-
-        return send_with_policy
+    def write_starting_value(self, context: Context | None) -> None:
+        """Write the starting replication value as the SDK does when a stream starts."""
+        self._write_starting_replication_value(context)

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import typing as t
 
-import requests
 from typing_extensions import override
 
 from tap_slack_snow.errors import MalformedPayloadError
-from tap_slack_snow.slack.errors import SlackAPIError, StreamUnavailableError
 from tap_slack_snow.streams.base import SlackStream
-from tap_slack_snow.streams.partition import PartitionItem
+from tap_slack_snow.streams.fetch import Fetch
 
 if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
+
+    from tap_slack_snow.slack.client import SlackAnswer
 
 #: Slack's plan keys and the names Slack's pricing page uses.
 PLAN_LABELS = {
@@ -25,7 +25,7 @@ PLAN_LABELS = {
 }
 
 
-class UsersStream(SlackStream):
+class UsersStream(SlackStream[Fetch]):
     """Every member of the workspace: people, guests, bots, invited and deactivated users."""
 
     name = "users"
@@ -39,17 +39,19 @@ class UsersStream(SlackStream):
     datetime_fields = ("updated",)
 
     @override
-    def slack_arguments(self, context: Context | None, next_page_token: t.Any) -> dict[str, t.Any]:
+    def slack_arguments(self, fetch: Fetch, next_page_token: t.Any) -> dict[str, t.Any]:
         """Ask for ``locale`` too: it is free and useful for seat analysis."""
-        params = super().slack_arguments(context, next_page_token)
+        params = super().slack_arguments(fetch, next_page_token)
         params["include_locale"] = "true"
         return params
 
     def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
         """Set up the member ids seen in this run."""
         super().__init__(*args, **kwargs)
-        #: Member ids emitted so far, when the run reads several workspaces of a Grid org.
-        self._seen: set[str] | None = None
+        #: Member ids emitted so far, when the run reads several workspaces of a Grid org
+        #: (an empty set until the first record shows it does; None: it does not).
+        self._seen: set[str] | None = set()
+        self._seen_decided = False
 
     @override
     def post_process(
@@ -58,10 +60,11 @@ class UsersStream(SlackStream):
         """One row per member: on Grid a member's id is org-wide and the same member is in
         every workspace it belongs to, so only the first workspace's copy is kept.
         """
-        if self.partition_team_id and len(self.partitions or ()) > 1:
+        if not self._seen_decided:  # the partitions are the run's: decided once
+            self._seen_decided = True
+            self._seen = set() if self.partition_count > 1 else None
+        if self._seen is not None:
             member = row.get("id")
-            if self._seen is None:
-                self._seen = set()
             if member is not None:
                 member = str(member)  # the drift policy turns a numeric id into a string
                 if member in self._seen:
@@ -70,7 +73,7 @@ class UsersStream(SlackStream):
         return super().post_process(row, context)
 
 
-class TeamStream(SlackStream):
+class TeamStream(SlackStream[Fetch]):
     """The workspace (team.info): name, domains, Enterprise org it belongs to."""
 
     name = "team"
@@ -85,15 +88,15 @@ class TeamStream(SlackStream):
     def partitions(self) -> list[dict[str, t.Any]] | None:
         """Each workspace, then the org itself (team.info with the org's id)."""
         workspaces = super().partitions
-        org_id = self.session.org_id if self.session.org_level else None
+        org_id = self.run.facts.org_id if self.run.facts.org_level else None
         if workspaces is None or not org_id:
             return workspaces
         return [*workspaces, {"team_id": org_id}]
 
     @override
-    def slack_arguments(self, context: Context | None, next_page_token: t.Any) -> dict[str, t.Any]:
+    def slack_arguments(self, fetch: Fetch, next_page_token: t.Any) -> dict[str, t.Any]:
         """team.info names the workspace ``team`` (not ``team_id``)."""
-        team_id = self.request_team_id
+        team_id = self.request_team_id(fetch)
         return {"team": team_id} if team_id else {}
 
     @override
@@ -105,23 +108,12 @@ class TeamStream(SlackStream):
         return super().post_process(row, context)
 
     @override
-    def _partition_records(
-        self,
-        context: Context | None,
-        team_id: str | None,
-        source: t.Callable[[], t.Iterable[PartitionItem]],
-    ) -> t.Iterator[PartitionItem]:
+    def optional_partition(self, team_id: str | None) -> bool:
         """The org's own record is a bonus: if Slack does not answer for it, say so."""
-        if not team_id or team_id != self.session.org_id:
-            yield from super()._partition_records(context, team_id, source)
-            return
-        try:
-            yield from super()._partition_records(context, team_id, source)
-        except (SlackAPIError, StreamUnavailableError) as exc:
-            self.logger.info("team: Slack does not describe the org %s (%s)", team_id, exc.code)
+        return bool(team_id) and team_id == self.run.facts.org_id
 
 
-class BillingStream(SlackStream):
+class BillingStream(SlackStream[Fetch]):
     """The workspace's billing plan (team.billing.info): one record."""
 
     name = "billing"
@@ -131,9 +123,9 @@ class BillingStream(SlackStream):
     required_scopes = ("team.billing:read",)
 
     @override
-    def parse_response(self, response: requests.Response) -> t.Iterable[dict[str, t.Any]]:
+    def parse_answer(self, answer: SlackAnswer, fetch: Fetch) -> t.Iterable[dict[str, t.Any]]:
         """One record: the plan key, its name, and the team it belongs to."""
-        payload = self.payload_of(response)
+        payload = answer.payload
         plan = payload.get("plan")
         if plan is not None and not isinstance(plan, str):
             raise MalformedPayloadError(
@@ -143,15 +135,15 @@ class BillingStream(SlackStream):
         envelope = {"ok", "warning", "response_metadata"}
         record = {key: value for key, value in payload.items() if key not in envelope}
         record.update(
-            team_id=self.record_team_id,
-            enterprise_id=self.session.identity.enterprise_id,
+            team_id=self.record_team_id(fetch),
+            enterprise_id=self.run.facts.identity.enterprise_id,
             plan=plan,
             plan_label=PLAN_LABELS.get(plan, plan),
         )
         yield record
 
 
-class BillableInfoStream(SlackStream):
+class BillableInfoStream(SlackStream[Fetch]):
     """Per-member billable status under Slack's Fair Billing Policy (team.billableInfo)."""
 
     name = "billable_info"
@@ -165,9 +157,9 @@ class BillableInfoStream(SlackStream):
     sends_team_id = True
 
     @override
-    def parse_response(self, response: requests.Response) -> t.Iterable[dict[str, t.Any]]:
+    def parse_answer(self, answer: SlackAnswer, fetch: Fetch) -> t.Iterable[dict[str, t.Any]]:
         """Slack answers a map keyed by user id: one record per user."""
-        billable = self.payload_of(response).get(self.records_key)
+        billable = answer.payload.get(self.records_key)
         if billable is None:
             return
         if not isinstance(billable, dict):
@@ -175,7 +167,7 @@ class BillableInfoStream(SlackStream):
                 f"Slack method {self.slack_method} returned '{self.records_key}' as "
                 f"{type(billable).__name__}, expected an object keyed by user id"
             )
-        team_id = self.record_team_id
+        team_id = self.record_team_id(fetch)
         for user_id, info in billable.items():
             if not isinstance(info, dict):
                 raise MalformedPayloadError(

@@ -1,0 +1,181 @@
+"""The run's plan: the lines logged when a run starts, and the scope report.
+
+The report is one table for the run's log and for ``tap-slack-snow-auth check``; each row
+carries its typed :class:`~tap_slack_snow.run.availability.Availability`, so the CLI never
+reads the outcome text.
+"""
+
+from __future__ import annotations
+
+import typing as t
+
+from tap_slack_snow.errors import TapSlackError
+from tap_slack_snow.run.availability import (
+    FREE_PLAN_REFUSALS,
+    Availability,
+    StreamTraits,
+    Verdict,
+)
+from tap_slack_snow.slack.errors import StreamUnavailableError, rule_for
+
+if t.TYPE_CHECKING:
+    import logging
+
+    from tap_slack_snow.run.availability import Availabilities
+    from tap_slack_snow.run.facts import RunFacts
+    from tap_slack_snow.run.workspaces import OrgWorkspaces
+    from tap_slack_snow.settings import Settings
+    from tap_slack_snow.slack.client import SlackClient
+
+SCOPE_REPORT_HEADER = ("stream", "needs", "granted", "what will happen")
+
+
+class ScopeRow(t.NamedTuple):
+    """One stream's row of the scope report."""
+
+    stream: str
+    needs: str
+    granted: str
+    outcome: str
+    availability: Availability
+
+
+class RunPlan:
+    """Builds the scope report and logs the run's plan (settings, facts, workspaces)."""
+
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        facts: RunFacts,
+        availabilities: Availabilities,
+        workspaces: t.Callable[[], OrgWorkspaces],
+        client: t.Callable[[], SlackClient],
+        logger: logging.Logger,
+    ) -> None:
+        """Wire the plan; nothing is read until it is asked for."""
+        self.settings = settings
+        self.facts = facts
+        self.availabilities = availabilities
+        self._workspaces = workspaces
+        self._client = client
+        self.logger = logger
+
+    def scope_report(
+        self, streams: t.Iterable[StreamTraits], plan: str | None = None
+    ) -> list[ScopeRow]:
+        """A row of (stream, needed scopes, granted, what will happen) per stream.
+
+        ``plan`` is the team.billing.info key when known (tap-slack-snow-auth check reads
+        it); it adds what Slack refuses on that plan (e.g. access_logs on Free).
+        """
+        policy = self.settings.on_unavailable
+        granted = self.facts.identity.scopes
+        rows = []
+        for stream in streams:
+            needs = " or ".join(stream.required_scopes) or "-"
+            has = (
+                "unknown"
+                if not granted
+                else ("yes" if not self.availabilities.missing_scope(stream) else "no")
+            )
+            availability = self.availabilities.of(stream, plan)
+            verdict, reason = availability.verdict, availability.reason
+            skipped_or_fails = "skipped" if policy == "skip" else "FAILS the run"
+            if verdict is Verdict.SKIPPED:
+                outcome = f"skipped: {reason}"
+            elif verdict is Verdict.REFUSED_ON_PLAN:
+                outcome = f"{skipped_or_fails}: Slack answers {reason}: {rule_for(reason).fix}"
+            elif verdict is Verdict.MISSING_SCOPE:
+                outcome = (
+                    f"{skipped_or_fails}: add user scope {reason} in the Slack app and re-authorise"
+                )
+            else:
+                outcome = (
+                    "runs"
+                    + self.where_it_runs(stream)
+                    + (f" ({stream.availability_note})" if stream.availability_note else "")
+                )
+            if stream.name == "users" and granted and "users:read.email" not in granted:
+                outcome += " (no emails: add users:read.email for profile.email)"
+            rows.append(ScopeRow(stream.name, needs, has, outcome, availability))
+        return rows
+
+    def where_it_runs(self, stream: StreamTraits) -> str:
+        """Where a stream runs with an org-level token: per workspace, or once for the org."""
+        if not self.facts.org_level:
+            return ""
+        if stream.per_workspace:
+            count = len(self._workspaces().to_read)
+            return f" in {count} workspace{'s' if count != 1 else ''}"
+        return " org-wide"
+
+    def workspace_report(self) -> str | None:
+        """The line on the org's workspaces (None for a workspace-level token)."""
+        return self._workspaces().summary() if self.facts.org_level else None
+
+    def check_not_listed_workspaces(self) -> None:
+        """team_ids naming a workspace auth.teams.list does not list: skip or fail by policy."""
+        workspaces = self._workspaces()
+        for team_id in workspaces.not_listed:
+            message = workspaces.not_listed_message(team_id)
+            if not self.settings.skips_unavailable:
+                raise StreamUnavailableError(message, code="team_access_not_granted")
+            self.logger.warning("Skipping workspace %s (on_unavailable=skip): %s", team_id, message)
+
+    def plan_when_it_matters(self, streams: t.Sequence[StreamTraits]) -> str | None:
+        """The plan key, read (one team.billing.info call) only when it changes the report.
+
+        Only a standard workspace can be on Free, and only streams Slack refuses on Free
+        care; without the billing scope, or if the call fails, the plan stays unknown.
+        """
+        if not any(stream.name in FREE_PLAN_REFUSALS for stream in streams):
+            return None
+        if self.facts.edition == "enterprise":
+            return None
+        granted = self.facts.identity.scopes
+        if granted and "team.billing:read" not in granted:
+            return None
+        try:
+            plan = self._client().call("team.billing.info").payload.get("plan")
+        except TapSlackError:
+            return None
+        return plan if isinstance(plan, str) else None
+
+    def log(self, streams: t.Sequence[StreamTraits]) -> None:
+        """Log the selected streams, the edition and the scope report of a run."""
+        logger = self.logger
+        logger.info("Selected streams: %s", ", ".join(s.name for s in streams) or "(none)")
+        identity = self.facts.identity
+        how = "detected" if self.settings.edition == "auto" else "set in config"
+        logger.info(
+            "Slack edition: %s (%s); team %s, enterprise %s, org-level token: %s",
+            self.facts.edition,
+            how,
+            identity.team_id or "-",
+            identity.enterprise_id or "-",
+            "yes" if identity.is_enterprise_install else "no",
+        )
+        mismatch = self.facts.team_id_mismatch()
+        if mismatch:
+            logger.warning("%s", mismatch)
+        rows = self.scope_report(streams, plan=self.plan_when_it_matters(streams))
+        if not rows:
+            return
+        line = self.workspace_report()
+        if line:
+            logger.info("%s", line)
+        self.check_not_listed_workspaces()
+        logger.info("Scope report (granted: %s):", ", ".join(sorted(identity.scopes)) or "unknown")
+        table = [(row.stream, row.needs, row.granted, row.outcome) for row in rows]
+        for text in format_table(SCOPE_REPORT_HEADER, table):
+            logger.info("  %s", text)
+
+
+def format_table(header: t.Sequence[str], rows: t.Sequence[t.Sequence[str]]) -> list[str]:
+    """Left-aligned text columns; the last column is not padded."""
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header) - 1)]
+    return [
+        "  ".join([*(cell.ljust(widths[i]) for i, cell in enumerate(row[:-1])), row[-1]])
+        for row in [header, *rows]
+    ]
