@@ -342,8 +342,8 @@ def main(argv: list[str] | None = None) -> int:
         say(
             "--slack needs the Slack app's settings: cp .env.example .env and fill in "
             "TAP_SLACK_SNOW_CLIENT_ID, TAP_SLACK_SNOW_CLIENT_SECRET and "
-            "TAP_SLACK_SNOW_REFRESH_TOKEN (or TAP_SLACK_SNOW_ACCESS_TOKEN); see the README "
-            "section 'Running against a real Slack workspace'"
+            "TAP_SLACK_SNOW_REFRESH_TOKEN (or TAP_SLACK_SNOW_ACCESS_TOKEN); see docs/setup.md, "
+            "'Running against a real Slack workspace'"
         )
         return 2
 

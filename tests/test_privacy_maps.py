@@ -1,6 +1,6 @@
-"""The README's privacy example: stream maps that hash e-mail addresses and drop IP addresses.
+"""The guide's privacy example: stream maps that hash e-mail addresses and drop IP addresses.
 
-The stream maps are read from the README itself (the JSON block after the
+The stream maps are read from docs/privacy.md itself (the JSON block after the
 ``privacy-stream-maps`` marker), so the documented config is the tested one. The tap runs as
 a real process against the emulator; the test then looks for every e-mail address and IP
 address the emulator holds in the whole Singer output.
@@ -21,15 +21,15 @@ from tap_slack_snow_emulator import (
 )
 from tests._support import EmulatorFactory, oauth_config, run_cli
 
-README = Path(__file__).resolve().parents[1] / "README.md"
+PRIVACY_DOC = Path(__file__).resolve().parents[1] / "docs" / "privacy.md"
 START_DATE = "2015-01-01T00:00:00Z"
 
 
-def readme_privacy_config() -> dict[str, t.Any]:
-    """The JSON block that follows the privacy-stream-maps marker in README.md."""
-    text = README.read_text(encoding="utf-8")
+def documented_privacy_config() -> dict[str, t.Any]:
+    """The JSON block that follows the privacy-stream-maps marker in docs/privacy.md."""
+    text = PRIVACY_DOC.read_text(encoding="utf-8")
     found = re.search(r"<!-- privacy-stream-maps.*?-->\n```json\n(.*?)\n```", text, re.DOTALL)
-    assert found, "README.md lost its privacy-stream-maps example"
+    assert found, "docs/privacy.md lost its privacy-stream-maps example"
     config = json.loads(found.group(1))
     assert set(config) == {"stream_maps", "stream_map_config"}
     return config
@@ -49,10 +49,10 @@ def schema(result: t.Any, stream: str) -> dict[str, t.Any]:
     return found[-1]
 
 
-def test_readme_maps_hash_emails_and_drop_ips(
+def test_documented_maps_hash_emails_and_drop_ips(
     emulator_factory: EmulatorFactory, tmp_path: Path
 ) -> None:
-    privacy = readme_privacy_config()
+    privacy = documented_privacy_config()
     salt = privacy["stream_map_config"]["salt"]
     emu = emulator_factory(WorkspaceConfig(seed=7, users=120, plan="plus", access_logs=300))
     config = oauth_config(
@@ -98,10 +98,10 @@ def test_readme_maps_hash_emails_and_drop_ips(
     assert "ip" not in access_schema["schema"]["properties"]
 
 
-def test_readme_maps_hash_admin_user_emails_on_grid(
+def test_documented_maps_hash_admin_user_emails_on_grid(
     emulator_factory: EmulatorFactory, tmp_path: Path
 ) -> None:
-    privacy = readme_privacy_config()
+    privacy = documented_privacy_config()
     salt = privacy["stream_map_config"]["salt"]
     emu = emulator_factory(
         WorkspaceConfig(seed=11, users=90, plan="enterprise", enterprise=True, workspaces=2)
