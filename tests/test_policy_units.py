@@ -134,7 +134,7 @@ def test_provider_reuses_until_the_margin_then_rotates(
         return StoredTokens.from_content(content, "test") if content else None
 
     with requests.Session() as http:
-        caller = SlackClient(
+        client = SlackClient(
             api_url=emulator.url,
             http=http,
             retry=policy([]),
@@ -146,7 +146,7 @@ def test_provider_reuses_until_the_margin_then_rotates(
             client_secret=emulator.client_secret,
             refresh_token=refresh_token,
             store=store,
-            caller=caller,
+            client=client,
             logger=LOGGER,
             clock=clock,
         )

@@ -29,15 +29,17 @@ header.
 Modules: :mod:`.store` (the chain, the backend interface and the atomic write every
 private file uses), :mod:`.crypto` (the encrypted envelope), :mod:`.file_store` and
 :mod:`.pg_store` (the backends), :mod:`.store_choice` (which backend a config means),
-:mod:`.rescue` (rescue files and their restore), :mod:`.providers` (static and rotating
-token sources), :mod:`.authenticator` (the header).
+:mod:`.rescue` (rescue files and their restore), :mod:`.grant` (the one reading of an
+oauth.v2.access answer, refresh or code exchange), :mod:`.chain` (keeping a new chain: the
+store, else a rescue file), :mod:`.providers` (static and rotating token sources),
+:mod:`.authenticator` (the header).
 """
 
 from __future__ import annotations
 
 from tap_slack_snow.auth.authenticator import SlackAuthenticator
+from tap_slack_snow.auth.grant import DEFAULT_EXPIRES_IN
 from tap_slack_snow.auth.providers import (
-    DEFAULT_EXPIRES_IN,
     REFRESH_MARGIN_SECONDS,
     RotatingTokenProvider,
     StaticTokenProvider,

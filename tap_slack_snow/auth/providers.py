@@ -9,10 +9,10 @@ import typing as t
 
 from requests.auth import HTTPBasicAuth
 
-from tap_slack_snow.auth.rescue import RESTORE_COMMAND, write_rescue
+from tap_slack_snow.auth.chain import keep_chain, new_chain_pending
+from tap_slack_snow.auth.grant import parse_grant
 from tap_slack_snow.auth.store import ChainStore, StoredTokens, StoreWriteError, fingerprint
 from tap_slack_snow.errors import TapSlackError
-from tap_slack_snow.interrupts import signals_deferred
 from tap_slack_snow.redact import SecretRedactor
 from tap_slack_snow.slack.errors import SlackAPIError
 from tap_slack_snow.slack.retry import CallStats
@@ -22,8 +22,6 @@ if t.TYPE_CHECKING:
 
 #: Refresh when the access token has less than this left (Slack's are 12 h long).
 REFRESH_MARGIN_SECONDS = 15 * 60
-#: Slack documents ``expires_in`` as always 43200 s; used if an answer omits it.
-DEFAULT_EXPIRES_IN = 43200
 
 
 class TokenProvider(t.Protocol):
@@ -65,20 +63,20 @@ class RotatingTokenProvider:
         client_secret: str,
         refresh_token: str,
         store: ChainStore,
-        caller: SlackClient,
+        client: SlackClient,
         logger: logging.Logger,
         clock: t.Callable[[], float] = time.time,
     ) -> None:
         """Wire the provider; nothing is read or sent until a token is needed.
 
-        ``caller`` sends oauth.v2.access under the run's api_url with the run's retry policy.
+        ``client`` sends oauth.v2.access under the run's api_url with the run's retry policy.
         """
         self.client_id = client_id
         self._client_secret = client_secret
         self._configured_refresh_token = refresh_token
         self._origin = fingerprint(refresh_token)
         self.store = store
-        self.caller = caller
+        self.client = client
         self.logger = logger
         self.clock = clock
         self.stats = CallStats()
@@ -141,13 +139,9 @@ class RotatingTokenProvider:
             store.check_writable()
             # Once Slack answers, the new refresh token exists only in memory until saved:
             # a SIGTERM or SIGINT meanwhile waits for the save (or the rescue file).
-            with signals_deferred("the rotated Slack token is being saved"):
+            with new_chain_pending():
                 fresh = self._refresh(stored)
-                SecretRedactor.add(fresh.refresh_token, fresh.access_token)
-                try:
-                    store.save(fresh.content())
-                except StoreWriteError as exc:
-                    raise self._rescue(fresh, exc) from None
+                keep_chain(store, fresh, take_lock=False)
                 self.refreshes += 1
                 self.logger.info(
                     "Rotated the Slack access token; the new refresh token is saved in %s",
@@ -180,27 +174,11 @@ class RotatingTokenProvider:
         else:
             self.logger.info("Token store %s rewritten encrypted", self.store.location)
 
-    def _rescue(self, fresh: StoredTokens, exc: StoreWriteError) -> TapSlackError:
-        """Put the only copy of the new chain where it survives; the error to end with."""
-        path = write_rescue(self.store, fresh.content())
-        if path is None:
-            return TapSlackError(
-                f"{exc}, and no other folder could take the new tokens either (state folder, "
-                "home, temp, working folder): the refresh token is lost; re-authorise the "
-                "Slack app once the disk is fixed"
-            )
-        return TapSlackError(
-            f"{exc}. Slack had already rotated the token, so the new tokens are kept in "
-            f"{path} (encrypted, mode 0600): once the store is fixed, run "
-            f"'{RESTORE_COMMAND} {path}' with this tap's config (--config FILE or the "
-            "TAP_SLACK_SNOW_* variables) before the next run"
-        )
-
     def _refresh(self, stored: StoredTokens | None) -> StoredTokens:
         refresh_token = stored.refresh_token if stored else self._configured_refresh_token
         faults_before = self.stats.retries
         try:
-            answer = self.caller.call(
+            answer = self.client.call(
                 "oauth.v2.access",
                 data={"grant_type": "refresh_token", "refresh_token": refresh_token},
                 # Request-level auth: the shared session may carry the streams' Bearer auth.
@@ -233,30 +211,5 @@ class RotatingTokenProvider:
                     "runs (token_store_url, a PostgreSQL database)"
                 ) from None
             raise
-        return self._tokens_from(answer.payload, sent_at=answer.sent_at)
-
-    def _tokens_from(self, payload: dict[str, t.Any], *, sent_at: float) -> StoredTokens:
-        # A user-token refresh answers flat; some answers nest the user token under
-        # authed_user (as the code exchange does). Prefer the user token when nested.
-        nested = payload.get("authed_user")
-        source = nested if isinstance(nested, dict) and nested.get("access_token") else payload
-        access_token = source.get("access_token")
-        new_refresh = source.get("refresh_token")
-        if not isinstance(access_token, str) or not access_token:
-            raise TapSlackError("oauth.v2.access answered ok but without an access_token")
-        if not isinstance(new_refresh, str) or not new_refresh:
-            raise TapSlackError(
-                "oauth.v2.access answered without a new refresh_token: turn on token "
-                "rotation for the app, or use the access_token setting"
-            )
-        expires_in = source.get("expires_in")
-        if not isinstance(expires_in, int | float) or expires_in <= 0:
-            expires_in = DEFAULT_EXPIRES_IN
-        now = self.clock()
-        return StoredTokens(
-            origin=self._origin,
-            refresh_token=new_refresh,
-            access_token=access_token,
-            expires_at=sent_at + float(expires_in),
-            updated_at=now,
-        )
+        grant = parse_grant(answer.payload, sent_at=answer.sent_at, grant_type="refresh")
+        return grant.chain(origin=self._origin, updated_at=self.clock())

@@ -10,20 +10,16 @@ from __future__ import annotations
 import os
 import time
 import typing as t
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import click
 import requests
 
-from tap_slack_snow.auth import (
-    DEFAULT_EXPIRES_IN,
-    ChainStore,
-    StoredTokens,
-    fingerprint,
-    open_store,
-)
-from tap_slack_snow.auth.rescue import RESTORE_COMMAND, write_rescue
+from tap_slack_snow.auth import open_store
+from tap_slack_snow.auth.chain import keep_chain
+from tap_slack_snow.auth.grant import Grant, Named, parse_grant
 from tap_slack_snow.cli.common import (
     DEFAULT_API_URL,
     ENV_PREFIX,
@@ -34,10 +30,9 @@ from tap_slack_snow.cli.common import (
     state_file_option,
 )
 from tap_slack_snow.cli.env_file import upsert_env_file
-from tap_slack_snow.cli.oauth_state import StateBook, default_state_file
+from tap_slack_snow.cli.oauth_state import PendingState, StateBook, default_state_file
 from tap_slack_snow.errors import TapSlackError
 from tap_slack_snow.redact import SecretRedactor
-from tap_slack_snow.run.facts import str_or_none
 from tap_slack_snow.slack.client import SlackClient
 from tap_slack_snow.slack.errors import SlackAPIError, rule_for
 from tap_slack_snow.slack.http import SlackHTTPSession
@@ -93,44 +88,262 @@ def exchange_code(
     return payload, sent_at
 
 
-def _named(obj: t.Any) -> str:
-    """``Name (ID)`` of a Slack team/enterprise object, ``-`` when absent."""
-    if not isinstance(obj, dict) or not obj.get("id"):
-        return "-"
-    name = str_or_none(obj.get("name"))
-    return f"{name} ({obj['id']})" if name else str(obj["id"])
+def read_code_and_state(
+    redirect_response: str | None, code: str | None, state: str | None
+) -> tuple[str, str]:
+    """The code and the state, from the redirect address or from --code and --state."""
+    if bool(redirect_response) == bool(code):
+        raise click.UsageError("give exactly one of --redirect-response and --code")
+    if redirect_response:
+        code, state = parse_redirect_response(redirect_response)
+    if not state:
+        raise UserError(
+            "the redirect has no state: use the address from the URL authorize-url printed "
+            "(without a state, a forged redirect cannot be told apart)"
+        )
+    assert code is not None
+    return code, state
 
 
-def save_tokens(
-    store: ChainStore, *, refresh_token: str, access_token: str, expires_at: float
-) -> None:
-    """Start the tap's token chain with the exchanged tokens (under the store's lock).
+def redeem_code(
+    book: StateBook,
+    state: str,
+    *,
+    api_url: str,
+    client_id: str,
+    client_secret: str,
+    code: str,
+    redirect_uri: str | None,
+) -> Grant:
+    """Exchange the code for the grant; the state is spent once Slack has looked at the code.
 
-    The origin is the fingerprint of this refresh token, which is the one the user puts in
-    the config: the tap then recognises the chain and reuses the access token. A store that
-    cannot take them loses nothing: the tokens go to a rescue file.
+    Only a wrong client secret leaves the state (and the code) usable: Slack refuses the
+    secret before it looks at the code.
     """
-    tokens = StoredTokens(
-        origin=fingerprint(refresh_token),
-        refresh_token=refresh_token,
-        access_token=access_token,
-        expires_at=expires_at,
-        updated_at=time.time(),
+    try:
+        payload, sent_at = exchange_code(
+            api_url=api_url,
+            client_id=client_id,
+            client_secret=client_secret,
+            code=code,
+            redirect_uri=redirect_uri,
+        )
+    except SlackAPIError as exc:
+        if exc.code == "bad_client_secret":
+            raise UserError(
+                f"{exc}; the authorisation is still valid for a few minutes: run the same "
+                "exchange command again with the right secret"
+            ) from None
+        book.forget(state)
+        raise UserError(str(exc)) from None
+    except TapSlackError as exc:
+        book.forget(state)
+        raise UserError(str(exc)) from None
+    book.forget(state)
+    try:
+        return parse_grant(payload, sent_at=sent_at, grant_type="code")
+    except TapSlackError as exc:
+        raise UserError(str(exc)) from None
+
+
+def _named(named: Named | None) -> str:
+    """``Name (ID)`` of a Slack team/enterprise, ``-`` when absent."""
+    return named.label if named else "-"
+
+
+def grant_lines(grant: Grant) -> list[str]:
+    """What Slack granted, for the user to check."""
+    return [
+        "Authorised. Slack granted:",
+        f"  team:              {_named(grant.team)}",
+        f"  enterprise:        {_named(grant.enterprise)}",
+        f"  org-level install: {'yes' if grant.is_enterprise_install else 'no'}",
+        f"  user:              {grant.user_id or '-'}",
+        f"  user scopes:       {', '.join(grant.user_scopes) or '-'}",
+        f"  bot scopes:        {grant.bot_scopes or '-'}",
+    ]
+
+
+def grant_warnings(grant: Grant, pending: PendingState) -> list[str]:
+    """What was asked for by authorize-url but not granted."""
+    warnings: list[str] = []
+    missing = [s for s in pending.user_scopes if s not in grant.user_scopes]
+    if missing and grant.user_scopes:
+        warnings.append(f"not granted: {', '.join(missing)} (the streams needing them skip)")
+    if pending.edition == "enterprise" and not grant.is_enterprise_install:
+        warnings.append(
+            "this is a workspace install, not an org-wide one: admin_users and "
+            "member_analytics need the app installed on the whole org by an Org Owner"
+        )
+    return warnings
+
+
+@dataclass(frozen=True)
+class StoreOptions:
+    """The token store options, as the tap's settings of the same names."""
+
+    path: Path | None
+    url: str | None
+    schema: str | None
+
+    @classmethod
+    def given(cls, path: Path | None, url: str | None, schema: str | None) -> StoreOptions:
+        """The options as given; a usage error when both a path and a URL are."""
+        if path and url:
+            raise click.UsageError("give at most one of --token-store-path and --token-store-url")
+        return cls(path, url, schema)
+
+    def settings(
+        self, *, client_id: str, client_secret: str, refresh_token: str
+    ) -> dict[str, t.Any]:
+        """The tap settings that choose the store of this chain."""
+        return {
+            "client_id": client_id,
+            "client_secret": client_secret,
+            "refresh_token": refresh_token,
+            "token_store_path": str(self.path.expanduser()) if self.path else None,
+            "token_store_url": self.url,
+            "token_store_schema": self.schema,
+            "token_store_key": os.environ.get(ENV_PREFIX + "TOKEN_STORE_KEY") or None,
+        }
+
+    def env(self, location: str) -> dict[str, str]:
+        """The .env lines that point the tap at the same store (none for the default)."""
+        values: dict[str, str] = {}
+        if self.path:
+            values[ENV_PREFIX + "TOKEN_STORE_PATH"] = location
+        if self.url:
+            values[ENV_PREFIX + "TOKEN_STORE_URL"] = self.url
+            if self.schema:
+                values[ENV_PREFIX + "TOKEN_STORE_SCHEMA"] = self.schema
+        return values
+
+
+@dataclass
+class TapSetup:
+    """How the tap is to be configured: the lines saying so, the .env values, and the
+    store's error to end with (the .env is written even then: it holds the refresh token)."""
+
+    lines: list[str]
+    env_values: dict[str, str]
+    env_remove: list[str]
+    store_error: UserError | None = None
+
+
+def start_chain(
+    grant: Grant, refresh_token: str, stores: StoreOptions, *, client_id: str, client_secret: str
+) -> tuple[str, UserError | None]:
+    """Start the tap's chain in its store (or a rescue file); the store's location, and the
+    error to end with when it could not be written.
+
+    The chain's origin is the fingerprint of this refresh token, the one the user puts in
+    the config: the tap then recognises the chain and reuses the access token.
+    """
+    settings = stores.settings(
+        client_id=client_id, client_secret=client_secret, refresh_token=refresh_token
     )
     try:
-        with store.locked():
-            store.save(tokens.content())
+        store = open_store(settings)
     except TapSlackError as exc:
-        path = write_rescue(store, tokens.content())
-        if path is None:
-            raise UserError(
-                f"{exc}, and no other folder could take the new tokens: authorise again "
-                "once the store is fixed"
-            ) from None
-        raise UserError(
-            f"{exc}; the new tokens are kept in {path} (encrypted, mode 0600): once the store "
-            f"is fixed, run '{RESTORE_COMMAND} {path}' with the tap's config"
-        ) from None
+        raise UserError(str(exc)) from None
+    try:
+        keep_chain(store, grant.chain(updated_at=time.time()), take_lock=True)
+    except TapSlackError as exc:
+        return store.location, UserError(str(exc))
+    return store.location, None
+
+
+def set_up_rotation(
+    grant: Grant,
+    refresh_token: str,
+    stores: StoreOptions,
+    *,
+    client_id: str,
+    client_secret: str,
+    api_url: str,
+) -> TapSetup:
+    """A rotating grant: the chain goes to the token store, the .env gets the app's values."""
+    location, store_error = start_chain(
+        grant, refresh_token, stores, client_id=client_id, client_secret=client_secret
+    )
+    lines = [
+        f"  token rotation:    on (access token valid {grant.expires_in / 3600:.0f} h; the "
+        "refresh token is single-use and the tap keeps rotating it)",
+        f"  token store:       {location}" + (" (NOT written)" if store_error else ""),
+    ]
+    env_values = {
+        ENV_PREFIX + "CLIENT_ID": client_id,
+        ENV_PREFIX + "CLIENT_SECRET": client_secret,
+        ENV_PREFIX + "REFRESH_TOKEN": refresh_token,
+        **stores.env(location),
+    }
+    if api_url.rstrip("/") != DEFAULT_API_URL:
+        # The refresh must go where the code was exchanged (e.g. GovSlack).
+        env_values[ENV_PREFIX + "API_URL"] = api_url
+    # The tap refuses access_token next to the refresh-token settings.
+    return TapSetup(lines, env_values, [ENV_PREFIX + "ACCESS_TOKEN"], store_error)
+
+
+def set_up_static(grant: Grant) -> TapSetup:
+    """A grant without rotation: the user token never expires; it is the access_token."""
+    return TapSetup(
+        [
+            "  token rotation:    OFF (the user token never expires; configure it as "
+            "access_token, or enable rotation in the app and authorise again)"
+        ],
+        {ENV_PREFIX + "ACCESS_TOKEN": grant.access_token},
+        [ENV_PREFIX + k for k in ("CLIENT_ID", "CLIENT_SECRET", "REFRESH_TOKEN")],
+    )
+
+
+def set_up_tap(
+    grant: Grant, stores: StoreOptions, *, client_id: str, client_secret: str, api_url: str
+) -> TapSetup:
+    """The tap's set-up for this grant: a rotating chain, or a static user token."""
+    if grant.refresh_token is None:
+        return set_up_static(grant)
+    return set_up_rotation(
+        grant,
+        grant.refresh_token,
+        stores,
+        client_id=client_id,
+        client_secret=client_secret,
+        api_url=api_url,
+    )
+
+
+def secret_lines(grant: Grant, *, show_secrets: bool) -> list[str]:
+    """The tokens, with --show-secrets; else that they are hidden."""
+    if not show_secrets:
+        return ["  tokens:            hidden (--show-secrets prints them)"]
+    lines = [f"  refresh token:     {grant.refresh_token}"] if grant.refresh_token else []
+    return [*lines, f"  access token:      {grant.access_token}"]
+
+
+def write_env_file(path: Path, setup: TapSetup) -> list[str]:
+    """Set the tap's values in the .env file; the lines saying so and what comes next."""
+    try:
+        upsert_env_file(path, setup.env_values, setup.env_remove)
+    except OSError as exc:
+        raise UserError(f"cannot write {path}: {exc}") from None
+    return [
+        f"  .env:              {path} ({', '.join(setup.env_values)})",
+        f"Next: tap-slack-snow-auth check --env-file {path}",
+    ]
+
+
+def next_steps(grant: Grant) -> list[str]:
+    """What to do next when no .env was written."""
+    if grant.refresh_token:
+        return [
+            "Next: put client_id, client_secret and refresh_token in the tap's config "
+            "(the refresh token is in the token store, key refresh_token; or rerun the flow "
+            "with --write-env .env), then run tap-slack-snow-auth check --config config.json"
+        ]
+    return [
+        "Next: put the access token in the tap's access_token setting (--show-secrets "
+        "or --write-env), then run tap-slack-snow-auth check --config config.json"
+    ]
 
 
 @click.command()
@@ -198,161 +411,28 @@ def exchange(
     state_file: Path | None,
 ) -> None:
     """Exchange the authorisation for tokens and save them where the tap looks."""
-    if token_store_path and token_store_url:
-        raise click.UsageError("give at most one of --token-store-path and --token-store-url")
-    if bool(redirect_response) == bool(code):
-        raise click.UsageError("give exactly one of --redirect-response and --code")
-    if redirect_response:
-        code, state = parse_redirect_response(redirect_response)
-    if not state:
-        raise UserError(
-            "the redirect has no state: use the address from the URL authorize-url printed "
-            "(without a state, a forged redirect cannot be told apart)"
-        )
-    assert code is not None
+    stores = StoreOptions.given(token_store_path, token_store_url, token_store_schema)
+    code, state = read_code_and_state(redirect_response, code, state)
     book = StateBook(state_file or default_state_file())
     pending = book.verify(state, client_id)
-    redirect_uri = redirect_url or pending.redirect_uri
     client_secret = read_client_secret()
     SecretRedactor.add(client_secret)
-    try:
-        payload, sent_at = exchange_code(
-            api_url=api_url,
-            client_id=client_id,
-            client_secret=client_secret,
-            code=code,
-            redirect_uri=redirect_uri,
-        )
-    except SlackAPIError as exc:
-        if exc.code == "bad_client_secret":
-            # Slack refuses the secret before it looks at the code: both stay usable.
-            raise UserError(
-                f"{exc}; the authorisation is still valid for a few minutes: run the same "
-                "exchange command again with the right secret"
-            ) from None
-        book.forget(state)
-        raise UserError(str(exc)) from None
-    except TapSlackError as exc:
-        book.forget(state)
-        raise UserError(str(exc)) from None
-    book.forget(state)
-
-    authed = payload.get("authed_user")
-    authed = authed if isinstance(authed, dict) else {}
-    access_token = str_or_none(authed.get("access_token"))
-    refresh_token = str_or_none(authed.get("refresh_token"))
-    if not access_token:
-        raise UserError(
-            "Slack granted no user token (authed_user.access_token): the authorize URL must "
-            "ask for user scopes; use the URL authorize-url prints"
-        )
-    SecretRedactor.add(access_token, refresh_token)
-    granted = sorted(s for s in str(authed.get("scope") or "").split(",") if s)
-    expires_in = authed.get("expires_in")
-    if not isinstance(expires_in, int | float) or expires_in <= 0:
-        expires_in = DEFAULT_EXPIRES_IN
-
-    out = [
-        "Authorised. Slack granted:",
-        f"  team:              {_named(payload.get('team'))}",
-        f"  enterprise:        {_named(payload.get('enterprise'))}",
-        f"  org-level install: {'yes' if payload.get('is_enterprise_install') else 'no'}",
-        f"  user:              {str_or_none(authed.get('id')) or '-'}",
-        f"  user scopes:       {', '.join(granted) or '-'}",
-        f"  bot scopes:        {str_or_none(payload.get('scope')) or '-'}",
-    ]
-    warnings: list[str] = []
-    missing = [s for s in pending.user_scopes if s not in granted]
-    if missing and granted:
-        warnings.append(f"not granted: {', '.join(missing)} (the streams needing them skip)")
-    if pending.edition == "enterprise" and not payload.get("is_enterprise_install"):
-        warnings.append(
-            "this is a workspace install, not an org-wide one: admin_users and "
-            "member_analytics need the app installed on the whole org by an Org Owner"
-        )
-
-    env_values: dict[str, str] = {}
-    env_remove: list[str] = []
-    store_error: UserError | None = None
-    if refresh_token:
-        store_settings = {
-            "client_id": client_id,
-            "client_secret": client_secret,
-            "refresh_token": refresh_token,
-            "token_store_path": str(token_store_path.expanduser()) if token_store_path else None,
-            "token_store_url": token_store_url,
-            "token_store_schema": token_store_schema,
-            "token_store_key": os.environ.get(ENV_PREFIX + "TOKEN_STORE_KEY") or None,
-        }
-        try:
-            store = open_store(store_settings)
-        except TapSlackError as exc:
-            raise UserError(str(exc)) from None
-        try:
-            save_tokens(
-                store,
-                refresh_token=refresh_token,
-                access_token=access_token,
-                expires_at=sent_at + float(expires_in),
-            )
-        except UserError as exc:
-            store_error = exc  # the .env is still written: it holds the refresh token
-        out += [
-            f"  token rotation:    on (access token valid {float(expires_in) / 3600:.0f} h; the "
-            "refresh token is single-use and the tap keeps rotating it)",
-            f"  token store:       {store.location}" + (" (NOT written)" if store_error else ""),
-        ]
-        env_values = {
-            ENV_PREFIX + "CLIENT_ID": client_id,
-            ENV_PREFIX + "CLIENT_SECRET": client_secret,
-            ENV_PREFIX + "REFRESH_TOKEN": refresh_token,
-        }
-        if token_store_path:
-            env_values[ENV_PREFIX + "TOKEN_STORE_PATH"] = store.location
-        if token_store_url:
-            env_values[ENV_PREFIX + "TOKEN_STORE_URL"] = token_store_url
-            if token_store_schema:
-                env_values[ENV_PREFIX + "TOKEN_STORE_SCHEMA"] = token_store_schema
-        if api_url.rstrip("/") != DEFAULT_API_URL:
-            # The refresh must go where the code was exchanged (e.g. GovSlack).
-            env_values[ENV_PREFIX + "API_URL"] = api_url
-        # The tap refuses access_token next to the refresh-token settings.
-        env_remove = [ENV_PREFIX + "ACCESS_TOKEN"]
-    else:
-        out.append(
-            "  token rotation:    OFF (the user token never expires; configure it as "
-            "access_token, or enable rotation in the app and authorise again)"
-        )
-        env_values = {ENV_PREFIX + "ACCESS_TOKEN": access_token}
-        env_remove = [ENV_PREFIX + k for k in ("CLIENT_ID", "CLIENT_SECRET", "REFRESH_TOKEN")]
-
-    if show_secrets:
-        if refresh_token:
-            out.append(f"  refresh token:     {refresh_token}")
-        out.append(f"  access token:      {access_token}")
-    else:
-        out.append("  tokens:            hidden (--show-secrets prints them)")
-
-    if write_env:
-        try:
-            upsert_env_file(write_env, env_values, env_remove)
-        except OSError as exc:
-            raise UserError(f"cannot write {write_env}: {exc}") from None
-        out.append(f"  .env:              {write_env} ({', '.join(env_values)})")
-        out.append(f"Next: tap-slack-snow-auth check --env-file {write_env}")
-    elif refresh_token:
-        out.append(
-            "Next: put client_id, client_secret and refresh_token in the tap's config "
-            "(the refresh token is in the token store, key refresh_token; or rerun the flow "
-            "with --write-env .env), then run tap-slack-snow-auth check --config config.json"
-        )
-    else:
-        out.append(
-            "Next: put the access token in the tap's access_token setting (--show-secrets "
-            "or --write-env), then run tap-slack-snow-auth check --config config.json"
-        )
+    grant = redeem_code(
+        book,
+        state,
+        api_url=api_url,
+        client_id=client_id,
+        client_secret=client_secret,
+        code=code,
+        redirect_uri=redirect_url or pending.redirect_uri,
+    )
+    setup = set_up_tap(
+        grant, stores, client_id=client_id, client_secret=client_secret, api_url=api_url
+    )
+    out = [*grant_lines(grant), *setup.lines, *secret_lines(grant, show_secrets=show_secrets)]
+    out += write_env_file(write_env, setup) if write_env else next_steps(grant)
     click.echo("\n".join(out))
-    for warning in warnings:
+    for warning in grant_warnings(grant, pending):
         click.echo(f"Warning: {warning}", err=True)
-    if store_error is not None:
-        raise store_error
+    if setup.store_error is not None:
+        raise setup.store_error

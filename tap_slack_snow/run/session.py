@@ -127,7 +127,7 @@ class SlackRun:
             client_secret=settings.client_secret,
             refresh_token=settings.refresh_token,
             store=open_store(settings),
-            caller=self.app_client,
+            client=self.app_client,
             logger=self.logger,
         )
 
