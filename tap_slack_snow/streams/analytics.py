@@ -128,8 +128,8 @@ class MemberAnalyticsStream(SlackStream[DaysFetch]):
         bookmark = self.get_starting_replication_key_value(context)
         if bookmark and self.stream_state.get("replication_key_value"):
             first = date.fromisoformat(str(bookmark)[:10]) + timedelta(days=1)
-        elif self.config.get("start_date"):
-            first = date.fromisoformat(str(self.config["start_date"])[:10])
+        elif self.settings.start_date:
+            first = date.fromisoformat(self.settings.start_date[:10])
         else:
             first = earliest
         return max(first, earliest)
