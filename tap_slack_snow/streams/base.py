@@ -159,9 +159,7 @@ class SlackStream(RESTStream[t.Any], t.Generic[FetchT]):
 
     @override
     def post_process(
-        self,
-        row: dict[str, t.Any],
-        context: Context | None = None,
+        self, row: dict[str, t.Any], context: Context | None = None
     ) -> dict[str, t.Any] | None:
         """Date-times from Unix times, the schema check with the type-drift policy, a count."""
         if self.datetime_fields:
@@ -252,22 +250,22 @@ class SlackStream(RESTStream[t.Any], t.Generic[FetchT]):
             fetch.expected_records = previous if isinstance(previous, int) else None
         return fetch
 
-    def fetch_key(self, context: Context | None) -> tuple[str, str]:
-        """The key of one (stream, partition) fetch."""
-        return self.name, context_key(context)
-
     def fetch_jobs(self) -> list[FetchJob]:
         """One job per partition for a prefetch worker, planned now (main thread)."""
         contexts = [partition or None for partition in self.partitions or [{}]]
         fetches = [(context, self.plan_fetch(context)) for context in contexts]
         return [
-            FetchJob(self.fetch_key(context), partial(self.counted_pages, fetch), self.page_codec)
+            FetchJob(
+                (self.name, context_key(context)),
+                partial(self.counted_pages, fetch),
+                self.page_codec,
+            )
             for context, fetch in fetches
         ]
 
     def partition_pages(self, context: Context | None) -> t.Iterator[t.Any]:
         """The pages of ``context``: fetched ahead by a worker, else fetched here."""
-        pages = self.run.fetched_pages(self.fetch_key(context))
+        pages = self.run.fetched_pages((self.name, context_key(context)))
         return pages if pages is not None else self.counted_pages(self.plan_fetch(context))
 
     def counted_pages(self, fetch: FetchT) -> t.Iterator[t.Any]:
@@ -280,25 +278,15 @@ class SlackStream(RESTStream[t.Any], t.Generic[FetchT]):
     def fetch_pages(self, fetch: FetchT) -> t.Iterator[t.Any]:
         """The request loop: one page per Slack answer (see
         :func:`~tap_slack_snow.streams.fetch.answer_pages`)."""
-        paginator = self.new_paginator(fetch) or SinglePagePaginator()
         with self.get_http_request_counter() as counter:
             counter.with_context(fetch.context)
-
-            def ask(token: t.Any) -> SlackAnswer:
-                answer = self.ask(fetch, token)
-                counter.increment()
-                return answer
-
             yield from answer_pages(
                 fetch,
-                paginator,
-                ask,
-                lambda answer: self.parse_answer(answer, fetch),
-                lambda pages: self.log(
-                    "Pagination stopped after %d pages because no records were found in the "
-                    "last response",
-                    pages,
-                ),
+                self.new_paginator(fetch) or SinglePagePaginator(),
+                ask=lambda token: self.ask(fetch, token),
+                parse=lambda answer: self.parse_answer(answer, fetch),
+                counter=counter,
+                logger=self.logger,
             )
 
     def new_paginator(self, fetch: FetchT) -> BaseAPIPaginator[t.Any] | None:

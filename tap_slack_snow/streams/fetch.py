@@ -21,7 +21,10 @@ import msgspec
 from tap_slack_snow.slack.answers import read_slack_response
 
 if t.TYPE_CHECKING:
+    import logging
+
     import requests
+    from singer_sdk import metrics
     from singer_sdk.helpers.types import Context
     from singer_sdk.pagination import BaseAPIPaginator
 
@@ -82,20 +85,23 @@ class RecordPages:
 def answer_pages(
     fetch: Fetch,
     paginator: BaseAPIPaginator[t.Any],
+    *,
     ask: t.Callable[[t.Any], SlackAnswer],
     parse: t.Callable[[SlackAnswer], t.Iterable[dict[str, t.Any]]],
-    on_empty_stop: t.Callable[[int], None],
+    counter: metrics.Counter,
+    logger: logging.Logger,
 ) -> t.Iterator[Page]:
     """The request loop: one page per Slack answer, until the paginator is done.
 
-    ``ask(token)`` sends one request, ``parse(answer)`` reads its records. An empty page ends
-    the loop unless the paginator says to go on (``on_empty_stop`` is told how many pages
-    came before). An error while reading an answer comes after the records read before it,
+    ``ask(token)`` sends one request (``counter`` counts it, for the SDK's metrics),
+    ``parse(answer)`` reads its records. An empty page ends the loop unless the paginator
+    says to go on. An error while reading an answer comes after the records read before it,
     as in a run that emits each record as it is read.
     """
     pages = 0
     while not paginator.finished:
         answer = fetch.answer = ask(paginator.current_value)
+        counter.increment()
         records: Page = []
         try:
             records.extend(parse(answer))
@@ -107,7 +113,11 @@ def answer_pages(
             if paginator.continue_if_empty(answer.response):
                 paginator.advance(answer.response)
                 continue
-            on_empty_stop(pages)
+            logger.info(
+                "Pagination stopped after %d pages because no records were found in the last "
+                "response",
+                pages,
+            )
             return
         yield records
         pages += 1
