@@ -1,0 +1,128 @@
+"""Fast unit tests of the Prefetcher: jobs and pages only, no stream, no HTTP."""
+
+from __future__ import annotations
+
+import threading
+import time
+import typing as t
+
+import pytest
+
+from tap_slack_snow.run.prefetch import FetchJob, Prefetcher
+from tap_slack_snow.streams.fetch import RecordPages
+
+
+def job(key: str, pages: t.Callable[[], t.Iterator[t.Any]]) -> FetchJob:
+    return FetchJob(key, pages, RecordPages())
+
+
+def numbered(name: str, count: int, seen: list[tuple[str, str]] | None = None):
+    def pages() -> t.Iterator[list[dict[str, t.Any]]]:
+        for number in range(count):
+            if seen is not None:
+                seen.append((name, threading.current_thread().name))
+            yield [{"job": name, "page": number}]
+
+    return pages
+
+
+def read_all(prefetcher: Prefetcher, key: str) -> list[t.Any]:
+    pages = prefetcher.pages(key)
+    assert pages is not None, f"{key} was not fetched ahead"
+    return list(pages)
+
+
+def test_each_job_reads_back_its_pages_in_order() -> None:
+    prefetcher = Prefetcher(max_concurrent=4)
+    prefetcher.start([[job("a", numbered("a", 3))], [job("b", numbered("b", 2))]])
+    try:
+        assert read_all(prefetcher, "a") == [[{"job": "a", "page": n}] for n in range(3)]
+        assert read_all(prefetcher, "b") == [[{"job": "b", "page": n}] for n in range(2)]
+    finally:
+        prefetcher.stop()
+
+
+def test_a_group_runs_in_one_worker_job_after_job() -> None:
+    seen: list[tuple[str, str]] = []
+    prefetcher = Prefetcher(max_concurrent=4)
+    group = [job("w1", numbered("w1", 2, seen)), job("w2", numbered("w2", 2, seen))]
+    prefetcher.start([group])
+    try:
+        read_all(prefetcher, "w1")
+        read_all(prefetcher, "w2")
+    finally:
+        prefetcher.stop()
+    assert [name for name, _ in seen] == ["w1", "w1", "w2", "w2"]
+    assert len({thread for _, thread in seen}) == 1
+
+
+def test_max_concurrent_bounds_the_workers() -> None:
+    seen: list[tuple[str, str]] = []
+    prefetcher = Prefetcher(max_concurrent=1)
+    prefetcher.start([[job(name, numbered(name, 1, seen))] for name in ("x", "y", "z")])
+    try:
+        for name in ("x", "y", "z"):
+            read_all(prefetcher, name)
+    finally:
+        prefetcher.stop()
+    assert {thread for _, thread in seen} == {"tap-slack-snow-fetch-1"}
+
+
+def test_an_error_comes_after_the_pages_before_it() -> None:
+    def failing() -> t.Iterator[t.Any]:
+        yield [{"n": 1}]
+        yield [{"n": 2}]
+        raise RuntimeError("Slack broke")
+
+    prefetcher = Prefetcher(max_concurrent=2)
+    prefetcher.start([[job("f", failing)]])
+    pages = prefetcher.pages("f")
+    assert pages is not None
+    got: list[t.Any] = []
+    with pytest.raises(RuntimeError, match="Slack broke"):
+        got.extend(pages)
+    prefetcher.stop()
+    assert got == [[{"n": 1}], [{"n": 2}]]
+
+
+def test_an_unknown_key_is_fetched_inline() -> None:
+    prefetcher = Prefetcher(max_concurrent=1)
+    prefetcher.start([[job("a", numbered("a", 1))]])
+    try:
+        assert prefetcher.pages("not-fetched-ahead") is None
+    finally:
+        prefetcher.stop()
+
+
+def test_reading_a_later_job_closes_the_skipped_earlier_one() -> None:
+    """A stream the SDK skipped will never be read: its spool goes, and its worker is freed."""
+    prefetcher = Prefetcher(max_concurrent=2)
+    prefetcher.start([[job("skipped", numbered("skipped", 2))], [job("read", numbered("r", 1))]])
+    try:
+        assert read_all(prefetcher, "read") == [[{"job": "r", "page": 0}]]
+        assert prefetcher.pages("skipped") is None
+    finally:
+        prefetcher.stop()
+
+
+def test_stop_ends_a_worker_waiting_for_room_in_its_spool() -> None:
+    """An endless job blocked by the spool limit stops when the run ends, within the wait."""
+    produced = [0]
+
+    def endless() -> t.Iterator[t.Any]:
+        while True:
+            produced[0] += 1
+            yield [{"filler": "x" * 1000}]
+
+    prefetcher = Prefetcher(max_concurrent=1)
+    prefetcher.SPOOL_LIMIT_BYTES = 10_000  # type: ignore[misc]
+    prefetcher.start([[job("endless", endless)]])
+    deadline = time.monotonic() + 10
+    while produced[0] < 5 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    time.sleep(0.1)
+    assert produced[0] < 100, "the spool limit did not hold the worker back"
+    started = time.monotonic()
+    prefetcher.stop()
+    assert time.monotonic() - started < Prefetcher.STOP_WAIT_SECONDS
+    assert not any(thread.is_alive() for thread in prefetcher._threads)
