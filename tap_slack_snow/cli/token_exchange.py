@@ -22,7 +22,6 @@ from tap_slack_snow.auth.chain import keep_chain
 from tap_slack_snow.auth.grant import Grant, Named, parse_grant
 from tap_slack_snow.cli.common import (
     DEFAULT_API_URL,
-    ENV_PREFIX,
     UserError,
     client_id_option,
     logger,
@@ -33,6 +32,7 @@ from tap_slack_snow.cli.env_file import upsert_env_file
 from tap_slack_snow.cli.oauth_state import PendingState, StateBook, default_state_file
 from tap_slack_snow.errors import TapSlackError
 from tap_slack_snow.redact import SecretRedactor
+from tap_slack_snow.settings import ENV_PREFIX
 from tap_slack_snow.slack.client import SlackClient
 from tap_slack_snow.slack.errors import SlackAPIError, rule_for
 from tap_slack_snow.slack.http import SlackHTTPSession
