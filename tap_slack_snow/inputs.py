@@ -15,6 +15,8 @@ import typing as t
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
+from singer_sdk.singerlib import Catalog
+
 from tap_slack_snow.errors import TapSlackError
 
 #: A bookmark this far ahead of the clock is "in the future" (clock skew below it is fine).
@@ -191,6 +193,30 @@ def check_catalog(path: str | Path, value: t.Any) -> dict[str, t.Any]:
                 "with tap-slack-snow --discover"
             )
     return catalog
+
+
+#: The warning when a catalog selects none of the tap's streams (%s: the stream names).
+NOTHING_SELECTED = (
+    "The catalog selects no stream of this tap (its streams: %s), so nothing will be synced: "
+    'mark streams selected (meltano select, or "selected": true in the catalog\'s metadata)'
+)
+
+
+def selected_stream_ids(catalog: dict[str, t.Any], stream_ids: t.Iterable[str]) -> list[str]:
+    """The ids of ``stream_ids`` a catalog (checked by :func:`check_catalog`) selects, in
+    the order given, decided as the SDK decides it for a tap's streams.
+
+    A stream the catalog does not list is not selected; a listed one is selected unless
+    its stream-level metadata says otherwise (``selected``, ``selected-by-default``,
+    ``inclusion``), and when it has no metadata at all.
+    """
+    parsed = Catalog.from_dict(catalog)
+    chosen = []
+    for stream_id in stream_ids:
+        entry = parsed.get_stream(stream_id)
+        if entry is not None and entry.metadata.resolve_selection().get((), True):
+            chosen.append(stream_id)
+    return chosen
 
 
 def _catalog_entry_problem(entry: t.Any) -> str | None:

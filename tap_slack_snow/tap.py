@@ -21,21 +21,24 @@ from typing_extensions import override
 
 from tap_slack_snow.errors import TapSlackError
 from tap_slack_snow.inputs import (
+    NOTHING_SELECTED,
     InputError,
     check_catalog,
     check_state,
-    json_object,
     parse_json_text,
-    read_json_file,
 )
 from tap_slack_snow.interrupts import defer_signal, exit_code_for, signal_name
 from tap_slack_snow.redact import SecretRedactor
 from tap_slack_snow.run.session import SlackRun
 from tap_slack_snow.settings import (
-    ANY_OF_FAILURE,
     CONFIG_JSONSCHEMA,
+    TAP_NAME,
     Settings,
-    numeric_env_settings,
+    environment_config,
+    read_config_files,
+    schema_problems,
+    user_agent,
+    validated_settings,
 )
 from tap_slack_snow.streams import STREAM_TYPES
 from tap_slack_snow.writer import SlackMessageWriter
@@ -54,7 +57,7 @@ __all__ = ["STREAM_TYPES", "TapSlackSnow"]
 class TapSlackSnow(Tap):
     """Singer tap for Slack subscriptions, users and user activity."""
 
-    name = "tap-slack-snow"
+    name = TAP_NAME
     message_writer_class = SlackMessageWriter
     # `--test` reads one record per stream (Meltano's `meltano config test` runs it).
     capabilities: t.ClassVar[list[CapabilitiesEnum]] = [*Tap.capabilities, TapCapabilities.TEST]
@@ -66,37 +69,24 @@ class TapSlackSnow(Tap):
         super().__init__(*args, **kwargs)
         SecretRedactor.add(*self.settings.secrets)
         if self.input_catalog is not None and not self.selected_slack_streams():
-            self.logger.warning(
-                "The catalog selects no stream of this tap (its streams: %s), so nothing "
-                'will be synced: mark streams selected (meltano select, or "selected": '
-                "true in the catalog's metadata)",
-                ", ".join(self.streams),
-            )
+            self.logger.warning(NOTHING_SELECTED, ", ".join(self.streams))
 
     @override
     def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
-        """The SDK's schema check plus the credential rule, each problem named.
+        """The SDK's schema check plus the settings' rules, each problem named
+        (:func:`~tap_slack_snow.settings.config_problems`, as the set-up CLI reports them).
 
-        jsonschema words the schema's failed ``anyOf`` as the whole config (secrets included)
-        "is not valid under any of the given schemas", so that line is replaced by what
-        :meth:`Settings.credential_errors` finds. Without ``raise_errors`` (``--discover``,
-        which needs no credentials) only the other problems are warned about.
+        Without ``raise_errors`` (``--discover``, which needs no credentials) only the schema's
+        problems are warned about.
         """
-        try:
-            super()._validate_config(raise_errors=True)
-        except ConfigValidationError as exc:
-            schema_errors = [error for error in exc.errors if ANY_OF_FAILURE not in error]
-        else:
-            schema_errors = []
+        schema = self.config_jsonschema
+        self.append_builtin_config(schema)
         if not raise_errors:
+            schema_errors = schema_problems(self._config, schema)
             if schema_errors:
                 self.logger.warning("Config validation failed: %s", "; ".join(schema_errors))
             return schema_errors
-        errors = schema_errors + self.settings.errors()
-        if errors:
-            raise ConfigValidationError(
-                "Config validation failed", errors=errors, schema=self.config_jsonschema
-            )
+        validated_settings(self._config, schema)  # raises ConfigValidationError
         return []
 
     @classproperty
@@ -106,10 +96,9 @@ class TapSlackSnow(Tap):
 
         Meltano passes every setting this way to plugin commands such as ``auth-check``.
         """
-        converted = numeric_env_settings(cls.config_jsonschema, cls._env_var_prefix)
-        # Checked above, so the SDK's own int() of the integer settings cannot fail.
-        parsed: dict[str, t.Any] = super()._env_var_config
-        return parsed | converted
+        schema = cls.config_jsonschema
+        cls.append_builtin_config(schema)
+        return environment_config(schema, cls._env_var_prefix)
 
     @override
     def discover_streams(self) -> list[Stream]:
@@ -126,7 +115,7 @@ class TapSlackSnow(Tap):
         """What the run's streams share (built without calling Slack)."""
         return SlackRun(
             self.settings,
-            user_agent=f"{self.name}/{self.plugin_version}",
+            user_agent=user_agent(),
             logger=self.logger,
             selected_streams=self.selected_slack_streams,
         )
@@ -179,13 +168,9 @@ class TapSlackSnow(Tap):
         Replaces the SDK's file reader, which ends in a traceback for a file that is empty,
         not JSON or not an object.
         """
-        config: dict[str, t.Any] = {}
         with _one_line_errors("Run failed"):
-            for name in value:
-                if name == "ENV":
-                    continue  # read by _env_var_config when the tap is built
-                example = '{"client_id": ..., "refresh_token": ...}'
-                config.update(json_object("config", name, read_json_file("config", name), example))
+            # ENV is read by _env_var_config when the tap is built.
+            config = read_config_files(name for name in value if name != "ENV")
         return _ConfigInput(config=config, parse_env="ENV" in value)
 
     @override

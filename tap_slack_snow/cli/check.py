@@ -2,57 +2,55 @@
 
 from __future__ import annotations
 
-import json
-import os
+import logging
 import time
 import typing as t
 from pathlib import Path
 
 import click
-from singer_sdk.exceptions import ConfigValidationError
 
 from tap_slack_snow.auth import RotatingTokenProvider
-from tap_slack_snow.cli.common import ENV_PREFIX, UserError, read_client_secret
-from tap_slack_snow.cli.env_file import environment_from
+from tap_slack_snow.cli.common import UserError, signals_wait_for_saves
+from tap_slack_snow.cli.tap_settings import read_settings
 from tap_slack_snow.errors import TapSlackError
+from tap_slack_snow.inputs import (
+    NOTHING_SELECTED,
+    check_catalog,
+    read_json_file,
+    selected_stream_ids,
+)
 from tap_slack_snow.run.plan import format_table
+from tap_slack_snow.run.session import SlackRun
+from tap_slack_snow.settings import TAP_NAME, user_agent
+from tap_slack_snow.streams import STREAM_TYPES
 from tap_slack_snow.streams.workspace import PLAN_LABELS
-from tap_slack_snow.tap import TapSlackSnow
 
 if t.TYPE_CHECKING:
-    from tap_slack_snow.run.session import SlackRun
+    from tap_slack_snow.run.availability import StreamTraits
 
 #: Exit code of ``check`` when a selected stream cannot run (1 = the check itself failed).
 EXIT_STREAMS_CANNOT_RUN = 3
 
 
-def load_config_files(paths: t.Sequence[str]) -> dict[str, t.Any]:
-    """Merge JSON config files; later files win, as in the tap."""
-    config: dict[str, t.Any] = {}
-    for name in paths:
-        try:
-            data = json.loads(Path(name).read_text(encoding="utf-8"))
-        except ValueError as exc:
-            raise UserError(f"config file {name} is not valid JSON: {exc}") from None
-        if not isinstance(data, dict):
-            raise UserError(f"config file {name} must hold a JSON object")
-        config.update(data)
-    return config
-
-
-def fill_client_secret(config: dict[str, t.Any]) -> None:
-    """Add the client secret from SLACK_CLIENT_SECRET or a prompt when the config lacks it.
-
-    Only for the rotating-token setup (client_id + refresh_token, no secret anywhere yet);
-    TAP_SLACK_SNOW_CLIENT_SECRET is read by the tap itself.
-    """
-    if config.get("client_secret") or config.get("access_token"):
-        return
-    if os.environ.get(ENV_PREFIX + "CLIENT_SECRET") or os.environ.get(ENV_PREFIX + "ACCESS_TOKEN"):
-        return
-    has_oauth = config.get("client_id") or os.environ.get(ENV_PREFIX + "CLIENT_ID")
-    if has_oauth:
-        config["client_secret"] = read_client_secret()
+def selected_streams(catalog: str | None) -> list[StreamTraits]:
+    """The stream classes a catalog file selects (all without one), by name as the tap
+    lists them; the catalog's mistakes are the tap's one-line errors."""
+    streams: list[StreamTraits] = list(STREAM_TYPES)
+    streams.sort(key=lambda stream: stream.name)
+    if catalog is None:
+        return streams
+    try:
+        value = check_catalog(catalog, read_json_file("catalog", catalog))
+        chosen = set(selected_stream_ids(value, [stream.name for stream in streams]))
+    except TapSlackError as exc:
+        raise UserError(str(exc)) from None
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise UserError(f"cannot read the catalog: {exc}") from None
+    if not chosen:
+        logging.getLogger(TAP_NAME).warning(
+            NOTHING_SELECTED, ", ".join(stream.name for stream in streams)
+        )
+    return [stream for stream in streams if stream.name in chosen]
 
 
 def read_plan(run: SlackRun) -> tuple[str | None, str]:
@@ -129,23 +127,18 @@ def check(*, config_paths: tuple[str, ...], catalog: str | None, env_file: Path 
     table says the fix); 1 the check could not be done. Without --catalog, Enterprise Grid
     streams on a non-Enterprise workspace are shown as n/a and do not fail the check.
     """
-    config = load_config_files(config_paths)
-    catalog_dict: dict[str, t.Any] | None = None
-    if catalog:
-        try:
-            catalog_dict = json.loads(Path(catalog).read_text(encoding="utf-8"))
-        except ValueError as exc:
-            raise UserError(f"catalog {catalog} is not valid JSON: {exc}") from None
-    with environment_from(env_file):
-        fill_client_secret(config)
-        try:
-            tap = TapSlackSnow(config=config, catalog=catalog_dict, parse_env_config=True)
-        except ConfigValidationError as exc:
-            raise UserError(f"invalid config: {'; '.join(exc.errors) or exc}") from None
-        except (ValueError, KeyError, TypeError) as exc:
-            raise UserError(f"cannot read the config or catalog: {exc}") from None
+    settings = read_settings(config_paths, env_file)
+    streams = selected_streams(catalog)
+    run = SlackRun(settings, user_agent=user_agent(), logger=logging.getLogger(TAP_NAME))
+    with signals_wait_for_saves():
+        report(run, streams, by_default=catalog is None)
 
-    run = tap.run
+
+def report(run: SlackRun, streams: list[StreamTraits], *, by_default: bool) -> None:
+    """Print what the token can do and the table; exit 3 if a selected stream cannot run.
+
+    ``by_default``: every stream is selected because no catalog was given.
+    """
     try:
         store_text = describe_store(run)
     except TapSlackError as exc:
@@ -154,7 +147,7 @@ def check(*, config_paths: tuple[str, ...], catalog: str | None, env_file: Path 
         token = describe_token(run)
         identity = run.facts.identity
         plan, plan_text = read_plan(run)
-        rows = run.plan.scope_report(tap.selected_slack_streams(), plan=plan)
+        rows = run.plan.scope_report(streams, plan=plan)
         workspaces = run.plan.workspace_report()
     except TapSlackError as exc:
         raise UserError(str(exc)) from None
@@ -175,13 +168,13 @@ def check(*, config_paths: tuple[str, ...], catalog: str | None, env_file: Path 
         "",
     ]
     table: list[tuple[str, str, str, str, str]] = []
-    streams = {stream.name: stream for stream in tap.selected_slack_streams()}
+    by_name = {stream.name: stream for stream in streams}
     blocked: list[str] = []
     for name, needs, granted, outcome, availability in rows:
-        stream = streams[name]
+        stream = by_name[name]
         if availability.runs:
             will_run = "yes"
-        elif catalog is None and stream.enterprise_only and edition != "enterprise":
+        elif by_default and stream.enterprise_only and edition != "enterprise":
             # Selected only by default, and meaningless on this edition: not a setup fault.
             will_run = "n/a"
         else:

@@ -3,21 +3,30 @@ the client secret prompt."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+import signal
+import threading
+import typing as t
 from pathlib import Path
 
 import click
 
-from tap_slack_snow.settings import DEFAULTS
+from tap_slack_snow.interrupts import defer_signal, exit_code_for, signal_name
+from tap_slack_snow.settings import DEFAULTS, ENV_PREFIX
+
+if t.TYPE_CHECKING:
+    from types import FrameType
 
 #: The ``api_url`` setting's default (Slack's Web API).
 DEFAULT_API_URL: str = DEFAULTS["api_url"]
 
 EDITIONS = ("enterprise", "standard")
 DEFAULT_REDIRECT_URL = "https://localhost"
-SECRET_ENV_VARS = ("SLACK_CLIENT_SECRET", "TAP_SLACK_SNOW_CLIENT_SECRET")
-ENV_PREFIX = "TAP_SLACK_SNOW_"
+SECRET_ENV_VARS = ("SLACK_CLIENT_SECRET", ENV_PREFIX + "CLIENT_SECRET")
+#: The signals that stop a command (exit code 128 + the number).
+SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 logger = logging.getLogger("tap-slack-snow-auth")
 
@@ -41,6 +50,32 @@ def read_client_secret() -> str:
     if not value:
         raise UserError("no client secret given")
     return value
+
+
+def on_signal(signum: int, frame: FrameType | None) -> None:  # noqa: ARG001
+    """SIGINT / SIGTERM: exit 130 / 143 with one line, but never between a token refresh
+    and its save: a signal then waits for the save (:mod:`tap_slack_snow.interrupts`)."""
+    name = signal_name(signum)
+    waiting_for = defer_signal(signum)
+    if waiting_for is not None:
+        logger.info("%s received while %s; stopping once that is done", name, waiting_for)
+        return
+    logger.error("Interrupted by %s (exit code %d)", name, exit_code_for(signum))
+    raise SystemExit(exit_code_for(signum))
+
+
+@contextlib.contextmanager
+def signals_wait_for_saves() -> t.Iterator[None]:
+    """Handle SIGINT and SIGTERM with :func:`on_signal` (as the tap does) for a while."""
+    if threading.current_thread() is not threading.main_thread():
+        yield  # only the main thread can set signal handlers
+        return
+    previous = {signum: signal.signal(signum, on_signal) for signum in SIGNALS}
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
 edition_option = click.option(

@@ -10,7 +10,8 @@ from pathlib import Path
 from dotenv import dotenv_values  # a dependency of singer-sdk
 
 from tap_slack_snow.auth import write_private_file
-from tap_slack_snow.cli.common import ENV_PREFIX, SECRET_ENV_VARS, UserError
+from tap_slack_snow.cli.common import SECRET_ENV_VARS, UserError
+from tap_slack_snow.settings import ENV_PREFIX
 
 
 def _env_value(value: str) -> str:

@@ -8,12 +8,9 @@ import click
 
 from tap_slack_snow.auth import open_store
 from tap_slack_snow.auth.rescue import rescued_chain_id, restore_from_file
-from tap_slack_snow.cli.check import fill_client_secret, load_config_files
-from tap_slack_snow.cli.common import UserError
-from tap_slack_snow.cli.env_file import environment_from
+from tap_slack_snow.cli.common import UserError, signals_wait_for_saves
+from tap_slack_snow.cli.tap_settings import read_settings
 from tap_slack_snow.errors import TapSlackError
-from tap_slack_snow.redact import SecretRedactor
-from tap_slack_snow.tap import TapSlackSnow
 
 
 @click.command()
@@ -47,23 +44,16 @@ def restore(*, rescue_file: Path, config_paths: tuple[str, ...], env_file: Path 
     deleted. The chain the file belongs to is read from it, so the config needs only the
     app's client_id and client_secret (or token_store_key) and the store settings.
     """
-    config = load_config_files(config_paths)
-    with environment_from(env_file):
-        fill_client_secret(config)
-        try:
-            tap = TapSlackSnow(config=config, parse_env_config=True, validate_config=False)
-        except (ValueError, KeyError, TypeError) as exc:
-            raise UserError(f"cannot read the config: {exc}") from None
-    settings = dict(tap.config)
-    missing = [name for name in ("client_id", "client_secret") if not settings.get(name)]
+    settings = read_settings(config_paths, env_file, validate=False)
+    missing = [name for name in ("client_id", "client_secret") if not getattr(settings, name)]
     if missing:
         raise UserError(
             f"the config lacks {' and '.join(missing)}: pass the tap's config (--config FILE, "
             "--env-file, or TAP_SLACK_SNOW_* variables)"
         )
-    SecretRedactor.add(*(settings.get(name) for name in ("client_secret", "token_store_key")))
     try:
-        store = open_store(settings, chain=rescued_chain_id(rescue_file))
-        click.echo(restore_from_file(rescue_file, store))
+        with signals_wait_for_saves():
+            store = open_store(settings, chain=rescued_chain_id(rescue_file))
+            click.echo(restore_from_file(rescue_file, store))
     except TapSlackError as exc:
         raise UserError(str(exc)) from None
