@@ -14,9 +14,10 @@ import click
 
 from tap_slack_snow.auth import open_store
 from tap_slack_snow.auth.chain import keep_chain
-from tap_slack_snow.cli.common import DEFAULT_API_URL, ENV_PREFIX, UserError
+from tap_slack_snow.cli.common import DEFAULT_API_URL, UserError
 from tap_slack_snow.cli.env_file import upsert_env_file
 from tap_slack_snow.errors import TapSlackError
+from tap_slack_snow.settings import ENV_PREFIX
 
 if t.TYPE_CHECKING:
     from tap_slack_snow.auth.grant import Grant

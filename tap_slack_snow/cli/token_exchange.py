@@ -28,7 +28,6 @@ from tap_slack_snow.cli.oauth_state import PendingState, StateBook, default_stat
 from tap_slack_snow.cli.tap_setup import StoreOptions, set_up_tap, write_env_file
 from tap_slack_snow.errors import TapSlackError
 from tap_slack_snow.redact import SecretRedactor
-from tap_slack_snow.settings import ENV_PREFIX
 from tap_slack_snow.slack.client import SlackClient
 from tap_slack_snow.slack.errors import SlackAPIError, rule_for
 from tap_slack_snow.slack.http import SlackHTTPSession
