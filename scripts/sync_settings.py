@@ -1,6 +1,6 @@
 """Copy the tap's own settings from ``--about`` into meltano.yml and the Hub definition.
 
-The tap's settings schema (``tap_slack_snow/settings.py``) is the one source of each setting's
+The tap's settings schema (``tap_slack_snow/config_schema.py``) is the one source of each setting's
 name, kind, label, description, default and sensitivity; ``tests/test_packaging.py`` fails
 when meltano.yml's extractor or ``hub/tap-slack-snow.yml`` says something else. Run this
 after adding or rewording a setting::

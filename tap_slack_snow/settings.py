@@ -1,37 +1,21 @@
-"""The tap's settings: the config schema, and one typed :class:`Settings` read once from it.
+"""The tap's settings: one typed :class:`Settings`, read once from a config.
 
-Every setting's default is written once, in the schema; every rule JSON Schema cannot say
-(the credential rule, the token store, workspaces, ``api_url`` and ``start_date``) is here,
-each problem a line naming the setting and the fix. Nothing else in the package reads the
-config mapping: it is handed a :class:`Settings`.
-
-How a config is put together (files, then ``TAP_SLACK_SNOW_*`` variables) and checked
-(:func:`config_problems`) is here too, so the tap and the set-up CLI read and judge it the
-same way, with the same lines.
+Every setting's default is written once, in the schema
+(:mod:`tap_slack_snow.config_schema`); every rule JSON Schema cannot say (the credential
+rule, the token store, workspaces, ``api_url`` and ``start_date``) is here, each problem a
+line naming the setting and the fix. Nothing else in the package reads the config mapping:
+it is handed a :class:`Settings`. How a config is put together and checked is in
+:mod:`tap_slack_snow.config`.
 """
 
 from __future__ import annotations
 
-import copy
-import os
 import typing as t
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from singer_sdk import typing as th
-from singer_sdk.configuration._dict_config import (
-    merge_missing_config_jsonschema,
-    parse_environment_config,
-)
-from singer_sdk.exceptions import ConfigValidationError
-from singer_sdk.helpers._packaging import get_package_version
-from singer_sdk.helpers.capabilities import FLATTENING_CONFIG, STREAM_MAPS_CONFIG
-from singer_sdk.plugin_base import JSONSchemaValidator, _format_validation_error
-
-from tap_slack_snow.inputs import DATE_TIME_EXAMPLE, json_object, parse_date_time, read_json_file
-
-if t.TYPE_CHECKING:
-    from pathlib import Path
+from tap_slack_snow.config_schema import CONFIG_JSONSCHEMA, OAUTH_SETTINGS, SECRET_SETTINGS
+from tap_slack_snow.inputs import DATE_TIME_EXAMPLE, parse_date_time
 
 T = t.TypeVar("T")
 
@@ -40,14 +24,6 @@ TAP_NAME = "tap-slack-snow"
 #: Every setting can be set as ``TAP_SLACK_SNOW_<NAME>`` (the SDK's convention for the name).
 ENV_PREFIX = "TAP_SLACK_SNOW_"
 
-OAUTH_SETTINGS = ("client_id", "client_secret", "refresh_token")
-SECRET_SETTINGS = ("client_secret", "refresh_token", "access_token", "token_store_key")
-#: The two ways to authenticate, in the config schema: Meltano Hub derives the settings groups
-#: (``settings_group_validation``) from it. :meth:`Settings.credential_errors` says what is
-#: wrong.
-AUTH_ANY_OF = [{"required": list(OAUTH_SETTINGS)}, {"required": ["access_token"]}]
-#: How jsonschema words a failed ``anyOf``: after the whole config, secrets included.
-ANY_OF_FAILURE = "is not valid under any of the given schemas"
 #: ``token_store_url`` spellings the PostgreSQL store takes (libpq's and SQLAlchemy's).
 DATABASE_URL_SCHEMES = ("postgresql://", "postgres://", "postgresql+psycopg://")
 
@@ -65,192 +41,6 @@ def url_password(url: t.Any) -> str | None:
         return urlsplit(url).password
     except ValueError:
         return None
-
-
-CONFIG_JSONSCHEMA: dict[str, t.Any] = th.PropertiesList(
-    th.Property(
-        "client_id",
-        th.StringType,
-        title="Client ID",
-        description="Slack app Client ID (Basic Information page). Use with client_secret and "
-        "refresh_token.",
-    ),
-    th.Property(
-        "client_secret",
-        th.StringType,
-        secret=True,
-        title="Client Secret",
-        description="Slack app Client Secret (Basic Information page).",
-    ),
-    th.Property(
-        "refresh_token",
-        th.StringType,
-        secret=True,
-        title="Refresh Token",
-        description="User refresh token (`authed_user.refresh_token` from `oauth.v2.access`, "
-        "token rotation on). Single-use: after the first run the rotated token lives in the "
-        "token store.",
-    ),
-    th.Property(
-        "access_token",
-        th.StringType,
-        secret=True,
-        title="Access Token",
-        description="Instead of the three OAuth settings: a non-rotating user token (prefix "
-        "`xoxp-`) for apps without token rotation.",
-    ),
-    th.Property(
-        "token_store_path",
-        th.StringType,
-        title="Token Store Path",
-        description="File where rotated tokens are kept between runs (encrypted, mode "
-        "0600, locked while rotating; one chain per Slack app and authorisation). Default: "
-        "`$XDG_STATE_HOME/tap-slack-snow/tokens-<hash>.json`, with `~/.local/state` when "
-        "XDG_STATE_HOME is unset. It is the only place the rotated refresh token survives "
-        "between runs (Meltano deletes its config file after each run): in CI and on many "
-        "machines, use token_store_url instead.",
-    ),
-    th.Property(
-        "token_store_url",
-        th.StringType,
-        secret=True,  # it may hold the database password
-        title="Token Store URL",
-        description="A PostgreSQL database to keep the token chains in instead of a file "
-        "(`postgresql://USER:PASSWORD@HOST:PORT/DB`, or the `postgresql+psycopg://` form): "
-        "shared by every machine and locked per chain, so CI runners and worker pools need "
-        "no cache. Needs `pip install 'tap-slack-snow[postgres]'`. The table "
-        "`tap_slack_snow_token_chains` is created on first use.",
-    ),
-    th.Property(
-        "token_store_schema",
-        th.StringType,
-        default="public",
-        title="Token Store Schema",
-        description="Schema of the token store table with token_store_url (created if missing).",
-    ),
-    th.Property(
-        "token_store_key",
-        th.StringType,
-        secret=True,
-        title="Token Store Key",
-        description="Key the stored tokens are encrypted with (at least 16 random "
-        "characters). Default: derived from client_secret, so rotating the secret makes "
-        "the store unreadable; set this to keep one key across secret rotations.",
-    ),
-    th.Property(
-        "api_url",
-        th.StringType,
-        default="https://slack.com/api",
-        title="API URL",
-        description="Base URL of Slack's Web API; every call, `oauth.v2.access` included, "
-        "goes under it.",
-    ),
-    th.Property(
-        "start_date",
-        th.DateTimeType,
-        title="Start Date",
-        description="Lower bound for the activity streams (access_logs, integration_logs, "
-        "member_analytics) on a first run.",
-    ),
-    th.Property(
-        "edition",
-        th.StringType,
-        default="auto",
-        allowed_values=["auto", "enterprise", "standard"],
-        title="Edition",
-        description="auto detects Enterprise Grid from `auth.test`; enterprise or standard "
-        "force it.",
-    ),
-    th.Property(
-        "team_id",
-        th.StringType,
-        title="Team ID",
-        description="One workspace ID (starting with T) of an Enterprise Grid org: with an "
-        "org-level token the run reads only it (the same as team_ids with one id).",
-    ),
-    th.Property(
-        "team_ids",
-        th.ArrayType(th.StringType),
-        title="Team IDs",
-        description="Workspace IDs (starting with T) of an Enterprise Grid org to read "
-        "with an org-level token; default: every workspace `auth.teams.list` names.",
-    ),
-    th.Property(
-        "page_size",
-        th.IntegerType(minimum=1, maximum=1000),
-        default=1000,
-        title="Page Size",
-        description="Items per page for paginated methods, capped at each method's maximum "
-        "(1000; `admin.users.list` 100). The default needs the fewest requests.",
-    ),
-    th.Property(
-        "on_unavailable",
-        th.StringType,
-        default="skip",
-        allowed_values=["skip", "fail"],
-        title="On Unavailable",
-        description="When a stream cannot be read with this token on this plan (missing "
-        "scope, Free plan, not an admin or owner): skip it with one warning, or fail the run.",
-    ),
-    th.Property(
-        "emit_activate_version_messages",
-        th.BooleanType,
-        default=False,
-        title="Emit ACTIVATE_VERSION messages",
-        description="Send ACTIVATE_VERSION after each full-table stream, so a target can mark "
-        "rows that disappeared (such as a member no longer in billable_info) as deleted.",
-    ),
-    th.Property(
-        "concurrent_fetch",
-        th.BooleanType,
-        default=True,
-        title="Concurrent Fetch",
-        description="Fetch the selected streams side by side (Slack's rate limits are per "
-        "method), while records and state are still written one stream after another; a "
-        "sync then takes about as long as its slowest method instead of the sum. false "
-        "reads one stream after another.",
-    ),
-    th.Property(
-        "max_concurrent_streams",
-        th.IntegerType(minimum=1),
-        default=8,
-        title="Max Concurrent Streams",
-        description="How many streams fetch at once with concurrent_fetch (the default, 8, "
-        "is every stream: each reads its own Slack method). Pages fetched ahead of a "
-        "stream's turn wait in temporary files, not in memory.",
-    ),
-    th.Property(
-        "request_timeout",
-        th.IntegerType(minimum=1),
-        default=60,
-        title="Request Timeout",
-        description="Seconds to wait for one whole Slack answer (downloads included) "
-        "before retrying.",
-    ),
-    th.Property(
-        "retry_max_attempts",
-        th.IntegerType(minimum=1),
-        default=8,
-        title="Retry Max Attempts",
-        description="Tries per request for faults (5xx, timeouts, resets). Rate limits "
-        "(429) do not count: they wait Retry-After, up to max_rate_limit_wait.",
-    ),
-    th.Property(
-        "retry_initial_wait",
-        th.NumberType(minimum=0),
-        default=1.0,
-        title="Retry Initial Wait",
-        description="Seconds before the first retry of a fault; doubles each time, up to 60 s.",
-    ),
-    th.Property(
-        "max_rate_limit_wait",
-        th.NumberType(minimum=0),
-        default=900,
-        title="Max Rate Limit Wait",
-        description="Seconds one request may wait on rate limits (429, Retry-After) in all "
-        "before the run gives up with a clear line.",
-    ),
-).to_dict() | {"anyOf": AUTH_ANY_OF}
 
 
 #: Each setting's default, as the schema declares it (the one place a default is written).
@@ -469,124 +259,3 @@ class Settings:
                 f"{DATE_TIME_EXAMPLE} (or a date, 2026-01-01)"
             )
         return errors
-
-
-def numeric_env_settings(schema: t.Mapping[str, t.Any], prefix: str) -> dict[str, t.Any]:
-    """The number settings of ``schema`` set as ``<prefix><NAME>`` variables, as numbers.
-
-    The SDK converts integer, boolean, array and object settings but leaves a number
-    setting (retry_initial_wait) a string, which then fails validation, and stops with a
-    traceback on an integer variable that is not one.
-    """
-    numeric = {
-        name: int if "integer" in prop.get("type", []) else float
-        for name, prop in schema["properties"].items()
-        if {"integer", "number"} & set(prop.get("type", []))
-    }
-    converted: dict[str, t.Any] = {}
-    for name, kind in numeric.items():
-        variable = f"{prefix}{name.upper()}"
-        if variable in os.environ:
-            try:
-                converted[name] = kind(os.environ[variable])
-            except ValueError:
-                raise ConfigValidationError(
-                    "Config validation failed",
-                    errors=[
-                        f"{variable}={os.environ[variable]!r} is not "
-                        f"{'a whole number' if kind is int else 'a number'}: set {name} "
-                        "to a number in the environment, the config file or Meltano"
-                    ],
-                ) from None
-    return converted
-
-
-# --- the config as the tap reads and checks it (shared by the tap and the set-up CLI) ------
-
-
-def checked_schema() -> dict[str, t.Any]:
-    """The schema a config is checked against: :data:`CONFIG_JSONSCHEMA` plus the SDK's
-    built-in settings of a tap with stream maps and flattening (``stream_maps``,
-    ``flattening_enabled``...), as ``PluginBase.append_builtin_config`` adds them."""
-    schema = copy.deepcopy(CONFIG_JSONSCHEMA)
-    merge_missing_config_jsonschema(STREAM_MAPS_CONFIG, schema)
-    merge_missing_config_jsonschema(FLATTENING_CONFIG, schema)
-    return schema
-
-
-def read_config_files(paths: t.Iterable[str | Path]) -> dict[str, t.Any]:
-    """JSON config files merged in order (later files win); an unreadable file, one that is
-    not JSON or not an object raises :class:`~tap_slack_snow.inputs.InputError`."""
-    config: dict[str, t.Any] = {}
-    example = '{"client_id": ..., "refresh_token": ...}'
-    for path in paths:
-        config.update(json_object("config", path, read_json_file("config", path), example))
-    return config
-
-
-def environment_config(
-    schema: t.Mapping[str, t.Any] | None = None, prefix: str = ENV_PREFIX
-) -> dict[str, t.Any]:
-    """The settings set as ``TAP_SLACK_SNOW_*`` variables, as the tap reads them.
-
-    The SDK's parsing (integers, booleans, JSON or ``x,y,z`` lists, objects; it also loads
-    a ``.env`` file it finds), with number settings as numbers (:func:`numeric_env_settings`,
-    whose :class:`ConfigValidationError` names a variable that is not a number). A JSON
-    variable that does not parse raises ``ValueError``.
-    """
-    schema = dict(checked_schema() if schema is None else schema)
-    # Numbers first: the SDK's own int() of a bad integer variable is a traceback.
-    converted = numeric_env_settings(schema, prefix)
-    return parse_environment_config(schema, prefix) | converted
-
-
-def load_config(paths: t.Iterable[str | Path] = (), *, parse_env: bool = True) -> dict[str, t.Any]:
-    """The config mapping the tap would read: the files, then the environment over them."""
-    config = read_config_files(paths)
-    if parse_env:
-        config.update(environment_config())
-    return config
-
-
-def schema_problems(
-    config: dict[str, t.Any], schema: t.Mapping[str, t.Any] | None = None
-) -> list[str]:
-    """What the JSON Schema check finds, worded as the SDK words it (which also fills the
-    schema's defaults into ``config``).
-
-    jsonschema words the schema's failed ``anyOf`` (the two ways to authenticate) as the
-    whole config, secrets included, "is not valid under any of the given schemas": that
-    line is left out; :meth:`Settings.credential_errors` says what is wrong instead.
-    """
-    validator = JSONSchemaValidator(checked_schema() if schema is None else schema)
-    errors = [_format_validation_error(error) for error in validator.iter_errors(config)]
-    return [error for error in errors if ANY_OF_FAILURE not in error]
-
-
-def config_problems(
-    config: dict[str, t.Any], schema: t.Mapping[str, t.Any] | None = None
-) -> list[str]:
-    """Every problem with a config, one line each, never a secret: the schema's, then the
-    rules of :meth:`Settings.errors`. The tap and the set-up CLI both report these."""
-    problems = schema_problems(config, schema)
-    return problems + Settings.from_config(config).errors()
-
-
-def validated_settings(
-    config: dict[str, t.Any], schema: t.Mapping[str, t.Any] | None = None
-) -> Settings:
-    """The settings of a config that passes :func:`config_problems`, else
-    :class:`ConfigValidationError` with those problems as its ``errors``."""
-    problems = config_problems(config, schema)
-    if problems:
-        raise ConfigValidationError(
-            "Config validation failed",
-            errors=problems,
-            schema=dict(checked_schema() if schema is None else schema),
-        )
-    return Settings.from_config(config)
-
-
-def user_agent() -> str:
-    """The User-Agent of the tap's requests: ``tap-slack-snow/<version>``."""
-    return f"{TAP_NAME}/{get_package_version(TAP_NAME)}"

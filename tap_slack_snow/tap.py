@@ -19,6 +19,14 @@ from singer_sdk.helpers.capabilities import TapCapabilities
 from singer_sdk.plugin_base import _ConfigInput  # the SDK's type for a parsed --config
 from typing_extensions import override
 
+from tap_slack_snow.config import (
+    environment_config,
+    read_config_files,
+    schema_problems,
+    user_agent,
+    validated_settings,
+)
+from tap_slack_snow.config_schema import CONFIG_JSONSCHEMA
 from tap_slack_snow.errors import TapSlackError
 from tap_slack_snow.inputs import (
     NOTHING_SELECTED,
@@ -30,16 +38,7 @@ from tap_slack_snow.inputs import (
 from tap_slack_snow.interrupts import defer_signal, exit_code_for, signal_name
 from tap_slack_snow.redact import SecretRedactor
 from tap_slack_snow.run.session import SlackRun
-from tap_slack_snow.settings import (
-    CONFIG_JSONSCHEMA,
-    TAP_NAME,
-    Settings,
-    environment_config,
-    read_config_files,
-    schema_problems,
-    user_agent,
-    validated_settings,
-)
+from tap_slack_snow.settings import TAP_NAME, Settings
 from tap_slack_snow.streams import STREAM_TYPES
 from tap_slack_snow.writer import SlackMessageWriter
 

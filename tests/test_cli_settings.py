@@ -1,5 +1,5 @@
 """What ``check`` and ``restore`` share with the tap instead of building it: the config read
-from files and ``TAP_SLACK_SNOW_*`` variables (settings.load_config), its problem lines
+from files and ``TAP_SLACK_SNOW_*`` variables (config.load_config), its problem lines
 (settings.config_problems, the tap's and the CLI's), the catalog's selection
 (inputs.selected_stream_ids), and the signal handling; the CLI never imports the tap.
 """
@@ -23,12 +23,7 @@ from singer_sdk.exceptions import ConfigValidationError
 from tap_slack_snow.cli import main
 from tap_slack_snow.cli.check import selected_streams
 from tap_slack_snow.cli.common import signals_wait_for_saves
-from tap_slack_snow.inputs import InputError, selected_stream_ids
-from tap_slack_snow.interrupts import signals_deferred
-from tap_slack_snow.settings import (
-    ANY_OF_FAILURE,
-    SECRET_SETTINGS,
-    Settings,
+from tap_slack_snow.config import (
     checked_schema,
     config_problems,
     environment_config,
@@ -37,6 +32,10 @@ from tap_slack_snow.settings import (
     schema_problems,
     validated_settings,
 )
+from tap_slack_snow.config_schema import ANY_OF_FAILURE, SECRET_SETTINGS
+from tap_slack_snow.inputs import InputError, selected_stream_ids
+from tap_slack_snow.interrupts import signals_deferred
+from tap_slack_snow.settings import Settings
 from tap_slack_snow.tap import TapSlackSnow
 
 SECRET = "secret-4711-not-to-be-printed"

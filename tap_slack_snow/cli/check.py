@@ -12,6 +12,7 @@ import click
 from tap_slack_snow.auth import RotatingTokenProvider
 from tap_slack_snow.cli.common import UserError, signals_wait_for_saves
 from tap_slack_snow.cli.tap_settings import read_settings
+from tap_slack_snow.config import user_agent
 from tap_slack_snow.errors import TapSlackError
 from tap_slack_snow.inputs import (
     NOTHING_SELECTED,
@@ -21,7 +22,7 @@ from tap_slack_snow.inputs import (
 )
 from tap_slack_snow.run.plan import format_table
 from tap_slack_snow.run.session import SlackRun
-from tap_slack_snow.settings import TAP_NAME, user_agent
+from tap_slack_snow.settings import TAP_NAME
 from tap_slack_snow.streams import STREAM_TYPES
 from tap_slack_snow.streams.workspace import PLAN_LABELS
 

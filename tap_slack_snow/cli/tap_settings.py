@@ -13,9 +13,10 @@ from singer_sdk.exceptions import ConfigValidationError
 
 from tap_slack_snow.cli.common import UserError, logger, read_client_secret
 from tap_slack_snow.cli.env_file import environment_from
+from tap_slack_snow.config import load_config, schema_problems, validated_settings
 from tap_slack_snow.errors import TapSlackError
 from tap_slack_snow.redact import SecretRedactor
-from tap_slack_snow.settings import Settings, load_config, schema_problems, validated_settings
+from tap_slack_snow.settings import Settings
 
 if t.TYPE_CHECKING:
     from pathlib import Path
