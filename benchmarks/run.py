@@ -779,7 +779,7 @@ def bench_analytics_postgres(report: Report, quick: bool) -> None:
             f"Skipped: {TARGET_POSTGRES.relative_to(ROOT)} is missing (scripts/test installs it).",
         )
         return
-    from tests.e2e.pg import Postgres  # noqa: PLC0415 - the e2e tests' embedded server
+    from tap_slack_snow_devkit.pg import Postgres  # noqa: PLC0415 - embedded PostgreSQL
 
     count = 20_000 if quick else 200_000
     lag = 2

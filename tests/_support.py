@@ -1,5 +1,6 @@
-"""Helpers the tests share: run the tap (in-process or as a process), read its output,
-build configs and catalogs, and start emulators. Fixtures live in conftest.py."""
+"""Helpers the tests share: run the tap (in-process or as a process), read its output and
+build configs. Fixtures live in conftest.py; the emulator factory and catalog selection, which
+the benchmarks and scripts use too, are in the dev kit (``tap_slack_snow_devkit``)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from pathlib import Path
 from tap_slack_snow.auth import open_store
 from tap_slack_snow.errors import TapSlackError
 from tap_slack_snow.tap import TapSlackSnow
-from tap_slack_snow_emulator import ENTERPRISE_USER_SCOPES, SlackEmulator, WorkspaceConfig
+from tap_slack_snow_emulator import ENTERPRISE_USER_SCOPES, SlackEmulator
 
 # Fast retries in tests: the policy is the same, only the first wait is shorter.
 FAST_RETRIES = {"retry_initial_wait": 0.01, "retry_max_attempts": 4}
@@ -268,40 +269,3 @@ def stored_chain(config: dict[str, t.Any]) -> dict[str, t.Any]:
     content = open_store(config).load()
     assert content is not None, "the token store holds no chain for this config"
     return content
-
-
-def select_only(*names: str) -> dict[str, t.Any]:
-    """A catalog selecting only ``names`` (built from the tap's own discovery)."""
-    tap = TapSlackSnow(config={"access_token": "xoxp-discovery"}, validate_config=False)
-    catalog = tap.catalog_dict
-    for entry in catalog["streams"]:
-        selected = entry["tap_stream_id"] in names
-        for metadata in entry["metadata"]:
-            if metadata["breadcrumb"] == []:
-                metadata["metadata"]["selected"] = selected
-    return catalog
-
-
-class EmulatorFactory:
-    """Starts emulators for one test and stops them all at its end (the one factory)."""
-
-    def __init__(self, **defaults: t.Any) -> None:
-        """``defaults`` are WorkspaceConfig settings for ``make(**settings)``."""
-        self.defaults = defaults
-        self.started: list[SlackEmulator] = []
-
-    def __call__(self, workspace: WorkspaceConfig | None = None, **kwargs: t.Any) -> SlackEmulator:
-        """Start an emulator of ``workspace`` (default: 250 members, seed 1)."""
-        emu = SlackEmulator(workspace or WorkspaceConfig(seed=1, users=250), **kwargs)
-        emu.start()
-        self.started.append(emu)
-        return emu
-
-    def make(self, **settings: t.Any) -> SlackEmulator:
-        """Start an emulator of ``WorkspaceConfig(**defaults, **settings)``."""
-        return self(WorkspaceConfig(**{**self.defaults, **settings}))
-
-    def stop_all(self) -> None:
-        """Stop every emulator this factory started."""
-        for emu in self.started:
-            emu.stop()

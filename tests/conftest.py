@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from tap_slack_snow.redact import SecretRedactor
+from tap_slack_snow_devkit.emulators import EmulatorFactory
 from tap_slack_snow_emulator import SlackEmulator, WorkspaceConfig
-from tests._support import EmulatorFactory
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from tap_slack_snow_devkit.catalogs import select_only
 from tap_slack_snow_emulator import (
     ENTERPRISE_USER_SCOPES,
     STANDARD_USER_SCOPES,
@@ -13,7 +14,7 @@ from tap_slack_snow_emulator import (
     SlackEmulator,
     WorkspaceConfig,
 )
-from tests._support import oauth_config, run_cli, select_only, sync
+from tests._support import oauth_config, run_cli, sync
 
 ACTIVITY = select_only("billable_info", "access_logs", "integration_logs")
 

@@ -25,8 +25,9 @@ from tap_slack_snow.auth import StoredTokens, default_token_store_path, fingerpr
 from tap_slack_snow.cli import main
 from tap_slack_snow.slack.errors import ERROR_POLICY
 from tap_slack_snow.tap import TapSlackSnow
+from tap_slack_snow_devkit.emulators import EmulatorFactory
 from tap_slack_snow_emulator import Fault, SlackEmulator
-from tests._support import STREAM_NAMES, EmulatorFactory, exchange_args
+from tests._support import STREAM_NAMES, exchange_args
 
 # The Snow Atlas lists, written out here rather than imported, so a typo in the CLI fails.
 ENTERPRISE = [

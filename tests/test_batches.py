@@ -17,15 +17,10 @@ from pathlib import Path
 
 import pytest
 
+from tap_slack_snow_devkit.catalogs import select_only
+from tap_slack_snow_devkit.emulators import EmulatorFactory
 from tap_slack_snow_emulator import Fault, SlackEmulator, WorkspaceConfig
-from tests._support import (
-    EmulatorFactory,
-    SyncResult,
-    org_config,
-    select_only,
-    sync,
-    sync_catching,
-)
+from tests._support import SyncResult, org_config, sync, sync_catching
 from tests.replay import ReplayServer, load
 
 NOW = float(int(time.time()))

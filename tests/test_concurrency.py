@@ -24,11 +24,11 @@ import pytest
 
 from tap_slack_snow.run.prefetch import Prefetcher
 from tap_slack_snow.run.spool import Spool, SpoolStopped
+from tap_slack_snow_devkit.emulators import EmulatorFactory
 from tap_slack_snow_emulator import Fault, SlackEmulator, WorkspaceConfig
 from tap_slack_snow_emulator.api import METHODS
 from tests._support import (
     STREAM_NAMES,
-    EmulatorFactory,
     SyncResult,
     bookmarks,
     org_config,

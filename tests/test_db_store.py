@@ -19,9 +19,11 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from tap_slack_snow_devkit import pg
+from tap_slack_snow_devkit.catalogs import select_only
+from tap_slack_snow_devkit.emulators import EmulatorFactory
 from tap_slack_snow_emulator import Fault, SlackEmulator, WorkspaceConfig
 from tests._support import (
-    EmulatorFactory,
     all_tokens,
     auth_cli,
     exchange_args,
@@ -29,10 +31,8 @@ from tests._support import (
     one_line_failure,
     refresh_config,
     run_cli,
-    select_only,
     start_tap,
 )
-from tests.e2e import pg
 
 USERS = select_only("users")
 TABLE = "tap_slack_snow_token_chains"

@@ -20,8 +20,10 @@ from tap_slack_snow.records.drift import (
     UnconvertibleValueError,
     convert,
 )
+from tap_slack_snow_devkit.catalogs import select_only
+from tap_slack_snow_devkit.emulators import EmulatorFactory
 from tap_slack_snow_emulator import STANDARD_USER_SCOPES, WorkspaceConfig
-from tests._support import EmulatorFactory, oauth_config, select_only, sync, sync_catching
+from tests._support import oauth_config, sync, sync_catching
 from tests.replay import ReplayServer, load
 from tests.test_corpus import DEFAULT_AUTH_TEST, assert_record_keeps, stream_config
 

@@ -10,8 +10,9 @@ from pathlib import Path
 import requests
 
 from tap_slack_snow.streams.enterprise import months_before
+from tap_slack_snow_devkit.catalogs import select_only
 from tap_slack_snow_emulator import ENTERPRISE_USER_SCOPES, Fault, SlackEmulator, WorkspaceConfig
-from tests._support import oauth_config, run_cli, select_only, sync
+from tests._support import oauth_config, run_cli, sync
 
 GRID = WorkspaceConfig(
     seed=11,

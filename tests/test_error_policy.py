@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 
 from tap_slack_snow.slack.errors import ERROR_POLICY, Action
+from tap_slack_snow_devkit.catalogs import select_only
 from tap_slack_snow_emulator import Fault, SlackEmulator
-from tests._support import oauth_config, run_cli, select_only, sync
+from tests._support import oauth_config, run_cli, sync
 
 USERS = select_only("users")
 # Codes of oauth.v2.access: they surface through the refresh, tested in test_sync_core.

@@ -17,13 +17,14 @@ from collections import Counter
 from datetime import datetime, timezone
 from pathlib import Path
 
+from tap_slack_snow_devkit.catalogs import select_only
 from tap_slack_snow_emulator import (
     ENTERPRISE_USER_SCOPES,
     Fault,
     SlackEmulator,
     WorkspaceConfig,
 )
-from tests._support import oauth_config, run_cli, select_only, sync
+from tests._support import oauth_config, run_cli, sync
 
 START_DATE = "2015-01-01T00:00:00Z"
 GRID = WorkspaceConfig(

@@ -23,18 +23,11 @@ import typing as t
 from collections import Counter
 from pathlib import Path
 
+from tap_slack_snow_devkit.catalogs import select_only
+from tap_slack_snow_devkit.emulators import EmulatorFactory
 from tap_slack_snow_emulator import ENTERPRISE_USER_SCOPES, Fault, SlackEmulator, WorkspaceConfig
 from tap_slack_snow_emulator.api import METHODS
-from tests._support import (
-    EmulatorFactory,
-    SyncResult,
-    bookmarks,
-    oauth_config,
-    parse_messages,
-    run_cli,
-    select_only,
-    sync,
-)
+from tests._support import SyncResult, bookmarks, oauth_config, parse_messages, run_cli, sync
 from tests.test_grid import GRID, START_DATE
 
 #: The streams whose Slack method is per workspace on an org-level token, with the org-wide

@@ -23,8 +23,9 @@ import pytest
 from click.testing import CliRunner
 
 from tap_slack_snow.cli import main as cli_main
+from tap_slack_snow_devkit.catalogs import select_only
 from tap_slack_snow_emulator import ENTERPRISE_USER_SCOPES, Fault, SlackEmulator, WorkspaceConfig
-from tests._support import SyncResult, oauth_config, parse_messages, run_cli, select_only
+from tests._support import SyncResult, oauth_config, parse_messages, run_cli
 from tests.hostile import (
     HostileServer,
     redirect,

@@ -16,8 +16,9 @@ from pathlib import Path
 
 import pytest
 
+from tap_slack_snow_devkit.catalogs import select_only
 from tap_slack_snow_emulator import Fault, SlackEmulator, WorkspaceConfig
-from tests._support import SyncResult, oauth_config, parse_messages, run_cli, select_only
+from tests._support import SyncResult, oauth_config, parse_messages, run_cli
 from tests.hostile import wait_until
 
 EXIT_CODES = {signal.SIGTERM: 143, signal.SIGINT: 130}

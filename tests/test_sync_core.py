@@ -12,13 +12,14 @@ from pathlib import Path
 
 import pytest
 
+from tap_slack_snow_devkit.catalogs import select_only
 from tap_slack_snow_emulator import (
     ENTERPRISE_USER_SCOPES,
     Fault,
     SlackEmulator,
     WorkspaceConfig,
 )
-from tests._support import oauth_config, run_cli, select_only, stored_chain, sync
+from tests._support import oauth_config, run_cli, stored_chain, sync
 
 CORE = select_only("users", "team", "billing")
 

@@ -22,9 +22,10 @@ import pytest
 import requests
 
 from tap_slack_snow.tap import TapSlackSnow
+from tap_slack_snow_devkit.catalogs import select_only
+from tap_slack_snow_devkit.emulators import EmulatorFactory
 from tap_slack_snow_emulator import Fault, SlackEmulator, WorkspaceConfig
 from tests._support import (
-    EmulatorFactory,
     all_tokens,
     auth_cli,
     exchange_args,
@@ -32,7 +33,6 @@ from tests._support import (
     one_line_failure,
     refresh_config,
     run_cli,
-    select_only,
     start_tap,
 )
 

