@@ -216,7 +216,7 @@ def test_max_rate_limit_wait_is_a_documented_setting(tmp_path: Path) -> None:
     setting = json.loads(about.stdout)["settings"]["properties"]["max_rate_limit_wait"]
     assert "number" in setting["type"]
     assert setting["default"] >= 600  # generous: rate limits are Slack's normal flow control
-    root = Path(__file__).resolve().parent.parent
+    root = Path(__file__).resolve().parents[1]
     for doc in ("README.md", "meltano.yml", ".env.example"):
         assert "max_rate_limit_wait".upper() in (root / doc).read_text().upper(), doc
 

@@ -28,7 +28,7 @@ from tap_slack_snow_devkit.emulators import EmulatorFactory
 from tap_slack_snow_emulator import ENTERPRISE_USER_SCOPES, Fault, SlackEmulator, WorkspaceConfig
 from tap_slack_snow_emulator.api import METHODS
 from tests._support import SyncResult, bookmarks, oauth_config, parse_messages, run_cli, sync
-from tests.test_grid import GRID, START_DATE
+from tests.run.test_workspaces import GRID, START_DATE
 
 #: The streams whose Slack method is per workspace on an org-level token, with the org-wide
 #: ones the SDK syncs between them (admin_users) and before them (billing).
