@@ -269,3 +269,72 @@ def stored_chain(config: dict[str, t.Any]) -> dict[str, t.Any]:
     content = open_store(config).load()
     assert content is not None, "the token store holds no chain for this config"
     return content
+
+
+# --- the tap as a user runs it: files as given (broken ones too), no TAP_SLACK_SNOW_*
+# variables, no .env; and the one line it fails with
+
+ENV_PREFIX = "TAP_SLACK_SNOW_"
+
+
+def run_tap(
+    tmp_path: Path,
+    *,
+    config: dict[str, t.Any] | str | None = None,
+    state: dict[str, t.Any] | str | None = None,
+    catalog: dict[str, t.Any] | str | None = None,
+    args: t.Sequence[str] = (),
+    env: dict[str, str] | None = None,
+    timeout: float = 90,
+) -> SyncResult:
+    """The tap as a process; a str is written to the file as is (for broken files)."""
+    command = [sys.executable, "-m", "tap_slack_snow", *args]
+    for flag, value in (("--config", config), ("--state", state), ("--catalog", catalog)):
+        if value is None:
+            continue
+        path = tmp_path / f"{flag[2:]}-{os.urandom(3).hex()}.json"
+        path.write_text(value if isinstance(value, str) else json.dumps(value))
+        command += [flag, str(path)]
+    clean_env = {k: v for k, v in os.environ.items() if not k.startswith(ENV_PREFIX)}
+    completed = subprocess.run(
+        command,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**clean_env, **(env or {})},
+        check=False,
+        cwd=tmp_path,  # no .env of the repository is picked up
+    )
+    return SyncResult(
+        parse_messages(completed.stdout),
+        exit_code=completed.returncode,
+        stderr=completed.stderr,
+        stdout=completed.stdout,
+    )
+
+
+def failure_line(result: SyncResult, *secrets: str | None) -> str:
+    """Exit 1, no traceback, no secret, nothing emitted: return the last stderr line."""
+    assert result.exit_code == 1, result.stderr[-3000:]
+    assert "Traceback" not in result.stderr, result.stderr[-3000:]
+    for secret in secrets:
+        if secret:
+            assert secret not in result.stderr
+            assert secret not in result.stdout
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert lines, "no error line"
+    return lines[-1]
+
+
+def warning_lines(result: SyncResult) -> list[str]:
+    return [line for line in result.stderr.splitlines() if "WARNING" in line]
+
+
+def static_config(url: str, token: str, **extra: t.Any) -> dict[str, t.Any]:
+    return {
+        "access_token": token,
+        "api_url": url,
+        "retry_initial_wait": 0.01,
+        "retry_max_attempts": 2,
+        **extra,
+    }

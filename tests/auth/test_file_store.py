@@ -3,10 +3,13 @@ encrypted entry per chain."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import multiprocessing
 import os
 import stat
 import time
+import typing as t
 from pathlib import Path
 
 import pytest
@@ -15,6 +18,9 @@ from tap_slack_snow.auth import default_token_store_path
 from tap_slack_snow.auth.crypto import StoreKey
 from tap_slack_snow.auth.file_store import FileChainStore
 from tap_slack_snow.errors import TapSlackError
+from tap_slack_snow_devkit.catalogs import select_only
+from tap_slack_snow_emulator import SlackEmulator
+from tests._support import failure_line, oauth_config, run_tap
 
 KEY = StoreKey.derive(client_secret="0123456789abcdef0123456789abcdef")
 
@@ -110,3 +116,41 @@ def test_default_path_is_per_app_and_authorisation(
     assert a.parent == tmp_path / "tap-slack-snow"
     assert a != b
     assert "xoxe" not in str(a)
+
+
+def store_config(emu: SlackEmulator, tmp_path: Path) -> dict[str, t.Any]:
+    config = oauth_config(emu, tmp_path)
+    config["token_store_path"] = str(tmp_path / "store" / "tokens.json")
+    Path(config["token_store_path"]).parent.mkdir()
+    return config
+
+
+@pytest.mark.parametrize("damage", ["a-directory", "binary", "expires-at-a-string"])
+def test_a_damaged_token_store_gives_one_line(
+    emulator: SlackEmulator, tmp_path: Path, damage: str
+) -> None:
+    config = store_config(emulator, tmp_path)
+    store = Path(config["token_store_path"])
+    if damage == "a-directory":
+        store.mkdir()
+    elif damage == "binary":
+        store.write_bytes(bytes(range(256)) * 4)
+    else:
+        origin = hashlib.sha256(config["refresh_token"].encode()).hexdigest()
+        store.write_text(
+            json.dumps(
+                {
+                    "origin": origin,
+                    "refresh_token": "xoxe-1-stored-refresh",
+                    "access_token": "xoxe.xoxp-1-stored-access",
+                    "expires_at": "tomorrow",
+                    "version": 1,
+                }
+            )
+        )
+    result = run_tap(tmp_path, config=config, catalog=select_only("users"))
+    line = failure_line(
+        result, config["client_secret"], config["refresh_token"], "xoxe-1-stored-refresh"
+    )
+    assert "token store" in line and str(store) in line, line
+    assert emulator.refreshes == 0  # the configured refresh token was not spent

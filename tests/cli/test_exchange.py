@@ -23,11 +23,12 @@ from click.testing import CliRunner, Result
 
 from tap_slack_snow.auth import StoredTokens, default_token_store_path, fingerprint, open_store
 from tap_slack_snow.cli import main
+from tap_slack_snow.cli import main as cli_main
 from tap_slack_snow.slack.errors import ERROR_POLICY
 from tap_slack_snow.tap import TapSlackSnow
 from tap_slack_snow_devkit.emulators import EmulatorFactory
 from tap_slack_snow_emulator import Fault, SlackEmulator
-from tests._support import STREAM_NAMES, exchange_args
+from tests._support import ENV_PREFIX, STREAM_NAMES, exchange_args
 
 # The Snow Atlas lists, written out here rather than imported, so a typo in the CLI fails.
 ENTERPRISE = [
@@ -637,3 +638,40 @@ def test_check_errors_are_one_line(emu: SlackEmulator, tmp_path: Path) -> None:
     broken = tmp_path / "broken.json"
     broken.write_text("{not json")
     assert "not valid JSON" in one_line_error(cli("check", "--config", str(broken)))
+
+
+def auth_cli(*args: str, env: dict[str, str]) -> t.Any:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith((ENV_PREFIX, "SLACK_"))}
+    return CliRunner().invoke(
+        cli_main,
+        list(args),
+        env={**clean, **env},
+        catch_exceptions=False,
+    )
+
+
+def test_exchange_with_a_mistyped_secret_can_be_retried(
+    emulator: SlackEmulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in list(os.environ):
+        if name.startswith((ENV_PREFIX, "SLACK_")):
+            monkeypatch.delenv(name)
+    url = auth_cli(
+        "authorize-url", "--edition", "standard", "--client-id", emulator.client_id, env={}
+    ).stdout.strip()
+    state = parse_qs(urlsplit(url).query)["state"][0]
+    code = emulator.issue_auth_code(redirect_uri="https://localhost")
+    landed = f"https://localhost/?code={code}&state={state}"
+    env_file = tmp_path / ".env"
+    args = ["exchange", "--client-id", emulator.client_id, "--api-url", emulator.url]
+    args += ["--redirect-response", landed, "--write-env", str(env_file)]
+    wrong = auth_cli(*args, env={"SLACK_CLIENT_SECRET": "0" * 32})
+    assert wrong.exit_code == 1 and "bad_client_secret" in wrong.output
+    assert "0" * 32 not in wrong.output
+    right = auth_cli(*args, env={"SLACK_CLIENT_SECRET": emulator.client_secret})
+    assert right.exit_code == 0, right.output
+    env = dict(line.split("=", 1) for line in env_file.read_text().splitlines() if "=" in line)
+    assert env[ENV_PREFIX + "API_URL"] == emulator.url  # a non-default --api-url is kept
+    # and the state is now spent
+    again = auth_cli(*args, env={"SLACK_CLIENT_SECRET": emulator.client_secret})
+    assert again.exit_code == 1 and "does not match" in again.output

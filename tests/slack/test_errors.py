@@ -1,4 +1,5 @@
-"""Every row of the error table, driven through real HTTP answers from the emulator."""
+"""The error table (``tap_slack_snow.slack.errors``): every row driven through real HTTP
+answers from the emulator, and every row raising what its action says (no HTTP)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,16 @@ from pathlib import Path
 
 import pytest
 
-from tap_slack_snow.slack.errors import ERROR_POLICY, Action
+from tap_slack_snow.slack.errors import (
+    ERROR_POLICY,
+    Action,
+    EndOfDataError,
+    SlackAPIError,
+    StreamUnavailableError,
+    TokenExpiredError,
+    TransientError,
+    error_for_code,
+)
 from tap_slack_snow_devkit.catalogs import select_only
 from tap_slack_snow_emulator import Fault, SlackEmulator
 from tests._support import oauth_config, run_cli, sync
@@ -110,3 +120,24 @@ def test_oauth_rows_fail_with_the_fix(emulator: SlackEmulator, tmp_path: Path, c
     assert f"oauth.v2.access answered '{code}'" in last
     assert ERROR_POLICY[code].fix[:30] in last
     assert config["client_secret"] not in result.stderr
+
+
+@pytest.mark.parametrize("code", sorted(ERROR_POLICY))
+def test_every_row_of_the_error_table_raises_what_its_action_says(code: str) -> None:
+    expected = {
+        Action.RETRY: TransientError,
+        Action.REFRESH: TokenExpiredError,
+        Action.UNAVAILABLE: StreamUnavailableError,
+        Action.END_OF_DATA: EndOfDataError,
+        Action.FAIL: SlackAPIError,
+    }[ERROR_POLICY[code].action]
+    error = error_for_code(code, "some.method", {"needed": "admin"})
+    assert type(error) is expected
+    if expected is not EndOfDataError:
+        assert code in str(error)
+
+
+def test_unknown_codes_fail_with_the_code() -> None:
+    error = error_for_code("brand_new_code", "users.list", {})
+    assert isinstance(error, SlackAPIError)
+    assert "brand_new_code" in str(error)

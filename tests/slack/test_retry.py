@@ -1,35 +1,27 @@
-"""Fast unit tests of the retry policy, the error table and the token provider, through their
-injected sleep and clock (the provider talks to the emulator over real HTTP)."""
+"""The one retry policy (``tap_slack_snow.slack.retry``): unit tests through its injected sleep
+(rate limits wait Retry-After without using the fault budget, faults back off then give up,
+one rotation per call, an unreachable api_url fails at once), then the tap against the
+emulator and ``tests/hostile.py``: 429s waited out and bounded by ``max_rate_limit_wait``,
+tiers ridden, transient faults retried, persistent ones and TLS to a plain-HTTP server in one
+line."""
 
 from __future__ import annotations
 
+import json
 import logging
+import time
 from pathlib import Path
 
 import pytest
 import requests
 
-from tap_slack_snow.auth import (
-    REFRESH_MARGIN_SECONDS,
-    RotatingTokenProvider,
-    StoredTokens,
-    open_store,
-)
 from tap_slack_snow.errors import TapSlackError
-from tap_slack_snow.slack.client import SlackCaller
-from tap_slack_snow.slack.errors import (
-    ERROR_POLICY,
-    Action,
-    EndOfDataError,
-    RateLimitedError,
-    SlackAPIError,
-    StreamUnavailableError,
-    TokenExpiredError,
-    TransientError,
-    error_for_code,
-)
+from tap_slack_snow.slack.errors import RateLimitedError, TokenExpiredError, TransientError
 from tap_slack_snow.slack.retry import CallStats, RetryPolicy
-from tap_slack_snow_emulator import SlackEmulator
+from tap_slack_snow_devkit.catalogs import select_only
+from tap_slack_snow_emulator import Fault, SlackEmulator, WorkspaceConfig
+from tests._support import failure_line, oauth_config, run_cli, run_tap, static_config, sync
+from tests.hostile import HostileServer, slack_ok, status_only
 
 LOGGER = logging.getLogger("test-policy-units")
 
@@ -86,85 +78,109 @@ def test_unreachable_api_url_fails_at_once_before_slack_answered() -> None:
     assert sleeps == []
 
 
-@pytest.mark.parametrize("code", sorted(ERROR_POLICY))
-def test_every_row_of_the_error_table_raises_what_its_action_says(code: str) -> None:
-    expected = {
-        Action.RETRY: TransientError,
-        Action.REFRESH: TokenExpiredError,
-        Action.UNAVAILABLE: StreamUnavailableError,
-        Action.END_OF_DATA: EndOfDataError,
-        Action.FAIL: SlackAPIError,
-    }[ERROR_POLICY[code].action]
-    error = error_for_code(code, "some.method", {"needed": "admin"})
-    assert type(error) is expected
-    if expected is not EndOfDataError:
-        assert code in str(error)
-
-
-def test_unknown_codes_fail_with_the_code() -> None:
-    error = error_for_code("brand_new_code", "users.list", {})
-    assert isinstance(error, SlackAPIError)
-    assert "brand_new_code" in str(error)
-
-
-class FakeClock:
-    def __init__(self, now: float) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-
-def test_provider_reuses_until_the_margin_then_rotates(
+def test_endless_429s_give_up_after_max_rate_limit_wait(
     emulator: SlackEmulator, tmp_path: Path
 ) -> None:
-    clock = FakeClock(1_750_000_000.0)
-    refresh_token = emulator.issue_refresh_token()
-    store = open_store(
-        {
-            "client_id": emulator.client_id,
-            "client_secret": emulator.client_secret,
-            "refresh_token": refresh_token,
-            "token_store_path": str(tmp_path / "tokens.json"),
+    token = emulator.issue_access_token()
+    emulator.add_fault(Fault("users.list", "http_429", times=None, retry_after=1))
+    config = static_config(emulator.url, token, max_rate_limit_wait=3)
+    result = run_tap(tmp_path, config=config, catalog=select_only("users"), timeout=60)
+    line = failure_line(result, token)
+    assert "users.list" in line and "max_rate_limit_wait" in line
+    info = [ln for ln in result.stderr.splitlines() if "INFO" in ln and "rate limit" in ln.lower()]
+    assert info, "the waits were silent"
+    assert "users.list" in info[0]
+
+
+def test_a_429_without_retry_after_is_not_a_silent_30_s_wait(tmp_path: Path) -> None:
+    with HostileServer(
+        routes={
+            "auth.test": slack_ok({"team_id": "T1", "user_id": "U1"}, scopes="users:read"),
+            "users.list": status_only(429),
         }
+    ) as server:
+        config = static_config(server.url, "xoxp-429-token", max_rate_limit_wait=5)
+        result = run_tap(tmp_path, config=config, catalog=select_only("users"), timeout=60)
+    line = failure_line(result)
+    assert "users.list" in line and "Retry-After" in line and "max_rate_limit_wait" in line
+
+
+def test_max_rate_limit_wait_is_a_documented_setting(tmp_path: Path) -> None:
+    about = run_tap(tmp_path, args=["--about", "--format", "json"])
+    setting = json.loads(about.stdout)["settings"]["properties"]["max_rate_limit_wait"]
+    assert "number" in setting["type"]
+    assert setting["default"] >= 600  # generous: rate limits are Slack's normal flow control
+    root = Path(__file__).resolve().parents[2]
+    for doc in ("README.md", "meltano.yml", ".env.example"):
+        assert "max_rate_limit_wait".upper() in (root / doc).read_text().upper(), doc
+
+
+def test_https_to_a_plain_http_server_fails_fast_naming_tls(
+    emulator: SlackEmulator, tmp_path: Path
+) -> None:
+    token = emulator.issue_access_token()
+    config = static_config(f"https://127.0.0.1:{emulator.port}/api", token)
+    config["retry_max_attempts"] = 8
+    result = run_tap(tmp_path, config=config)
+    line = failure_line(result, token)
+    assert "TLS" in line and "http://" in line
+    assert "retrying" not in result.stderr
+
+
+def test_429_waits_retry_after_and_completes(emulator_factory, tmp_path: Path) -> None:
+    emu = emulator_factory(WorkspaceConfig(seed=2, users=60))
+    config = oauth_config(emu, tmp_path, page_size=20, retry_max_attempts=1)
+    # more 429s than the fault budget allows: 429s must not use it up
+    # without a scaled minute the emulator sends whole seconds, as Slack does
+    emu.add_fault(Fault(method="users.list", kind="http_429", on_call=2, times=3, retry_after=1))
+    started = time.monotonic()
+    result = run_cli(config, tmp_path, env={"LOGLEVEL": "INFO"})
+    elapsed = time.monotonic() - started
+    assert result.exit_code == 0, result.stderr[-2000:]
+    assert result.count("users") == emu.workspace.user_count
+    assert elapsed >= 3 * 1.0
+    assert emu.rate_limited["users.list"] == 3
+    summary = [line for line in result.stderr.splitlines() if "Stream users done" in line]
+    assert (
+        summary and "3 rate-limited" in summary[0] and "3.0 s waiting on rate limits" in summary[0]
     )
 
-    def load() -> StoredTokens | None:
-        content = store.load()
-        return StoredTokens.from_content(content, "test") if content else None
 
-    with requests.Session() as http:
-        caller = SlackCaller(
-            api_url=emulator.url,
-            http=http,
-            retry=policy([]),
-            timeout=10,
-            clock=clock,
-        )
-        provider = RotatingTokenProvider(
-            client_id=emulator.client_id,
-            client_secret=emulator.client_secret,
-            refresh_token=refresh_token,
-            store=store,
-            caller=caller,
-            logger=LOGGER,
-            clock=clock,
-        )
-        first = provider.current()
-        stored = load()
-        assert stored is not None
-        assert stored.expires_at is not None
-        assert provider.refreshes == 1
+def test_emulated_tiers_are_ridden_without_failing(emulator_factory, tmp_path: Path) -> None:
+    emu = emulator_factory(WorkspaceConfig(seed=2, users=500), minute_seconds=0.5)
+    config = oauth_config(emu, tmp_path, page_size=10)  # 50 pages on a 20/minute tier
+    result = sync(config, catalog=select_only("users"))
+    assert result.exit_code == 0
+    assert result.count("users") == 500
+    assert emu.rate_limited["users.list"] >= 1
 
-        clock.now = stored.expires_at - REFRESH_MARGIN_SECONDS - 1
-        assert provider.current() == first
-        assert provider.refreshes == 1
 
-        clock.now += 2  # now inside the margin: rotate, and persist the new chain
-        second = provider.current()
-        assert second != first
-        assert provider.refreshes == 2
-        again = load()
-        assert again is not None
-        assert again.access_token == second
-        assert again.refresh_token != stored.refresh_token
+def test_transient_faults_retry_with_backoff(emulator: SlackEmulator, tmp_path: Path) -> None:
+    config = oauth_config(emulator, tmp_path, page_size=50)
+    emulator.add_fault(Fault(method="users.list", kind="http_503", on_call=2, times=2))
+    emulator.add_fault(Fault(method="users.list", kind="reset", on_call=5))
+    result = sync(config, catalog=select_only("users"))
+    assert result.exit_code == 0
+    ids = [u["id"] for u in result.records["users"]]
+    assert len(ids) == len(set(ids)) == emulator.workspace.user_count
+
+
+def test_persistent_5xx_gives_one_clear_line(emulator: SlackEmulator, tmp_path: Path) -> None:
+    config = oauth_config(emulator, tmp_path)
+    emulator.add_fault(Fault(method="users.list", kind="http_500", on_call=1, times=100))
+    result = run_cli(config, tmp_path)
+    assert result.exit_code == 1
+    last = result.stderr.strip().splitlines()[-1]
+    assert "users.list failed 4 times in a row" in last and "HTTP 500" in last
+    assert "Traceback" not in result.stderr
+
+
+def test_unreachable_api_url_fails_fast_and_clearly(tmp_path: Path) -> None:
+    config = {"access_token": "xoxp-1", "api_url": "http://127.0.0.1:9/api"}
+    started = time.monotonic()
+    result = run_cli(config, tmp_path)
+    assert result.exit_code == 1
+    assert time.monotonic() - started < 30
+    last = result.stderr.strip().splitlines()[-1]
+    assert "cannot reach Slack at api_url http://127.0.0.1:9/api" in last
+    assert "Traceback" not in result.stderr
