@@ -14,52 +14,18 @@ import math
 import signal
 import subprocess
 import sys
-import threading
 import time
 import typing as t
-from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 
 from tap_slack_snow.run.prefetch import Prefetcher
-from tap_slack_snow.run.spool import Spool, SpoolStopped
 from tap_slack_snow_devkit.emulators import EmulatorFactory
-from tap_slack_snow_emulator import Fault, SlackEmulator, WorkspaceConfig
+from tap_slack_snow_emulator import Fault, SlackEmulator
 from tap_slack_snow_emulator.api import METHODS
-from tests._support import (
-    STREAM_NAMES,
-    SyncResult,
-    bookmarks,
-    org_config,
-    parse_messages,
-    run_cli,
-    sync,
-)
-
-NOW = float(int(time.time()))
-TODAY = datetime.fromtimestamp(NOW, tz=timezone.utc).date()
-START = (TODAY - timedelta(days=30)).isoformat() + "T00:00:00Z"
-MINUTE = 1.0  # seconds of a rate-limit window
-
-#: From 30 days back, with pages of 10: users.list 60 pages, team.billableInfo ~54,
-#: team.accessLogs ~60, team.integrationLogs ~38, admin.analytics.getFile ~30 (Tier 2: 20 a
-#: window), admin.users.list 60 (Tier 4: 100).
-WORKSPACE = WorkspaceConfig(
-    seed=31,
-    users=600,
-    plan="enterprise",
-    enterprise=True,
-    access_logs=3600,
-    integration_logs=5000,
-    analytics_rows_per_day=30,
-    analytics_lag_days=2,
-    now=NOW,
-)
-
-
-def grid_config(emu: SlackEmulator, tmp_path: Path, **extra: t.Any) -> dict[str, t.Any]:
-    return org_config(emu, tmp_path, START, page_size=10, **extra)
+from tests._support import STREAM_NAMES, SyncResult, bookmarks, parse_messages, run_cli, sync
+from tests.run.grid_org import MINUTE, WORKSPACE, grid_config
 
 
 def forced_waits(emu: SlackEmulator) -> tuple[float, dict[str, int]]:
@@ -78,11 +44,6 @@ def timed_sync(config: dict[str, t.Any]) -> tuple[SyncResult, float]:
     started = time.perf_counter()
     result = sync(config)
     return result, time.perf_counter() - started
-
-
-@pytest.fixture
-def limited(emulator_factory: EmulatorFactory) -> SlackEmulator:
-    return emulator_factory(WORKSPACE, minute_seconds=MINUTE)
 
 
 def test_concurrent_sync_beats_the_sum_of_waits_with_the_sequential_records_and_state(
@@ -188,43 +149,6 @@ def test_an_unavailable_stream_is_skipped_or_fails_as_in_a_sequential_run(
     assert "paid_only" in lines[True] and "team.accessLogs" in lines[True]
 
 
-def test_progress_lines_on_long_streams(limited: SlackEmulator, tmp_path: Path) -> None:
-    config = grid_config(limited, tmp_path)
-    result = run_cli(config, tmp_path, env={"TAP_SLACK_SNOW_PROGRESS_SECONDS": "0"})
-    assert result.exit_code == 0, result.stderr[-2000:]
-    progress = [line for line in result.stderr.splitlines() if " in progress: " in line]
-    by_stream = {line.split("Stream ", 1)[1].split(" ", 1)[0] for line in progress}
-    assert {"users", "access_logs", "member_analytics", "admin_users"} <= by_stream
-    analytics = [line for line in progress if "Stream member_analytics" in line]
-    assert any(" left" in line for line in analytics)  # it knows its days
-    assert any("waiting on rate limits" in line for line in progress)
-    # the final summary line stays
-    assert any(
-        "Stream users done: " in line and " 600 records" in line
-        for line in result.stderr.splitlines()
-    )
-    # the member lists know no total on a first run; the next run knows the last run's size
-    assert all("time left unknown" in line for line in progress if "Stream users " in line)
-    assert result.state is not None
-    users_state = result.state["bookmarks"]["users"]
-    # one partition per workspace with an org-level token, else the stream's own state
-    counts = [part.get("records_last_sync") for part in users_state.get("partitions", [])]
-    assert counts == [600] or users_state.get("records_last_sync") == 600
-    again = run_cli(
-        config, tmp_path, state=result.state, env={"TAP_SLACK_SNOW_PROGRESS_SECONDS": "0"}
-    )
-    assert again.exit_code == 0
-    users = [line for line in again.stderr.splitlines() if "Stream users in progress" in line]
-    assert users and all(" left" in line for line in users)
-
-
-def test_progress_lines_are_rate_limited_by_default(limited: SlackEmulator, tmp_path: Path) -> None:
-    result = run_cli(grid_config(limited, tmp_path), tmp_path)
-    assert result.exit_code == 0
-    # a run of a few seconds is shorter than the 30 s interval
-    assert " in progress: " not in result.stderr
-
-
 def keys(result: SyncResult, stream: str, fields: tuple[str, ...]) -> set[tuple[t.Any, ...]]:
     return {tuple(r[f] for f in fields) for r in result.records.get(stream, [])}
 
@@ -281,60 +205,3 @@ def test_sigkill_while_workers_are_ahead_then_resume_loses_nothing(
         union = keys(first, stream, fields) | keys(resumed, stream, fields)
         assert union == keys(clean, stream, fields), stream
     assert bookmarks(resumed.state) == bookmarks(clean.state)
-
-
-# --------------------------------------------------------------------------------------
-# the spool itself
-
-
-def test_spool_keeps_order_across_disk_and_memory_and_bounds_the_disk() -> None:
-    spool: Spool[list[int]] = Spool(encode=bytes, decode=list, max_bytes=40, live_pages=2)
-    high_water = 0
-    written = threading.Event()
-
-    def writer() -> None:
-        nonlocal high_water
-        for n in range(200):
-            spool.put([n % 256] * 10)
-            high_water = max(high_water, spool._disk_bytes)
-        written.set()
-        spool.finish()
-
-    worker = threading.Thread(target=writer)
-    worker.start()
-    time.sleep(0.2)  # the writer runs ahead until the disk budget is used up, then waits
-    assert not written.is_set()
-    pages = list(spool.read())
-    worker.join()
-    assert pages == [[n % 256] * 10 for n in range(200)]
-    assert high_water <= 40 + 10  # the budget, plus at most the frame that crossed it
-    spool.close()
-
-
-def test_spool_raises_the_writers_error_after_its_pages_and_stops_the_writer() -> None:
-    spool: Spool[list[int]] = Spool(encode=bytes, decode=list)
-    spool.put([1])
-    spool.put([2])
-    spool.finish(RuntimeError("Slack method users.list failed 4 times in a row"))
-    reader = spool.read()
-    assert next(reader) == [1]
-    assert next(reader) == [2]
-    with pytest.raises(RuntimeError, match=r"users\.list"):
-        next(reader)
-    spool.close()
-
-    stopped: Spool[list[int]] = Spool(encode=bytes, decode=list, max_bytes=0)
-    stopped.put([1])  # over the budget now: the next put waits
-    raised: list[BaseException] = []
-
-    def blocked_writer() -> None:
-        try:
-            stopped.put([2])
-        except SpoolStopped as exc:
-            raised.append(exc)
-
-    thread = threading.Thread(target=blocked_writer)
-    thread.start()
-    stopped.close()
-    thread.join(timeout=5)
-    assert not thread.is_alive() and raised
