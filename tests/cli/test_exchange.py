@@ -1,4 +1,6 @@
-"""tap-slack-snow-auth end to end: manifest, authorize-url, exchange and check.
+"""``tap-slack-snow-auth exchange`` end to end (``tap_slack_snow.cli.token_exchange``): the
+code exchanged, the chain stored where the tap reads it, the state checked, Slack's errors with
+the fix.
 
 Every Slack call goes over real HTTP to the project's emulator on 127.0.0.1; the tap run that
 proves the stored token works is a real subprocess. Nothing is mocked.
@@ -8,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import stat
 import subprocess
 import sys
@@ -18,186 +19,24 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-import yaml
-from click.testing import CliRunner, Result
+from click.testing import CliRunner
 
-from tap_slack_snow.auth import StoredTokens, default_token_store_path, fingerprint, open_store
+from tap_slack_snow.auth import default_token_store_path, fingerprint
 from tap_slack_snow.cli import main
 from tap_slack_snow.cli import main as cli_main
 from tap_slack_snow.slack.errors import ERROR_POLICY
-from tap_slack_snow.tap import TapSlackSnow
-from tap_slack_snow_devkit.emulators import EmulatorFactory
 from tap_slack_snow_emulator import Fault, SlackEmulator
-from tests._support import ENV_PREFIX, STREAM_NAMES, exchange_args
-
-# The Snow Atlas lists, written out here rather than imported, so a typo in the CLI fails.
-ENTERPRISE = [
-    "admin",
-    "users:read",
-    "team:read",
-    "users:read.email",
-    "admin.users:read",
-    "admin.analytics:read",
-    "team.billing:read",
-]
-STANDARD = ["admin", "users:read", "team.billing:read"]
-REDIRECT = "https://localhost"
-STREAMS = set(STREAM_NAMES)
-
-
-@pytest.fixture(autouse=True)
-def _clean_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A private state folder, and no secret or tap setting leaking in from the shell."""
-    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state-home"))
-    for name in list(os.environ):
-        if name.startswith(("TAP_SLACK_SNOW_", "SLACK_CLIENT_")):
-            monkeypatch.delenv(name)
-
-
-@pytest.fixture
-def emulators() -> t.Iterator[t.Callable[..., SlackEmulator]]:
-    factory = EmulatorFactory(seed=3, users=30, access_logs=40, integration_logs=10)
-    yield factory.make
-    factory.stop_all()
-
-
-@pytest.fixture
-def emu(emulators: t.Callable[..., SlackEmulator]) -> SlackEmulator:
-    return emulators(plan="plus")
-
-
-def cli(*args: str, env: dict[str, str] | None = None, stdin: str | None = None) -> Result:
-    return CliRunner().invoke(main, list(args), env=env, input=stdin, catch_exceptions=False)
-
-
-def state_home() -> Path:
-    return Path(os.environ["XDG_STATE_HOME"]) / "tap-slack-snow"
-
-
-def authorize(emu: SlackEmulator, *extra: str, edition: str = "standard") -> dict[str, str]:
-    """Run authorize-url and return its query parameters."""
-    result = cli("authorize-url", "--edition", edition, "--client-id", emu.client_id, *extra)
-    assert result.exit_code == 0, result.output
-    url = result.stdout.strip()
-    assert url.startswith("https://slack.com/oauth/v2/authorize?")
-    return {key: values[0] for key, values in parse_qs(urlsplit(url).query).items()}
-
-
-def exchange(emu: SlackEmulator, *args: str, secret: str | None = None) -> Result:
-    return cli(
-        *exchange_args(emu, *args),
-        env={"SLACK_CLIENT_SECRET": secret or emu.client_secret},
-    )
-
-
-def load_chain(emu: SlackEmulator, refresh_token: str, path: Path) -> StoredTokens | None:
-    """The chain exchange stored for this refresh token (decrypted as the tap does)."""
-    store = open_store(
-        {
-            "client_id": emu.client_id,
-            "client_secret": emu.client_secret,
-            "refresh_token": refresh_token,
-            "token_store_path": str(path),
-        }
-    )
-    content = store.load()
-    return StoredTokens.from_content(content, str(path)) if content else None
-
-
-def one_line_error(result: Result) -> str:
-    assert result.exit_code == 1, result.output
-    assert "Traceback" not in result.output
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("Error: ")
-    return lines[0]
-
-
-# --- manifest --------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("edition", ["enterprise", "standard"])
-@pytest.mark.parametrize("fmt", ["json", "yaml"])
-def test_manifest_holds_exactly_the_snow_atlas_scopes(edition: str, fmt: str) -> None:
-    result = cli("manifest", "--edition", edition, "--format", fmt)
-    assert result.exit_code == 0, result.output
-    data = json.loads(result.stdout) if fmt == "json" else yaml.safe_load(result.stdout)
-    scopes = data["oauth_config"]["scopes"]
-    assert scopes["user"] == (ENTERPRISE if edition == "enterprise" else STANDARD)
-    assert scopes["bot"] == ["bookmarks:read"]
-    assert data["oauth_config"]["redirect_urls"] == [REDIRECT]
-    assert data["settings"]["token_rotation_enabled"] is True
-    assert data["settings"].get("org_deploy_enabled", False) is (edition == "enterprise")
-    assert data["display_information"]["name"] == "tap-slack-snow"
-    # Slack requires a bot user when bot scopes are requested.
-    assert data["features"]["bot_user"]["display_name"]
-
-
-def test_manifest_options_extra_scopes_redirects_and_name() -> None:
-    result = cli(
-        "manifest",
-        "--edition",
-        "standard",
-        "--extra-scopes",
-        "--redirect-url",
-        "https://etl.example.com/slack/callback",
-        "--redirect-url",
-        REDIRECT,
-        "--app-name",
-        "Acme SaaS inventory",
-    )
-    data = yaml.safe_load(result.stdout)
-    assert data["oauth_config"]["scopes"]["user"] == [*STANDARD, "team:read", "users:read.email"]
-    assert data["oauth_config"]["redirect_urls"] == [
-        "https://etl.example.com/slack/callback",
-        REDIRECT,
-    ]
-    assert data["display_information"]["name"] == "Acme SaaS inventory"
-    # Enterprise already has both extras: no duplicates.
-    enterprise = json.loads(
-        cli("manifest", "--edition", "enterprise", "--format", "json", "--extra-scopes").stdout
-    )
-    assert enterprise["oauth_config"]["scopes"]["user"] == ENTERPRISE
-    assert "team:read" in cli("manifest", "--help").stdout
-
-
-def test_manifest_refuses_an_unknown_edition() -> None:
-    result = cli("manifest", "--edition", "grid")
-    assert result.exit_code == 2
-    assert "'grid' is not one of 'enterprise', 'standard'" in result.stderr
-
-
-# --- authorize-url ---------------------------------------------------------------------------
-
-
-def test_authorize_url_asks_for_the_scopes_with_a_fresh_remembered_state(
-    emu: SlackEmulator,
-) -> None:
-    first = authorize(emu, edition="enterprise")
-    second = authorize(emu, edition="enterprise")
-    assert first["client_id"] == emu.client_id
-    assert first["scope"] == "bookmarks:read"
-    assert first["user_scope"].split(",") == ENTERPRISE
-    assert first["redirect_uri"] == REDIRECT
-    assert first["state"] != second["state"]
-    for params in (first, second):
-        assert len(params["state"]) >= 43
-        assert re.fullmatch(r"[A-Za-z0-9_-]+", params["state"])
-    state_file = state_home() / "oauth-states.json"
-    assert stat.S_IMODE(state_file.stat().st_mode) == 0o600
-    stored = json.loads(state_file.read_text())["states"]
-    assert [s["state_sha256"] for s in stored] == [
-        fingerprint(first["state"]),
-        fingerprint(second["state"]),
-    ]
-    assert first["state"] not in state_file.read_text()  # only a hash is kept
-    assert all(abs(s["created_at"] - time.time()) < 60 for s in stored)
-    standard = authorize(emu, "--extra-scopes", "--redirect-url", "https://etl.example.com/cb")
-    assert standard["user_scope"].split(",") == [*STANDARD, "team:read", "users:read.email"]
-    assert standard["redirect_uri"] == "https://etl.example.com/cb"
-
-
-# --- exchange --------------------------------------------------------------------------------
+from tests._support import ENV_PREFIX, exchange_args
+from tests.cli.cli_support import (
+    REDIRECT,
+    authorize,
+    catalog_selecting,
+    cli,
+    exchange,
+    load_chain,
+    one_line_error,
+    state_home,
+)
 
 
 def test_exchange_writes_the_store_named_by_the_tap_setting(
@@ -481,163 +320,6 @@ def test_exchange_shows_slacks_error_with_the_fix(emu: SlackEmulator, code: str)
     assert ERROR_POLICY[code].fix in error
     assert secret not in result.output
     assert not list(state_home().glob("tokens-*.json"))  # nothing stored on failure
-
-
-# --- check -----------------------------------------------------------------------------------
-
-
-def catalog_selecting(names: set[str]) -> dict[str, t.Any]:
-    catalog = TapSlackSnow(config={}, validate_config=False).catalog_dict
-    for entry in catalog["streams"]:
-        for meta in entry["metadata"]:
-            if meta["breadcrumb"] == []:
-                meta["metadata"]["selected"] = entry["tap_stream_id"] in names
-    return catalog
-
-
-def table(output: str) -> dict[str, list[str]]:
-    """The check table as stream -> [needs, granted, will run, what will happen]."""
-    rows = {}
-    for line in output.splitlines():
-        cells = re.split(r"\s{2,}", line.strip(), maxsplit=4)
-        if cells and cells[0] in STREAMS and len(cells) == 5:
-            rows[cells[0]] = cells[1:]
-    return rows
-
-
-def write_config(tmp_path: Path, **config: t.Any) -> str:
-    path = tmp_path / f"config-{len(list(tmp_path.glob('config-*')))}.json"
-    path.write_text(json.dumps(config))
-    return str(path)
-
-
-def test_check_free_workspace_flags_access_logs_paid_only(
-    emulators: t.Callable[..., SlackEmulator], tmp_path: Path
-) -> None:
-    emu = emulators(plan="free")
-    refresh = emu.issue_refresh_token(scopes=[*STANDARD, "team:read", "users:read.email"])
-    # Credentials only in TAP_SLACK_SNOW_* variables, as the tap reads them.
-    env = {
-        "TAP_SLACK_SNOW_CLIENT_ID": emu.client_id,
-        "TAP_SLACK_SNOW_CLIENT_SECRET": emu.client_secret,
-        "TAP_SLACK_SNOW_REFRESH_TOKEN": refresh,
-        "TAP_SLACK_SNOW_TOKEN_STORE_PATH": str(tmp_path / "tokens.json"),
-    }
-    config = write_config(tmp_path, api_url=emu.url)
-    result = cli("check", "--config", config, env=env)
-    assert result.exit_code == 3, result.output
-    rows = table(result.stdout)
-    assert set(rows) == STREAMS
-    assert rows["access_logs"][1:3] == ["yes", "no"]
-    assert "paid_only" in rows["access_logs"][3]
-    assert ERROR_POLICY["paid_only"].fix in rows["access_logs"][3]
-    for name in ("users", "team", "billing", "billable_info", "integration_logs"):
-        assert rows[name][2] == "yes", (name, rows[name])
-    assert rows["admin_users"][2] == rows["member_analytics"][2] == "n/a"
-    assert "Plan:       Free (free)" in result.stdout
-    assert "Edition:    standard (detected)" in result.stdout
-    assert "1 selected stream(s) cannot run: access_logs" in result.stdout
-    assert emu.refreshes == 1  # the token was rotated once, through the tap's provider
-    for secret in (emu.client_secret, refresh):
-        assert secret not in result.output
-
-    # Deselect access_logs in a catalog: the rest can run, so the check passes.
-    catalog = tmp_path / "catalog.json"
-    catalog.write_text(
-        json.dumps(catalog_selecting(STREAMS - {"access_logs", "admin_users", "member_analytics"}))
-    )
-    result = cli("check", "--config", config, "--catalog", str(catalog), env=env)
-    assert result.exit_code == 0, result.output
-    assert set(table(result.stdout)) == {
-        "users",
-        "team",
-        "billing",
-        "billable_info",
-        "integration_logs",
-    }
-    assert "All 5 selected streams will run." in result.stdout
-    assert emu.refreshes == 1  # the second check reused the stored access token
-    assert "stored access token reused" in result.stdout
-
-
-def test_check_business_plus_token_missing_scopes(
-    emulators: t.Callable[..., SlackEmulator], tmp_path: Path
-) -> None:
-    emu = emulators(plan="plus")
-    refresh = emu.issue_refresh_token(scopes=["users:read"])
-    config = write_config(
-        tmp_path,
-        client_id=emu.client_id,
-        refresh_token=refresh,
-        api_url=emu.url,
-        token_store_path=str(tmp_path / "tokens.json"),
-    )
-    # The secret is not in the config: it comes from SLACK_CLIENT_SECRET.
-    result = cli("check", "--config", config, env={"SLACK_CLIENT_SECRET": emu.client_secret})
-    assert result.exit_code == 3, result.output
-    rows = table(result.stdout)
-    assert rows["users"][1:3] == ["yes", "yes"]
-    assert "no emails: add users:read.email" in rows["users"][3]
-    for name, scope in [
-        ("billable_info", "admin"),
-        ("access_logs", "admin"),
-        ("integration_logs", "admin"),
-        ("team", "team:read"),
-        ("billing", "team.billing:read"),
-    ]:
-        assert rows[name][1:3] == ["no", "no"], (name, rows[name])
-        assert f"add user scope {scope} " in rows[name][3]
-    assert "Plan:       unknown (the token lacks team.billing:read)" in result.stdout
-    assert emu.calls["team.billing.info"] == 0
-    assert "Scopes:     users:read" in result.stdout
-    assert "To add scopes: print a new manifest" in result.stdout
-    assert emu.client_secret not in result.output
-
-
-def test_check_enterprise_org_everything_runs(
-    emulators: t.Callable[..., SlackEmulator], tmp_path: Path
-) -> None:
-    emu = emulators(plan="enterprise", enterprise=True, workspaces=2)
-    refresh = emu.issue_refresh_token(scopes=ENTERPRISE, org_level=True)
-    config = write_config(
-        tmp_path,
-        client_id=emu.client_id,
-        client_secret=emu.client_secret,
-        refresh_token=refresh,
-        api_url=emu.url,
-        token_store_path=str(tmp_path / "tokens.json"),
-    )
-    # team_id in a second file: later config files win, as in the tap.
-    team = write_config(tmp_path, team_id=emu.workspace.primary_team.id)
-    result = cli("check", "--config", config, "--config", team)
-    assert result.exit_code == 0, result.output
-    rows = table(result.stdout)
-    assert set(rows) == STREAMS
-    assert all(row[1:3] == ["yes", "yes"] for row in rows.values()), rows
-    assert "Plan:       Enterprise Grid (enterprise)" in result.stdout
-    assert "Edition:    enterprise (detected)" in result.stdout
-    assert "org-level token: yes" in result.stdout
-    assert "All 8 selected streams will run." in result.stdout
-
-
-def test_check_errors_are_one_line(emu: SlackEmulator, tmp_path: Path) -> None:
-    empty = write_config(tmp_path, api_url=emu.url)
-    error = one_line_error(cli("check", "--config", empty))
-    assert "No credentials" in error
-    revoked = write_config(
-        tmp_path,
-        client_id=emu.client_id,
-        client_secret=emu.client_secret,
-        refresh_token="xoxe-1-not-issued",
-        api_url=emu.url,
-        token_store_path=str(tmp_path / "tokens.json"),
-    )
-    error = one_line_error(cli("check", "--config", revoked))
-    assert "invalid_refresh_token" in error
-    assert ERROR_POLICY["invalid_refresh_token"].fix in error
-    broken = tmp_path / "broken.json"
-    broken.write_text("{not json")
-    assert "not valid JSON" in one_line_error(cli("check", "--config", str(broken)))
 
 
 def auth_cli(*args: str, env: dict[str, str]) -> t.Any:
