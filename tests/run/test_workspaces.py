@@ -3,20 +3,29 @@
 The emulator's org has several workspaces listed by ``auth.teams.list`` (cursor pages),
 members shared between some of them, workspace-level data per workspace, and optionally a
 workspace the token may not read (``team_access_not_granted``).
+
+Then the workspace gate of ``tap_slack_snow.run.workspaces.OrgWorkspaces`` on its own (no
+HTTP): the first request to a workspace goes out, the others wait for its answer, a refusal
+is shared, ``stop`` wakes the waiting ones, the wait is bounded, a skip is reported once.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import math
 import re
 import subprocess
 import sys
+import threading
+import time
 import typing as t
 from collections import Counter
 from datetime import datetime, timezone
 from pathlib import Path
 
+from tap_slack_snow.run.spool import SpoolStopped
+from tap_slack_snow.run.workspaces import OrgWorkspaces
 from tap_slack_snow_devkit.catalogs import select_only
 from tap_slack_snow_emulator import (
     ENTERPRISE_USER_SCOPES,
@@ -437,3 +446,114 @@ def test_standard_workspace_state_and_requests_unchanged(
     assert emulator.calls["auth.teams.list"] == 0
     bookmark = result.state["bookmarks"]["integration_logs"] if result.state else {}
     assert "partitions" not in bookmark and bookmark.get("replication_key_value")
+
+
+# --- the workspace gate: each workspace's first answer shared between threads (no HTTP) -----
+
+REFUSAL = "team_access_not_granted"
+
+
+def gate(wait_seconds: float | None = None) -> OrgWorkspaces:
+    """An OrgWorkspaces whose listing is never needed (the gate makes no call)."""
+
+    def no_call(method: str, params: dict[str, t.Any]) -> dict[str, t.Any]:
+        raise AssertionError(f"the gate called Slack: {method} {params}")
+
+    workspaces = OrgWorkspaces(
+        call=no_call, page_size=100, wanted=None, logger=logging.getLogger("test-gate")
+    )
+    if wait_seconds is not None:
+        workspaces.FIRST_ANSWER_WAIT_SECONDS = wait_seconds
+    return workspaces
+
+
+class Waiter:
+    """``before_request(team_id)`` in its own thread: what it returned or raised, and when."""
+
+    def __init__(self, workspaces: OrgWorkspaces, team_id: str) -> None:
+        self.outcome: list[t.Any] = []
+        self.done = threading.Event()
+        self.seconds = 0.0
+
+        def run() -> None:
+            started = time.monotonic()
+            try:
+                self.outcome.append(workspaces.before_request(team_id))
+            except SpoolStopped as exc:
+                self.outcome.append(exc)
+            self.seconds = time.monotonic() - started
+            self.done.set()
+
+        threading.Thread(target=run, daemon=True).start()
+
+
+def test_the_first_request_to_a_workspace_goes_out_at_once() -> None:
+    workspaces = gate()
+    first = Waiter(workspaces, "T1")
+    assert first.done.wait(1)  # no answer to wait for: it is the first
+    assert first.outcome == [None]
+    other = Waiter(workspaces, "T2")  # another workspace: its own first request
+    assert other.done.wait(1)
+    assert other.outcome == [None]
+
+
+def test_later_requests_wait_for_the_first_answer_then_go_out() -> None:
+    workspaces = gate()
+    assert workspaces.before_request("T1") is None
+    waiters = [Waiter(workspaces, "T1") for _ in range(3)]
+    assert not waiters[0].done.wait(0.2)  # the first answer is not in yet
+    workspaces.after_answer("T1", None)
+    for waiter in waiters:
+        assert waiter.done.wait(5)
+        assert waiter.outcome == [None]  # Slack answered: send the request
+    assert workspaces.before_request("T1") is None  # and no wait any more
+
+
+def test_a_refusal_is_shared_with_waiting_and_later_requests() -> None:
+    workspaces = gate()
+    assert workspaces.before_request("T1") is None
+    waiter = Waiter(workspaces, "T1")
+    assert not waiter.done.wait(0.1)
+    workspaces.after_answer("T1", REFUSAL)
+    assert waiter.done.wait(5)
+    assert waiter.outcome == [REFUSAL]  # refused without a request of its own
+    assert workspaces.before_request("T1") == REFUSAL
+    assert workspaces.before_request("T2") is None  # other workspaces are not refused
+
+
+def test_only_the_first_answer_of_a_workspace_counts() -> None:
+    workspaces = gate()
+    assert workspaces.before_request("T1") is None
+    workspaces.after_answer("T1", None)
+    workspaces.after_answer("T1", REFUSAL)  # a later request's answer changes nothing
+    assert workspaces.before_request("T1") is None
+
+
+def test_stop_wakes_the_waiting_requests_with_spool_stopped() -> None:
+    workspaces = gate()
+    assert workspaces.before_request("T1") is None
+    waiters = [Waiter(workspaces, "T1") for _ in range(2)]
+    assert not waiters[0].done.wait(0.1)
+    workspaces.stop()
+    for waiter in waiters:
+        assert waiter.done.wait(5)
+        assert len(waiter.outcome) == 1 and isinstance(waiter.outcome[0], SpoolStopped)
+
+
+def test_the_wait_for_a_first_answer_is_bounded() -> None:
+    workspaces = gate(wait_seconds=0.3)
+    assert workspaces.before_request("T1") is None  # its answer never comes
+    waiter = Waiter(workspaces, "T1")
+    assert waiter.done.wait(10)
+    assert waiter.outcome == [None]  # after the bound the request goes out
+    assert 0.25 <= waiter.seconds < 5
+
+
+def test_report_is_true_once_per_workspace_and_remembered() -> None:
+    workspaces = gate()
+    assert not workspaces.reported("T1")
+    assert workspaces.report("T1") is True  # the first skip warns
+    assert workspaces.report("T1") is False  # later streams skip it quietly
+    assert workspaces.reported("T1")
+    assert not workspaces.reported("T2")
+    assert workspaces.report("T2") is True
