@@ -21,7 +21,7 @@ from pathlib import Path
 
 import requests
 
-from tap_slack_snow.tap import TapSlackSnow
+from tap_slack_snow_devkit.catalogs import select_all, select_only
 from tap_slack_snow_emulator.config import Clock, WorkspaceConfig
 from tap_slack_snow_emulator.data import Workspace
 
@@ -146,14 +146,7 @@ def start_emulator(
 
 def catalog_for(*names: str) -> dict[str, t.Any]:
     """A catalog selecting ``names`` (every stream when empty)."""
-    tap = TapSlackSnow(config={"access_token": "xoxp-discovery"}, validate_config=False)
-    catalog = tap.catalog_dict
-    for entry in catalog["streams"]:
-        selected = not names or entry["tap_stream_id"] in names
-        for metadata in entry["metadata"]:
-            if metadata["breadcrumb"] == []:
-                metadata["metadata"]["selected"] = selected
-    return catalog
+    return select_only(*names) if names else select_all()
 
 
 def vm_hwm_kib(pid: int) -> int | None:

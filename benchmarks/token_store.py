@@ -11,16 +11,13 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import sys
 import tempfile
 import time
 import typing as t
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
 from tap_slack_snow.auth import open_store
-from tests.e2e import pg
+from tap_slack_snow_devkit import pg
 
 if t.TYPE_CHECKING:
     from tap_slack_snow.auth import ChainStore

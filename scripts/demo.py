@@ -27,17 +27,16 @@ import typing as t
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
-
-from tests.e2e import pg  # noqa: E402 - after sys.path
-from tests.e2e.pipeline import (  # noqa: E402
+from tap_slack_snow_devkit import pg
+from tap_slack_snow_devkit.meltano import (
     Meltano,
     MeltanoError,
     meltano_executable,
     stop_group,
     tap_env,
 )
+
+REPO = Path(__file__).resolve().parents[1]
 
 LOG_DIR = REPO / "output" / "demo"
 #: A Meltano log line: time, [level], logger (meltano or the plugin), message.

@@ -1,5 +1,6 @@
-"""Helpers the tests share: run the tap (in-process or as a process), read its output,
-build configs and catalogs, and start emulators. Fixtures live in conftest.py."""
+"""Helpers the tests share: run the tap (in-process or as a process), read its output and
+build configs. Fixtures live in conftest.py; the emulator factory and catalog selection, which
+the benchmarks and scripts use too, are in the dev kit (``tap_slack_snow_devkit``)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from pathlib import Path
 from tap_slack_snow.auth import open_store
 from tap_slack_snow.errors import TapSlackError
 from tap_slack_snow.tap import TapSlackSnow
-from tap_slack_snow_emulator import ENTERPRISE_USER_SCOPES, SlackEmulator, WorkspaceConfig
+from tap_slack_snow_emulator import ENTERPRISE_USER_SCOPES, SlackEmulator
 
 # Fast retries in tests: the policy is the same, only the first wait is shorter.
 FAST_RETRIES = {"retry_initial_wait": 0.01, "retry_max_attempts": 4}
@@ -270,38 +271,70 @@ def stored_chain(config: dict[str, t.Any]) -> dict[str, t.Any]:
     return content
 
 
-def select_only(*names: str) -> dict[str, t.Any]:
-    """A catalog selecting only ``names`` (built from the tap's own discovery)."""
-    tap = TapSlackSnow(config={"access_token": "xoxp-discovery"}, validate_config=False)
-    catalog = tap.catalog_dict
-    for entry in catalog["streams"]:
-        selected = entry["tap_stream_id"] in names
-        for metadata in entry["metadata"]:
-            if metadata["breadcrumb"] == []:
-                metadata["metadata"]["selected"] = selected
-    return catalog
+# --- the tap as a user runs it: files as given (broken ones too), no TAP_SLACK_SNOW_*
+# variables, no .env; and the one line it fails with
+
+ENV_PREFIX = "TAP_SLACK_SNOW_"
 
 
-class EmulatorFactory:
-    """Starts emulators for one test and stops them all at its end (the one factory)."""
+def run_tap(
+    tmp_path: Path,
+    *,
+    config: dict[str, t.Any] | str | None = None,
+    state: dict[str, t.Any] | str | None = None,
+    catalog: dict[str, t.Any] | str | None = None,
+    args: t.Sequence[str] = (),
+    env: dict[str, str] | None = None,
+    timeout: float = 90,
+) -> SyncResult:
+    """The tap as a process; a str is written to the file as is (for broken files)."""
+    command = [sys.executable, "-m", "tap_slack_snow", *args]
+    for flag, value in (("--config", config), ("--state", state), ("--catalog", catalog)):
+        if value is None:
+            continue
+        path = tmp_path / f"{flag[2:]}-{os.urandom(3).hex()}.json"
+        path.write_text(value if isinstance(value, str) else json.dumps(value))
+        command += [flag, str(path)]
+    clean_env = {k: v for k, v in os.environ.items() if not k.startswith(ENV_PREFIX)}
+    completed = subprocess.run(
+        command,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**clean_env, **(env or {})},
+        check=False,
+        cwd=tmp_path,  # no .env of the repository is picked up
+    )
+    return SyncResult(
+        parse_messages(completed.stdout),
+        exit_code=completed.returncode,
+        stderr=completed.stderr,
+        stdout=completed.stdout,
+    )
 
-    def __init__(self, **defaults: t.Any) -> None:
-        """``defaults`` are WorkspaceConfig settings for ``make(**settings)``."""
-        self.defaults = defaults
-        self.started: list[SlackEmulator] = []
 
-    def __call__(self, workspace: WorkspaceConfig | None = None, **kwargs: t.Any) -> SlackEmulator:
-        """Start an emulator of ``workspace`` (default: 250 members, seed 1)."""
-        emu = SlackEmulator(workspace or WorkspaceConfig(seed=1, users=250), **kwargs)
-        emu.start()
-        self.started.append(emu)
-        return emu
+def failure_line(result: SyncResult, *secrets: str | None) -> str:
+    """Exit 1, no traceback, no secret, nothing emitted: return the last stderr line."""
+    assert result.exit_code == 1, result.stderr[-3000:]
+    assert "Traceback" not in result.stderr, result.stderr[-3000:]
+    for secret in secrets:
+        if secret:
+            assert secret not in result.stderr
+            assert secret not in result.stdout
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert lines, "no error line"
+    return lines[-1]
 
-    def make(self, **settings: t.Any) -> SlackEmulator:
-        """Start an emulator of ``WorkspaceConfig(**defaults, **settings)``."""
-        return self(WorkspaceConfig(**{**self.defaults, **settings}))
 
-    def stop_all(self) -> None:
-        """Stop every emulator this factory started."""
-        for emu in self.started:
-            emu.stop()
+def warning_lines(result: SyncResult) -> list[str]:
+    return [line for line in result.stderr.splitlines() if "WARNING" in line]
+
+
+def static_config(url: str, token: str, **extra: t.Any) -> dict[str, t.Any]:
+    return {
+        "access_token": token,
+        "api_url": url,
+        "retry_initial_wait": 0.01,
+        "retry_max_attempts": 2,
+        **extra,
+    }

@@ -1,5 +1,6 @@
-"""Shared fixtures: the Slack emulator over real HTTP, a private state home, no secrets
-left registered. The helpers the tests call are in tests/_support.py."""
+"""Shared fixtures, for every folder of tests/: the Slack emulator over real HTTP, a private
+state home, no secrets left registered. The helpers the tests call are in tests/_support.py
+and in the dev kit (tap_slack_snow_devkit: emulators, catalogs, PostgreSQL, Meltano)."""
 
 from __future__ import annotations
 
@@ -9,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from tap_slack_snow.redact import SecretRedactor
+from tap_slack_snow_devkit.emulators import EmulatorFactory
 from tap_slack_snow_emulator import SlackEmulator, WorkspaceConfig
-from tests._support import EmulatorFactory
 
 
 @pytest.fixture

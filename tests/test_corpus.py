@@ -20,7 +20,8 @@ from click.testing import CliRunner
 from tap_slack_snow.cli import main as auth_main
 from tap_slack_snow.records.unix_times import unix_int
 from tap_slack_snow.tap import STREAM_TYPES, TapSlackSnow
-from tests._support import select_only, stored_chain, sync_catching
+from tap_slack_snow_devkit.catalogs import select_only
+from tests._support import stored_chain, sync_catching
 from tests.replay import ReplayServer, load, variants
 
 STREAMS = {stream.slack_method: stream for stream in STREAM_TYPES}

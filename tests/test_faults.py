@@ -25,6 +25,7 @@ import pytest
 
 from tap_slack_snow.streams import STREAM_TYPES
 from tap_slack_snow.tap import TapSlackSnow
+from tap_slack_snow_devkit.catalogs import select_only
 from tap_slack_snow_emulator import ENTERPRISE_USER_SCOPES, Fault, SlackEmulator, WorkspaceConfig
 from tap_slack_snow_emulator.api import Reply
 from tests._support import (
@@ -34,7 +35,6 @@ from tests._support import (
     org_config,
     parse_messages,
     run_cli,
-    select_only,
     stored_chain,
     sync,
     sync_catching,

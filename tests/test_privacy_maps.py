@@ -14,12 +14,13 @@ import re
 import typing as t
 from pathlib import Path
 
+from tap_slack_snow_devkit.emulators import EmulatorFactory
 from tap_slack_snow_emulator import (
     ENTERPRISE_USER_SCOPES,
     STANDARD_USER_SCOPES,
     WorkspaceConfig,
 )
-from tests._support import EmulatorFactory, oauth_config, run_cli
+from tests._support import oauth_config, run_cli
 
 PRIVACY_DOC = Path(__file__).resolve().parents[1] / "docs" / "privacy.md"
 START_DATE = "2015-01-01T00:00:00Z"

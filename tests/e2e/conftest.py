@@ -26,9 +26,9 @@ from pathlib import Path
 import pytest
 
 from tap_slack_snow.streams import STREAM_TYPES
+from tap_slack_snow_devkit import pg
+from tap_slack_snow_devkit.meltano import Meltano, meltano_executable, tap_env
 from tap_slack_snow_emulator import STANDARD_USER_SCOPES, SlackEmulator, WorkspaceConfig
-from tests.e2e import pg
-from tests.e2e.pipeline import Meltano, meltano_executable, tap_env
 
 if t.TYPE_CHECKING:
     import subprocess

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
+from tap_slack_snow_devkit import pg
 from tap_slack_snow_emulator import ENTERPRISE_USER_SCOPES, WorkspaceConfig
-from tests.e2e import pg
 from tests.e2e.conftest import Pipeline, make_pipeline
 
 if t.TYPE_CHECKING:

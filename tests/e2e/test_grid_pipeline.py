@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from tap_slack_snow_devkit import pg
+from tap_slack_snow_devkit.meltano import Meltano, tap_env
 from tap_slack_snow_emulator import ENTERPRISE_USER_SCOPES, SlackEmulator, WorkspaceConfig
-from tests.e2e import pg
 from tests.e2e.conftest import PRIMARY_KEYS, START_DATE, START_TS
-from tests.e2e.pipeline import Meltano, tap_env
 
 pytestmark = pytest.mark.e2e
 

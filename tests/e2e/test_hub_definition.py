@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tap_slack_snow_devkit.meltano import REPO, Meltano, tap_env
 from tap_slack_snow_emulator import SlackEmulator, WorkspaceConfig
 from tests.e2e.conftest import SCOPES, START_DATE
-from tests.e2e.pipeline import REPO, Meltano, tap_env
 
 pytestmark = pytest.mark.e2e
 

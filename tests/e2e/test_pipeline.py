@@ -9,11 +9,11 @@ import typing as t
 import pytest
 import requests
 
+from tap_slack_snow_devkit import pg
+from tap_slack_snow_devkit.meltano import Meltano
 from tap_slack_snow_emulator import Fault
 from tests._support import stored_chain as conftest_stored_chain
-from tests.e2e import pg
 from tests.e2e.conftest import PRIMARY_KEYS, Pipeline
-from tests.e2e.pipeline import Meltano
 
 pytestmark = pytest.mark.e2e
 

@@ -1,0 +1,49 @@
+"""Progress lines for long streams (``tap_slack_snow.run.progress``): at most one per
+interval (30 s by default), with what was fetched and emitted, the rate-limit waits and,
+where the stream can know it, the time left.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tap_slack_snow_emulator import SlackEmulator
+from tests._support import run_cli
+from tests.run.grid_org import grid_config
+
+
+def test_progress_lines_on_long_streams(limited: SlackEmulator, tmp_path: Path) -> None:
+    config = grid_config(limited, tmp_path)
+    result = run_cli(config, tmp_path, env={"TAP_SLACK_SNOW_PROGRESS_SECONDS": "0"})
+    assert result.exit_code == 0, result.stderr[-2000:]
+    progress = [line for line in result.stderr.splitlines() if " in progress: " in line]
+    by_stream = {line.split("Stream ", 1)[1].split(" ", 1)[0] for line in progress}
+    assert {"users", "access_logs", "member_analytics", "admin_users"} <= by_stream
+    analytics = [line for line in progress if "Stream member_analytics" in line]
+    assert any(" left" in line for line in analytics)  # it knows its days
+    assert any("waiting on rate limits" in line for line in progress)
+    # the final summary line stays
+    assert any(
+        "Stream users done: " in line and " 600 records" in line
+        for line in result.stderr.splitlines()
+    )
+    # the member lists know no total on a first run; the next run knows the last run's size
+    assert all("time left unknown" in line for line in progress if "Stream users " in line)
+    assert result.state is not None
+    users_state = result.state["bookmarks"]["users"]
+    # one partition per workspace with an org-level token, else the stream's own state
+    counts = [part.get("records_last_sync") for part in users_state.get("partitions", [])]
+    assert counts == [600] or users_state.get("records_last_sync") == 600
+    again = run_cli(
+        config, tmp_path, state=result.state, env={"TAP_SLACK_SNOW_PROGRESS_SECONDS": "0"}
+    )
+    assert again.exit_code == 0
+    users = [line for line in again.stderr.splitlines() if "Stream users in progress" in line]
+    assert users and all(" left" in line for line in users)
+
+
+def test_progress_lines_are_rate_limited_by_default(limited: SlackEmulator, tmp_path: Path) -> None:
+    result = run_cli(grid_config(limited, tmp_path), tmp_path)
+    assert result.exit_code == 0
+    # a run of a few seconds is shorter than the 30 s interval
+    assert " in progress: " not in result.stderr

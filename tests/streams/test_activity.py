@@ -1,0 +1,111 @@
+"""Activity streams (``tap_slack_snow.streams.activity``): billable_info, access_logs,
+integration_logs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tap_slack_snow_devkit.catalogs import select_only
+from tap_slack_snow_emulator import Fault, SlackEmulator, WorkspaceConfig
+from tests._support import oauth_config, sync
+
+ACTIVITY = select_only("billable_info", "access_logs", "integration_logs")
+
+
+def keys(records: list[dict]) -> set[tuple]:
+    return {(r["user_id"], r["ip"], r["user_agent"]) for r in records}
+
+
+def test_billable_info_one_record_per_billable_user(
+    emulator: SlackEmulator, tmp_path: Path
+) -> None:
+    result = sync(
+        oauth_config(emulator, tmp_path, page_size=50), catalog=select_only("billable_info")
+    )
+    assert result.exit_code == 0
+    records = result.records["billable_info"]
+    assert {r["user_id"] for r in records} == set(emulator.workspace.billable_user_ids())
+    assert len(records) == len(emulator.workspace.billable_user_ids())
+    assert {type(r["billing_active"]) for r in records} == {bool}
+    assert all(r["team_id"] for r in records)
+
+
+def test_access_logs_full_history_over_many_windows_with_ties(
+    emulator_factory, tmp_path: Path
+) -> None:
+    # page_size 10 makes a window 100 pages x 10 = 1000 entries: 4,500 entries need 5 windows
+    emu = emulator_factory(
+        WorkspaceConfig(seed=5, users=300, access_logs=4500, access_log_tie_size=37)
+    )
+    result = sync(oauth_config(emu, tmp_path, page_size=10), catalog=select_only("access_logs"))
+    assert result.exit_code == 0
+    records = result.records["access_logs"]
+    expected = emu.workspace.access_log_entries()
+    assert keys(records) == keys(expected)
+    assert len(records) == len(expected)  # no duplicates at the window edges
+    assert emu.calls["team.accessLogs"] <= len(expected) // 10 + 5  # near the page minimum
+    newest = max(e["date_last"] for e in expected)
+    bookmark = result.state["bookmarks"]["access_logs"]["replication_key_value"]
+    assert bookmark == records[0]["date_last"] and records[0]["date_last_unix"] == newest
+
+
+def test_access_logs_incremental_second_run(emulator_factory, tmp_path: Path) -> None:
+    emu = emulator_factory(WorkspaceConfig(seed=6, users=200, access_logs=1500))
+    config = oauth_config(emu, tmp_path, page_size=100)
+    first = sync(config, catalog=select_only("access_logs"))
+    assert first.count("access_logs") == 1500
+    emu.workspace.touch_access_logs(7)
+    emu.workspace.add_access_logs(5)
+    calls_before = emu.calls["team.accessLogs"]
+    second = sync(config, state=first.state, catalog=select_only("access_logs"))
+    assert second.exit_code == 0
+    changed = emu.workspace.access_log_entries()[:12]
+    assert keys(changed) <= keys(second.records["access_logs"])
+    old_bookmark = first.state["bookmarks"]["access_logs"]["replication_key_value"]
+    assert all(r["date_last"] >= old_bookmark for r in second.records["access_logs"])
+    assert second.count("access_logs") < 30  # only what changed, plus the bookmark second
+    assert emu.calls["team.accessLogs"] - calls_before == 1
+    assert second.state["bookmarks"]["access_logs"]["replication_key_value"] > old_bookmark
+
+
+def test_access_logs_interrupted_run_resumes_without_loss(emulator_factory, tmp_path: Path) -> None:
+    emu = emulator_factory(WorkspaceConfig(seed=7, users=200, access_logs=3000))
+    config = oauth_config(emu, tmp_path, page_size=100)
+    clean = sync(config, catalog=select_only("access_logs"))
+    prior_state = clean.state
+    emu.workspace.add_access_logs(400)
+    emu.add_fault(
+        Fault(
+            method="team.accessLogs",
+            kind="error",
+            error="invalid_auth",
+            on_call=emu.calls["team.accessLogs"] + 3,
+        )
+    )
+    broken = sync(config, state=prior_state, catalog=select_only("access_logs"))
+    assert broken.exit_code == 1
+    assert 0 < broken.count("access_logs") < 400
+    # the bookmark did not move past what the broken run emitted
+    assert (
+        broken.state["bookmarks"]["access_logs"].get("replication_key_value")
+        == prior_state["bookmarks"]["access_logs"]["replication_key_value"]
+    )
+    emu.clear_faults()
+    resumed = sync(config, state=broken.state, catalog=select_only("access_logs"))
+    assert resumed.exit_code == 0
+    newest_400 = emu.workspace.access_log_entries()[:400]
+    assert keys(newest_400) <= keys(resumed.records["access_logs"])
+
+
+def test_integration_logs_keys_dates_and_incremental(emulator_factory, tmp_path: Path) -> None:
+    emu = emulator_factory(WorkspaceConfig(seed=8, users=50, integration_logs=260))
+    config = oauth_config(emu, tmp_path, page_size=100)
+    first = sync(config, catalog=select_only("integration_logs"))
+    records = first.records["integration_logs"]
+    assert len(records) == 260 == len({r["id"] for r in records})
+    assert all(r["date"].endswith("+00:00") and isinstance(r["date_unix"], int) for r in records)
+    emu.workspace.add_integration_logs(4)
+    second = sync(config, state=first.state, catalog=select_only("integration_logs"))
+    new_ids = {r["id"] for r in second.records["integration_logs"]} - {r["id"] for r in records}
+    assert len(new_ids) == 4
+    assert emu.calls["team.integrationLogs"] == 3 + 1
