@@ -8,6 +8,7 @@ everywhere (see :mod:`tap_slack_snow.slack.errors`).
 from __future__ import annotations
 
 import json
+import math
 import typing as t
 from urllib.parse import urlsplit
 
@@ -21,20 +22,27 @@ from tap_slack_snow.slack.errors import (
     error_for_code,
 )
 
-#: Slack always sends Retry-After with a 429; if a proxy strips it, wait this long.
-DEFAULT_RETRY_AFTER_SECONDS = 30.0
+#: Slack's shortest Retry-After (whole seconds): what a 429 without a usable one waits.
+MIN_RETRY_AFTER_SECONDS = 1.0
 
 
-def parse_retry_after(response: requests.Response) -> float:
-    """Seconds Slack asks us to wait (integer seconds in real Slack, decimals accepted)."""
+def parse_retry_after(response: requests.Response) -> tuple[float, bool]:
+    """Seconds Slack asks us to wait, and whether that is the minimum standing in for what
+    it said.
+
+    Slack sends whole seconds (at least 1). A header that is missing (a proxy may drop it),
+    not a number, not finite, zero, negative or below one second would make the retry a tight
+    loop, so it counts as :data:`MIN_RETRY_AFTER_SECONDS` (the retry policy backs off when
+    that repeats).
+    """
     raw = response.headers.get("Retry-After")
-    if raw is None:
-        return DEFAULT_RETRY_AFTER_SECONDS
     try:
-        value = float(raw)
+        value = float(raw) if raw is not None else math.nan
     except ValueError:
-        return DEFAULT_RETRY_AFTER_SECONDS
-    return max(0.0, value)
+        value = math.nan
+    if not math.isfinite(value) or value < MIN_RETRY_AFTER_SECONDS:
+        return MIN_RETRY_AFTER_SECONDS, True
+    return value, False
 
 
 _decode = msgspec.json.Decoder().decode
@@ -74,9 +82,8 @@ def read_slack_response(response: requests.Response, method: str) -> dict[str, t
     """
     status = response.status_code
     if status == 429:
-        raise RateLimitedError(
-            parse_retry_after(response), announced=_announces_retry_after(response)
-        )
+        seconds, floored = parse_retry_after(response)
+        raise RateLimitedError(seconds, announced=_announces_retry_after(response), floored=floored)
     if status >= 500:
         raise TransientError(f"HTTP {status} from Slack method {method}")
     if 300 <= status < 400:

@@ -234,11 +234,16 @@ def describe(code: str, method: str, needed: str | None = None) -> str:
 class RateLimitedError(Exception):
     """HTTP 429: wait ``retry_after`` seconds, then send the same request again."""
 
-    def __init__(self, retry_after: float, *, announced: bool = True) -> None:
-        """Keep the wait Slack asked for (``announced``: it came in a Retry-After header)."""
+    def __init__(
+        self, retry_after: float, *, announced: bool = True, floored: bool = False
+    ) -> None:
+        """Keep the wait Slack asked for (``announced``: it came in a Retry-After header;
+        ``floored``: the header was missing or below Slack's minimum, so the wait is the
+        minimum, which backs off when it repeats)."""
         super().__init__(f"rate limited for {retry_after:.3f} s")
         self.retry_after = retry_after
         self.announced = announced
+        self.floored = floored
 
 
 class TokenExpiredError(Exception):

@@ -27,6 +27,9 @@ from tap_slack_snow.slack.errors import (
 T = t.TypeVar("T")
 
 MAX_BACKOFF_SECONDS = 60.0
+#: 429s in a row for one request before the run gives up, whatever the waits added up to
+#: (Slack answers one 429 per window to a client that waits Retry-After out).
+MAX_429_IN_A_ROW = 100
 #: A rate-limit wait this long is logged at INFO (shorter ones are routine, at DEBUG) ...
 LOG_WAIT_AT_INFO_SECONDS = 10.0
 #: ... and so is every this-many-th 429 in a row for one request.
@@ -106,11 +109,11 @@ class RetryPolicy:
                 result = send()
             except RateLimitedError as exc:
                 self.slack_answered = True
-                self._wait_out(method, exc, limited + 1, limited_for)
+                waited = self._wait_out(method, exc, limited + 1, limited_for)
                 limited += 1
-                limited_for += exc.retry_after
+                limited_for += waited
                 stats.rate_limited += 1
-                stats.rate_limit_wait_seconds += exc.retry_after
+                stats.rate_limit_wait_seconds += waited
                 continue
             except TokenExpiredError as exc:
                 self.slack_answered = True
@@ -156,14 +159,31 @@ class RetryPolicy:
             self.slack_answered = True
             return result
 
-    def _wait_out(self, method: str, exc: RateLimitedError, nth: int, waited: float) -> None:
-        """Sleep the 429's Retry-After, or give up when it would pass max_rate_limit_wait."""
+    def _wait_out(self, method: str, exc: RateLimitedError, nth: int, waited: float) -> float:
+        """Sleep out the ``nth`` 429 in a row, or give up: at max_rate_limit_wait seconds,
+        or at :data:`MAX_429_IN_A_ROW` answers. Returns the seconds waited.
+
+        A Retry-After that was missing or below Slack's minimum (``floored``) doubles with
+        each 429 in a row, up to a minute, so a server that keeps answering 429 with no usable
+        wait is not hammered in a tight loop.
+        """
         wait = exc.retry_after
+        if exc.floored:
+            wait = min(max(wait, wait * 2 ** (nth - 1)), MAX_BACKOFF_SECONDS)
         header = (
-            f"Retry-After {wait:g} s"
-            if exc.announced
-            else f"no Retry-After header (a proxy may drop it), so {wait:g} s"
+            f"Retry-After {exc.retry_after:g} s"
+            if exc.announced and not exc.floored
+            else (
+                f"Retry-After below Slack's minimum, so {wait:g} s"
+                if exc.announced
+                else f"no Retry-After header (a proxy may drop it), so {wait:g} s"
+            )
         )
+        if nth > MAX_429_IN_A_ROW:
+            raise TapSlackError(
+                f"Slack method {method} answered HTTP 429 (rate limited) {nth} times in a row "
+                f"({waited:.0f} s waited); giving up: run the sync later"
+            ) from None
         if waited + wait > self.max_rate_limit_wait:
             raise TapSlackError(
                 f"Slack method {method} is still rate limited (HTTP 429 number {nth} in a row, "
@@ -172,7 +192,10 @@ class RetryPolicy:
                 "max_rate_limit_wait"
             ) from None
         worth_telling = (
-            not exc.announced or wait >= LOG_WAIT_AT_INFO_SECONDS or nth % LOG_EVERY_NTH_429 == 0
+            exc.floored
+            or not exc.announced
+            or wait >= LOG_WAIT_AT_INFO_SECONDS
+            or nth % LOG_EVERY_NTH_429 == 0
         )
         self.logger.log(
             logging.INFO if worth_telling else logging.DEBUG,
@@ -180,11 +203,12 @@ class RetryPolicy:
             "max_rate_limit_wait %g s",
             method,
             nth,
-            f"{wait:g} s (Retry-After)" if exc.announced else header,
+            f"{wait:g} s (Retry-After)" if exc.announced and not exc.floored else header,
             waited,
             self.max_rate_limit_wait,
         )
         self.sleep(wait)
+        return wait
 
 
 def _tls_detail(exc: BaseException) -> str:

@@ -24,6 +24,9 @@ if t.TYPE_CHECKING:
 
 #: Key of an access-log entry.
 EntryKey = tuple[t.Any, ...]
+#: Pages a read may go past what its first page announced (entries logged while it reads
+#: push older ones down); a read announcing ever more pages ends there with one line.
+PAGES_GROWTH_ALLOWANCE = 10
 
 
 @dataclass
@@ -33,6 +36,8 @@ class LogFetch(Fetch):
     #: The bookmark, else ``start_date``, as a Unix time (None: read everything).
     lower_bound: int | None = None
     reached_lower_bound: bool = False
+    #: ``paging.pages`` on the first page of the read (or of the access-log window).
+    first_pages: int | None = None
     # The access-log windows (team.accessLogs pages 100 pages per ``before`` window).
     window_before: int | None = None
     skip_at_edge: set[EntryKey] = field(default_factory=set)
@@ -113,12 +118,22 @@ class _ClassicPagedStream(SlackStream[LogFetch]):
             raise MalformedPayloadError(
                 f"Slack method {self.slack_method} returned no valid 'paging' object"
             )
+        if page == 1:
+            fetch.first_pages = pages
         return page, pages
 
     def has_more_pages(self, fetch: LogFetch, response: requests.Response) -> bool:
         """Whether to ask for another page (none once the lower bound is passed)."""
         page, pages = self.paging(fetch, response)
-        return not fetch.reached_lower_bound and page < pages
+        more = not fetch.reached_lower_bound and page < pages
+        first = fetch.first_pages
+        if more and first is not None and page >= first + PAGES_GROWTH_ALLOWANCE:
+            raise MalformedPayloadError(
+                f"Slack method {self.slack_method} kept announcing more pages (page {page} of "
+                f"{pages}, where its first page announced {first}): stopping instead of "
+                "paging forever; run the sync again later"
+            )
+        return more
 
     def next_page(self, fetch: LogFetch, response: requests.Response) -> dict[str, int] | None:
         """The page after this one."""

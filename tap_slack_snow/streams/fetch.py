@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 import msgspec
 
+from tap_slack_snow.errors import MalformedPayloadError
 from tap_slack_snow.slack.answers import read_slack_response
 
 if t.TYPE_CHECKING:
@@ -32,6 +33,9 @@ if t.TYPE_CHECKING:
 
 #: The records of one Slack answer.
 Page = list[dict[str, t.Any]]
+#: Empty answers in a row that still announce more: past this, the read ends with one line
+#: (Slack may send a short or empty page while more remain, never page after empty page).
+MAX_EMPTY_PAGES_IN_A_ROW = 100
 
 
 def context_key(context: Context | None) -> str:
@@ -98,7 +102,7 @@ def answer_pages(
     says to go on. An error while reading an answer comes after the records read before it,
     as in a run that emits each record as it is read.
     """
-    pages = 0
+    pages = empty = 0
     while not paginator.finished:
         answer = fetch.answer = ask(paginator.current_value)
         counter.increment()
@@ -111,7 +115,14 @@ def answer_pages(
             raise
         if not records:
             if paginator.continue_if_empty(answer.response):
-                paginator.advance(answer.response)
+                empty += 1
+                if empty > MAX_EMPTY_PAGES_IN_A_ROW:
+                    raise MalformedPayloadError(
+                        f"Slack method {fetch.slack_method} answered {empty} empty pages in a "
+                        "row, each announcing more: stopping instead of paging forever; run "
+                        "the sync again later"
+                    )
+                _advance(fetch, paginator, answer, pages + empty)
                 continue
             logger.info(
                 "Pagination stopped after %d pages because no records were found in the last "
@@ -121,4 +132,21 @@ def answer_pages(
             return
         yield records
         pages += 1
+        empty = 0
+        _advance(fetch, paginator, answer, pages)
+
+
+def _advance(
+    fetch: Fetch, paginator: BaseAPIPaginator[t.Any], answer: SlackAnswer, pages: int
+) -> None:
+    """The paginator's next page; the SDK's loop check (the same token twice in a row) is
+    one line naming the method, not a traceback."""
+    try:
         paginator.advance(answer.response)
+    except RuntimeError as exc:
+        if "Loop detected" not in str(exc):
+            raise
+        raise MalformedPayloadError(
+            f"Slack method {fetch.slack_method} pointed to the same page again after {pages} "
+            "pages: stopping instead of reading it forever; run the sync again later"
+        ) from None

@@ -35,6 +35,9 @@ class SlackCursorPaginator(BaseAPIPaginator[str | None]):
         """Read cursors from the payload the stream already parsed."""
         super().__init__(None)
         self._stream = stream
+        # Every cursor of this read: one Slack hands out again would start a loop (the SDK
+        # only catches the same cursor twice in a row, not A, B, A).
+        self._seen: set[str] = set()
 
     @override
     def get_next(self, response: requests.Response) -> str | None:
@@ -55,6 +58,20 @@ class SlackCursorPaginator(BaseAPIPaginator[str | None]):
                 f"Slack method {self._stream.slack_method} returned a non-string next_cursor"
             )
         return cursor
+
+    @override
+    def advance(self, response: requests.Response) -> None:
+        """Go to the next cursor; one already followed in this read ends it with one line."""
+        cursor = self.get_next(response)
+        if cursor is not None and cursor in self._seen:
+            raise MalformedPayloadError(
+                f"Slack method {self._stream.slack_method} returned a cursor it had already "
+                f"returned in this read (after {len(self._seen) + 1} pages): stopping instead "
+                "of reading the same pages again forever; run the sync again later"
+            )
+        if cursor is not None:
+            self._seen.add(cursor)
+        super().advance(response)
 
     @override
     def continue_if_empty(self, response: requests.Response) -> bool:
