@@ -14,6 +14,7 @@ import click
 
 from tap_slack_snow.auth import open_store
 from tap_slack_snow.auth.chain import keep_chain
+from tap_slack_snow.auth.links import BrokenLinkError, describe_broken_link, follow_links
 from tap_slack_snow.cli.common import DEFAULT_API_URL, UserError
 from tap_slack_snow.cli.env_file import upsert_env_file
 from tap_slack_snow.errors import TapSlackError
@@ -37,6 +38,19 @@ class StoreOptions:
         if path and url:
             raise click.UsageError("give at most one of --token-store-path and --token-store-url")
         return cls(path, url, schema)
+
+    def check_path(self) -> None:
+        """A store path through a dangling or looping link: one line, before the code is
+        spent (the link is followed, never replaced: :mod:`tap_slack_snow.auth.links`)."""
+        if self.path is None:
+            return
+        try:
+            follow_links(self.path.expanduser())
+        except BrokenLinkError as exc:
+            raise UserError(
+                f"{describe_broken_link(exc, '--token-store-path')}; the authorisation is "
+                "still unused: run the same exchange command again within 10 minutes"
+            ) from None
 
     def settings(
         self, *, client_id: str, client_secret: str, refresh_token: str

@@ -261,6 +261,7 @@ def exchange(
 ) -> None:
     """Exchange the authorisation for tokens and save them where the tap looks."""
     stores = StoreOptions.given(token_store_path, token_store_url, token_store_schema)
+    stores.check_path()
     code, state = read_code_and_state(redirect_response, code, state)
     book = StateBook(state_file or default_state_file())
     pending = book.verify(state, client_id)
