@@ -149,7 +149,7 @@ def report(run: SlackRun, streams: list[StreamTraits], *, by_default: bool) -> N
         identity = run.facts.identity
         plan, plan_text = read_plan(run)
         rows = run.plan.scope_report(streams, plan=plan)
-        workspaces = run.plan.workspace_report()
+        workspaces = run.plan.workspace_report(streams)
     except TapSlackError as exc:
         raise UserError(str(exc)) from None
 
