@@ -48,17 +48,28 @@ def keep_chain(store: ChainStore, chain: StoredTokens, *, take_lock: bool) -> No
             raise rescue_error(exc, write_rescue(store, chain.content())) from None
 
 
-def rescue_error(exc: TapSlackError, rescue_file: Path | None) -> TapSlackError:
+class ChainNotStoredError(TapSlackError):
+    """A new chain the store could not take: the line says where it went instead."""
+
+    def __init__(self, message: str, rescue_file: Path | None) -> None:
+        """The line, and the rescue file holding the chain (None: no folder took it)."""
+        super().__init__(message)
+        self.rescue_file = rescue_file
+
+
+def rescue_error(exc: TapSlackError, rescue_file: Path | None) -> ChainNotStoredError:
     """The one line a failed save ends with: the store's error, and where the chain went."""
     if rescue_file is None:
-        return TapSlackError(
+        return ChainNotStoredError(
             f"{exc}, and no other folder could take the new tokens either (state folder, "
             "home, temp, working folder): the refresh token is lost; re-authorise the "
-            "Slack app once the disk is fixed"
+            "Slack app once the disk is fixed",
+            None,
         )
-    return TapSlackError(
+    return ChainNotStoredError(
         f"{exc}. Slack had already rotated the token, so the new tokens are kept in "
         f"{rescue_file} (encrypted, mode 0600): once the store is fixed, run "
         f"'{RESTORE_COMMAND} {rescue_file}' with this tap's config (--config FILE or the "
-        "TAP_SLACK_SNOW_* variables) before the next run"
+        "TAP_SLACK_SNOW_* variables) before the next run",
+        rescue_file,
     )

@@ -1,5 +1,6 @@
 """The file backend of the token store: a JSON file of sealed chains, one entry per chain,
-written atomically under a file lock."""
+written atomically under a file lock; a store named through a symbolic link is the file the
+link names (:mod:`.links`)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from pathlib import Path
 import filelock
 
 from tap_slack_snow.auth.crypto import EnvelopeError, StoreKey, describe_envelope_error
+from tap_slack_snow.auth.links import BrokenLinkError, describe_broken_link, follow_links
 from tap_slack_snow.auth.store import StoreWriteError, describe_os_error, write_private_file
 from tap_slack_snow.errors import TapSlackError
 
@@ -54,18 +56,30 @@ class FileChainStore:
         """The chain id."""
         return self._chain
 
+    def real_path(self) -> Path:
+        """The file the store is, its symbolic links followed (:mod:`.links`): where it is
+        read, written and locked; a StoreWriteError for a dangling link or a loop."""
+        try:
+            return follow_links(self.path)
+        except BrokenLinkError as exc:
+            # An empty file is an empty store: "create the file" starts the chain there.
+            line = describe_broken_link(exc, "token_store_path")
+            raise StoreWriteError(f"{line} (no refresh token was spent)") from None
+
     @contextlib.contextmanager
     def locked(self) -> t.Iterator[None]:
-        """Hold the store's lock (a ``.lock`` file beside it) for a read-refresh-write."""
+        """Hold the store's lock (a ``.lock`` file beside the real file) for a
+        read-refresh-write: two links to one file share it."""
+        real = self.real_path()
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            real.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         except OSError as exc:
             raise StoreWriteError(
-                f"cannot create the token store folder {self.path.parent}: "
+                f"cannot create the token store folder {real.parent}: "
                 f"{describe_os_error(exc)}; fix it or set token_store_path to a writable place "
                 "(no refresh token was spent)"
             ) from None
-        lock = filelock.FileLock(str(self.path) + ".lock", timeout=self.lock_timeout)
+        lock = filelock.FileLock(str(real) + ".lock", timeout=self.lock_timeout)
         try:
             with lock:
                 yield
@@ -85,15 +99,18 @@ class FileChainStore:
 
     def _read_document(self) -> dict[str, t.Any]:
         try:
-            raw = self.path.read_text(encoding="utf-8")
+            raw = self.real_path().read_text(encoding="utf-8")
         except FileNotFoundError:
-            return {"format": FILE_FORMAT, "version": FILE_VERSION, "chains": {}}
+            raw = ""
         except UnicodeDecodeError:
-            raw = ""  # binary garbage: not a store (the line below says so)
+            raw = "binary"  # garbage: not a store (the line below says so)
         except OSError as exc:
             raise TapSlackError(
                 f"cannot read the token store {self.path}: {describe_os_error(exc)}"
             ) from None
+        if not raw.strip():
+            # No file yet, or an empty one (``touch``: "start the chain here").
+            return {"format": FILE_FORMAT, "version": FILE_VERSION, "chains": {}}
         try:
             document = json.loads(raw)
         except ValueError:
@@ -139,8 +156,9 @@ class FileChainStore:
 
     def check_writable(self) -> None:
         """Rewrite the file as it is (creating it if new): the next save will fit too."""
+        document = self._read_document()
         try:
-            self._write(self._read_document())
+            self._write(document)
         except StoreWriteError as exc:
             raise StoreWriteError(
                 f"{exc}: make room or fix its permissions, or set token_store_path to a "
@@ -161,7 +179,7 @@ class FileChainStore:
 
     def _write(self, document: dict[str, t.Any]) -> None:
         try:
-            write_private_file(self.path, json.dumps(document, indent=1) + "\n")
+            write_private_file(self.real_path(), json.dumps(document, indent=1) + "\n")
         except OSError as exc:
             raise StoreWriteError(
                 f"cannot write the token store {self.path}: {describe_os_error(exc)}"

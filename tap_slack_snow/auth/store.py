@@ -27,6 +27,7 @@ import typing as t
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
+from tap_slack_snow.auth.links import follow_links
 from tap_slack_snow.errors import TapSlackError
 
 if t.TYPE_CHECKING:
@@ -42,8 +43,12 @@ def write_private_file(path: Path, text: str) -> None:
     fsync the folder.
 
     Every private file the project writes goes through here (token store, ``.env``, OAuth
-    states): a crash or a full disk leaves the old file or the new one, never half of one.
+    states, rescue files): a crash or a full disk leaves the old file or the new one, never
+    half of one. A symbolic link is followed: the file it names is written, in its own
+    folder, and the link stays (:mod:`.links`); a dangling link or a loop raises
+    :class:`~.links.BrokenLinkError` (an OSError) before anything is written.
     """
+    path = follow_links(path)
     folder = path.parent
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     fd, tmp_name = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=folder)

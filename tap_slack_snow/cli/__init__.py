@@ -12,10 +12,12 @@ Replaces the 15 manual steps of the Snow Atlas "Prepare Slack connector" page:
   will run and the fix when it will not, and which token store is used.
 - ``restore`` loads a rescued token chain (written when a store failed after Slack had
   rotated the token) back into the token store.
+- ``show-refresh-token`` prints a chain's current refresh token, on request (the store and
+  rescue files are encrypted, so this is the way to read one back).
 
 Secrets (the client secret, tokens) never travel on the command line and are never printed
-unless ``--show-secrets`` asks for it. Every user mistake ends with one line and a non-zero
-exit code, never a traceback.
+unless ``--show-secrets`` or ``show-refresh-token`` asks for them. Every user mistake ends
+with one line and a non-zero exit code, never a traceback.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from tap_slack_snow.cli.authorize import authorize_url
 from tap_slack_snow.cli.check import check
 from tap_slack_snow.cli.manifest import manifest
 from tap_slack_snow.cli.restore import restore
+from tap_slack_snow.cli.show_token import show_refresh_token
 from tap_slack_snow.cli.token_exchange import exchange
 
 
@@ -46,5 +49,5 @@ def main() -> None:
     """
 
 
-for _command in (manifest, authorize_url, exchange, check, restore):
+for _command in (manifest, authorize_url, exchange, check, restore, show_refresh_token):
     main.add_command(_command)

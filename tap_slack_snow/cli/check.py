@@ -25,6 +25,7 @@ from tap_slack_snow.run.session import SlackRun
 from tap_slack_snow.settings import TAP_NAME
 from tap_slack_snow.streams import STREAM_TYPES
 from tap_slack_snow.streams.workspace import PLAN_LABELS
+from tap_slack_snow.text import printable
 
 if t.TYPE_CHECKING:
     from tap_slack_snow.run.availability import StreamTraits
@@ -149,22 +150,25 @@ def report(run: SlackRun, streams: list[StreamTraits], *, by_default: bool) -> N
         identity = run.facts.identity
         plan, plan_text = read_plan(run)
         rows = run.plan.scope_report(streams, plan=plan)
-        workspaces = run.plan.workspace_report()
+        workspaces = run.plan.workspace_report(streams)
     except TapSlackError as exc:
         raise UserError(str(exc)) from None
 
     edition = run.facts.edition
     how = "detected" if run.settings.edition == "auto" else "set in config"
+    # Names, ids, scopes and the plan come from Slack's answers: printable, one line each.
+    scopes = printable(", ".join(sorted(identity.scopes)), 2000)
     lines = [
         f"Store:      {store_text}",
         f"Token:      {token}",
-        f"Team:       {identity.team_name or '-'} ({identity.team_id or '-'}); enterprise "
-        f"{identity.enterprise_id or '-'}; org-level token: "
+        f"Team:       {printable(identity.team_name or '-')} "
+        f"({printable(identity.team_id or '-')}); enterprise "
+        f"{printable(identity.enterprise_id or '-')}; org-level token: "
         f"{'yes' if identity.is_enterprise_install else 'no'}",
-        f"User:       {identity.user_id or '-'}",
+        f"User:       {printable(identity.user_id or '-')}",
         f"Edition:    {edition} ({how})",
-        f"Plan:       {plan_text}",
-        f"Scopes:     {', '.join(sorted(identity.scopes)) or 'unknown (Slack sent none)'}",
+        f"Plan:       {printable(plan_text)}",
+        f"Scopes:     {scopes or 'unknown (Slack sent none)'}",
         *([workspaces] if workspaces else []),
         "",
     ]

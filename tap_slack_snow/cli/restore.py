@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from tap_slack_snow.auth import open_store
-from tap_slack_snow.auth.rescue import rescued_chain_id, restore_from_file
+from tap_slack_snow.auth.rescue import restore_from_file
 from tap_slack_snow.cli.common import UserError, signals_wait_for_saves
 from tap_slack_snow.cli.tap_settings import read_settings
 from tap_slack_snow.errors import TapSlackError
@@ -41,19 +41,22 @@ def restore(*, rescue_file: Path, config_paths: tuple[str, ...], env_file: Path 
     When a store failed after Slack had rotated the token, the new tokens were sealed
     (encrypted) into a rescue file. Once the store works again, this puts them back under
     the store's lock, unless the store already holds a chain as new; then the file is
-    deleted. The chain the file belongs to is read from it, so the config needs only the
-    app's client_id and client_secret (or token_store_key) and the store settings.
+    deleted. The config is the one of the run that wrote the file (its client_id,
+    client_secret or token_store_key, refresh_token and store settings): a rescue file of
+    another chain is refused, and kept.
     """
     settings = read_settings(config_paths, env_file, validate=False)
-    missing = [name for name in ("client_id", "client_secret") if not getattr(settings, name)]
+    needed = ("client_id", "client_secret", "refresh_token")
+    missing = [name for name in needed if not getattr(settings, name)]
     if missing:
         raise UserError(
-            f"the config lacks {' and '.join(missing)}: pass the tap's config (--config FILE, "
-            "--env-file, or TAP_SLACK_SNOW_* variables)"
+            f"the config lacks {' and '.join(missing)}: pass the config of the run that wrote "
+            "the rescue file (--config FILE, --env-file, or TAP_SLACK_SNOW_* variables); the "
+            "refresh_token names the chain the file must belong to"
         )
     try:
         with signals_wait_for_saves():
-            store = open_store(settings, chain=rescued_chain_id(rescue_file))
+            store = open_store(settings)
             click.echo(restore_from_file(rescue_file, store))
     except TapSlackError as exc:
         raise UserError(str(exc)) from None

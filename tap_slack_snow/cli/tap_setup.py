@@ -13,7 +13,9 @@ from pathlib import Path
 import click
 
 from tap_slack_snow.auth import open_store
-from tap_slack_snow.auth.chain import keep_chain
+from tap_slack_snow.auth.chain import ChainNotStoredError, keep_chain
+from tap_slack_snow.auth.links import BrokenLinkError, describe_broken_link, follow_links
+from tap_slack_snow.auth.store import describe_os_error
 from tap_slack_snow.cli.common import DEFAULT_API_URL, UserError
 from tap_slack_snow.cli.env_file import upsert_env_file
 from tap_slack_snow.errors import TapSlackError
@@ -37,6 +39,29 @@ class StoreOptions:
         if path and url:
             raise click.UsageError("give at most one of --token-store-path and --token-store-url")
         return cls(path, url, schema)
+
+    def check(self, *, client_id: str, client_secret: str) -> None:
+        """The store options as the tap will read them, checked before the code is spent: a
+        store path through a dangling or looping link (followed, never replaced:
+        :mod:`tap_slack_snow.auth.links`), or a store setting the tap refuses, is one line
+        while the authorisation is still unused."""
+        still_unused = (
+            "; the authorisation is still unused: fix it and run the same exchange command "
+            "again within 10 minutes"
+        )
+        if self.path is not None:
+            try:
+                follow_links(self.path.expanduser())
+            except BrokenLinkError as exc:
+                line = describe_broken_link(exc, "--token-store-path")
+                raise UserError(line + still_unused) from None
+        settings = self.settings(
+            client_id=client_id, client_secret=client_secret, refresh_token="not-yet"
+        )
+        try:
+            open_store(settings)
+        except TapSlackError as exc:
+            raise UserError(f"{exc}{still_unused}") from None
 
     def settings(
         self, *, client_id: str, client_secret: str, refresh_token: str
@@ -67,19 +92,37 @@ class StoreOptions:
 @dataclass
 class TapSetup:
     """How the tap is to be configured: the lines saying so, the .env values, and the
-    store's error to end with (the .env is written even then: it holds the refresh token)."""
+    store's error to end with (the .env is written even then: it holds the refresh token).
+
+    ``chain`` and ``location`` name where a rotating chain was started (for
+    ``show-refresh-token``); ``rescue_file`` where it went when the store failed.
+    """
 
     lines: list[str]
     env_values: dict[str, str]
     env_remove: list[str]
     store_error: UserError | None = None
+    rotating: bool = True
+    chain: str | None = None
+    location: str | None = None
+    rescue_file: Path | None = None
+
+
+@dataclass
+class StartedChain:
+    """Where ``start_chain`` put the chain: its store (and chain id), or the error and the
+    rescue file that holds it instead."""
+
+    location: str
+    chain: str
+    error: UserError | None = None
+    rescue_file: Path | None = None
 
 
 def start_chain(
     grant: Grant, refresh_token: str, stores: StoreOptions, *, client_id: str, client_secret: str
-) -> tuple[str, UserError | None]:
-    """Start the tap's chain in its store (or a rescue file); the store's location, and the
-    error to end with when it could not be written.
+) -> StartedChain:
+    """Start the tap's chain in its store (or a rescue file).
 
     The chain's origin is the fingerprint of this refresh token, the one the user puts in
     the config: the tap then recognises the chain and reuses the access token.
@@ -89,13 +132,15 @@ def start_chain(
     )
     try:
         store = open_store(settings)
-    except TapSlackError as exc:
+    except TapSlackError as exc:  # checked before the code was spent (StoreOptions.check)
         raise UserError(str(exc)) from None
     try:
         keep_chain(store, grant.chain(updated_at=time.time()), take_lock=True)
+    except ChainNotStoredError as exc:
+        return StartedChain(store.location, store.chain, UserError(str(exc)), exc.rescue_file)
     except TapSlackError as exc:
-        return store.location, UserError(str(exc))
-    return store.location, None
+        return StartedChain(store.location, store.chain, UserError(str(exc)))
+    return StartedChain(store.location, store.chain)
 
 
 def set_up_rotation(
@@ -108,9 +153,10 @@ def set_up_rotation(
     api_url: str,
 ) -> TapSetup:
     """A rotating grant: the chain goes to the token store, the .env gets the app's values."""
-    location, store_error = start_chain(
+    started = start_chain(
         grant, refresh_token, stores, client_id=client_id, client_secret=client_secret
     )
+    location, store_error = started.location, started.error
     lines = [
         f"  token rotation:    on (access token valid {grant.expires_in / 3600:.0f} h; the "
         "refresh token is single-use and the tap keeps rotating it)",
@@ -126,7 +172,15 @@ def set_up_rotation(
         # The refresh must go where the code was exchanged (e.g. GovSlack).
         env_values[ENV_PREFIX + "API_URL"] = api_url
     # The tap refuses access_token next to the refresh-token settings.
-    return TapSetup(lines, env_values, [ENV_PREFIX + "ACCESS_TOKEN"], store_error)
+    return TapSetup(
+        lines,
+        env_values,
+        [ENV_PREFIX + "ACCESS_TOKEN"],
+        store_error,
+        chain=started.chain,
+        location=location,
+        rescue_file=started.rescue_file,
+    )
 
 
 def set_up_static(grant: Grant) -> TapSetup:
@@ -138,6 +192,7 @@ def set_up_static(grant: Grant) -> TapSetup:
         ],
         {ENV_PREFIX + "ACCESS_TOKEN": grant.access_token},
         [ENV_PREFIX + k for k in ("CLIENT_ID", "CLIENT_SECRET", "REFRESH_TOKEN")],
+        rotating=False,
     )
 
 
@@ -158,12 +213,9 @@ def set_up_tap(
 
 
 def write_env_file(path: Path, setup: TapSetup) -> list[str]:
-    """Set the tap's values in the .env file; the lines saying so and what comes next."""
+    """Set the tap's values in the .env file; the line saying so."""
     try:
         upsert_env_file(path, setup.env_values, setup.env_remove)
     except OSError as exc:
-        raise UserError(f"cannot write {path}: {exc}") from None
-    return [
-        f"  .env:              {path} ({', '.join(setup.env_values)})",
-        f"Next: tap-slack-snow-auth check --env-file {path}",
-    ]
+        raise UserError(f"cannot write {path}: {describe_os_error(exc)}") from None
+    return [f"  .env:              {path} ({', '.join(setup.env_values)})"]

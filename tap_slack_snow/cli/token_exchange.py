@@ -24,6 +24,7 @@ from tap_slack_snow.cli.common import (
     read_client_secret,
     state_file_option,
 )
+from tap_slack_snow.cli.next_steps import next_step
 from tap_slack_snow.cli.oauth_state import PendingState, StateBook, default_state_file
 from tap_slack_snow.cli.tap_setup import StoreOptions, set_up_tap, write_env_file
 from tap_slack_snow.errors import TapSlackError
@@ -32,6 +33,7 @@ from tap_slack_snow.slack.client import SlackClient
 from tap_slack_snow.slack.errors import SlackAPIError, rule_for
 from tap_slack_snow.slack.http import SlackHTTPSession
 from tap_slack_snow.slack.retry import RetryPolicy
+from tap_slack_snow.text import printable
 
 
 def parse_redirect_response(url: str) -> tuple[str, str | None]:
@@ -142,20 +144,21 @@ def redeem_code(
 
 
 def _named(named: Named | None) -> str:
-    """``Name (ID)`` of a Slack team/enterprise, ``-`` when absent."""
-    return named.label if named else "-"
+    """``Name (ID)`` of a Slack team/enterprise, ``-`` when absent (printable: both come
+    from Slack's answer)."""
+    return printable(named.label) if named else "-"
 
 
 def grant_lines(grant: Grant) -> list[str]:
-    """What Slack granted, for the user to check."""
+    """What Slack granted, for the user to check (Slack's text made printable)."""
     return [
         "Authorised. Slack granted:",
         f"  team:              {_named(grant.team)}",
         f"  enterprise:        {_named(grant.enterprise)}",
         f"  org-level install: {'yes' if grant.is_enterprise_install else 'no'}",
-        f"  user:              {grant.user_id or '-'}",
-        f"  user scopes:       {', '.join(grant.user_scopes) or '-'}",
-        f"  bot scopes:        {grant.bot_scopes or '-'}",
+        f"  user:              {printable(grant.user_id or '-')}",
+        f"  user scopes:       {printable(', '.join(grant.user_scopes) or '-', 2000)}",
+        f"  bot scopes:        {printable(grant.bot_scopes or '-', 2000)}",
     ]
 
 
@@ -179,20 +182,6 @@ def secret_lines(grant: Grant, *, show_secrets: bool) -> list[str]:
         return ["  tokens:            hidden (--show-secrets prints them)"]
     lines = [f"  refresh token:     {grant.refresh_token}"] if grant.refresh_token else []
     return [*lines, f"  access token:      {grant.access_token}"]
-
-
-def next_steps(grant: Grant) -> list[str]:
-    """What to do next when no .env was written."""
-    if grant.refresh_token:
-        return [
-            "Next: put client_id, client_secret and refresh_token in the tap's config "
-            "(the refresh token is in the token store, key refresh_token; or rerun the flow "
-            "with --write-env .env), then run tap-slack-snow-auth check --config config.json"
-        ]
-    return [
-        "Next: put the access token in the tap's access_token setting (--show-secrets "
-        "or --write-env), then run tap-slack-snow-auth check --config config.json"
-    ]
 
 
 @click.command()
@@ -266,6 +255,7 @@ def exchange(
     pending = book.verify(state, client_id)
     client_secret = read_client_secret()
     SecretRedactor.add(client_secret)
+    stores.check(client_id=client_id, client_secret=client_secret)
     grant = redeem_code(
         book,
         state,
@@ -279,7 +269,8 @@ def exchange(
         grant, stores, client_id=client_id, client_secret=client_secret, api_url=api_url
     )
     out = [*grant_lines(grant), *setup.lines, *secret_lines(grant, show_secrets=show_secrets)]
-    out += write_env_file(write_env, setup) if write_env else next_steps(grant)
+    out += write_env_file(write_env, setup) if write_env else []
+    out += next_step(setup, stores, env_file=write_env, show_secrets=show_secrets)
     click.echo("\n".join(out))
     for warning in grant_warnings(grant, pending):
         click.echo(f"Warning: {warning}", err=True)

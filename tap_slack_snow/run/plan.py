@@ -52,13 +52,19 @@ class RunPlan:
         workspaces: t.Callable[[], OrgWorkspaces],
         client: t.Callable[[], SlackClient],
         logger: logging.Logger,
+        selected: t.Callable[[], t.Sequence[StreamTraits]] = tuple,
     ) -> None:
-        """Wire the plan; nothing is read until it is asked for."""
+        """Wire the plan; nothing is read until it is asked for.
+
+        ``selected`` lists the run's selected streams: only a per-workspace one makes the
+        plan list an org's workspaces (auth.teams.list).
+        """
         self.settings = settings
         self.facts = facts
         self.availabilities = availabilities
         self._workspaces = workspaces
         self._client = client
+        self._selected = selected
         self.logger = logger
 
     def scope_report(
@@ -110,12 +116,23 @@ class RunPlan:
             return f" in {count} workspace{'s' if count != 1 else ''}"
         return " org-wide"
 
-    def workspace_report(self) -> str | None:
-        """The line on the org's workspaces (None for a workspace-level token)."""
-        return self._workspaces().summary() if self.facts.org_level else None
+    def reads_workspaces(self, streams: t.Iterable[StreamTraits] | None = None) -> bool:
+        """The run reads an org's workspaces: an org-level token and a per-workspace stream
+        among ``streams`` (default: the selected ones). Otherwise nothing calls
+        auth.teams.list (a workspace-level token reads its own workspace; an org-wide stream
+        reads the org), so its failure ends no such run."""
+        chosen = self._selected() if streams is None else streams
+        return self.facts.org_level and any(stream.per_workspace for stream in chosen)
+
+    def workspace_report(self, streams: t.Iterable[StreamTraits] | None = None) -> str | None:
+        """The line on the org's workspaces (None when the run reads none of them)."""
+        return self._workspaces().summary() if self.reads_workspaces(streams) else None
 
     def check_not_listed_workspaces(self) -> None:
-        """team_ids naming a workspace auth.teams.list does not list: skip or fail by policy."""
+        """team_ids naming a workspace auth.teams.list does not list: skip or fail by policy
+        (only when the run reads the org's workspaces)."""
+        if not self.reads_workspaces():
+            return
         workspaces = self._workspaces()
         for team_id in workspaces.not_listed:
             message = workspaces.not_listed_message(team_id)

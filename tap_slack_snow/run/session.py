@@ -104,6 +104,7 @@ class SlackRun:
             workspaces=lambda: self.workspaces,
             client=lambda: self.client,
             logger=logger,
+            selected=selected_streams,
         )
 
     # --- the token and the client ---------------------------------------------------------

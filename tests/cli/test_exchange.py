@@ -357,3 +357,38 @@ def test_exchange_with_a_mistyped_secret_can_be_retried(
     # and the state is now spent
     again = auth_cli(*args, env={"SLACK_CLIENT_SECRET": emulator.client_secret})
     assert again.exit_code == 1 and "does not match" in again.output
+
+
+def test_exchange_through_a_store_link_writes_the_file_it_names(
+    emu: SlackEmulator, tmp_path: Path
+) -> None:
+    # The store on a volume, named through a link: a dangling link (the volume's file is not
+    # there) is one line before the code is spent; once the file exists, the chain goes
+    # into it and the link stays a link.
+    target = tmp_path / "volume" / "tokens.json"
+    target.parent.mkdir()
+    link = tmp_path / "app" / "tokens.json"
+    link.parent.mkdir()
+    link.symlink_to(target)
+    params = authorize(emu)
+    code = emu.issue_auth_code(scopes=params["user_scope"].split(","), redirect_uri=REDIRECT)
+    args = ["--redirect-response", f"{REDIRECT}/?code={code}&state={params['state']}"]
+    args += ["--token-store-path", str(link), "--show-secrets"]
+    dangling = exchange(emu, *args)
+    line = one_line_error(dangling)
+    assert f"--token-store-path {link} is a symbolic link to {target}" in line
+    assert f"touch {target}" in line
+    assert emu.calls["oauth.v2.access"] == 0
+    target.touch()
+    result = exchange(emu, *args)
+    assert result.exit_code == 0, result.output
+    (shown,) = (
+        line.split(":", 1)[1].strip()
+        for line in result.stdout.splitlines()
+        if line.strip().startswith("refresh token:")
+    )
+    assert link.is_symlink()
+    stored = load_chain(emu, shown, target)
+    assert stored is not None and stored.refresh_token == shown
+    assert (target.parent / "tokens.json.lock").exists()
+    assert sorted(p.name for p in link.parent.iterdir()) == ["tokens.json"]

@@ -21,8 +21,10 @@ import threading
 import time
 import typing as t
 from collections import Counter
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
+
+import pytest
 
 from tap_slack_snow.run.spool import SpoolStopped
 from tap_slack_snow.run.workspaces import OrgWorkspaces
@@ -557,3 +559,66 @@ def test_report_is_true_once_per_workspace_and_remembered() -> None:
     assert workspaces.reported("T1")
     assert not workspaces.reported("T2")
     assert workspaces.report("T2") is True
+
+
+# --- auth.teams.list only when a per-workspace stream reads an org ----------------------------
+
+ORG_WIDE = ("admin_users", "member_analytics")
+
+
+def teams_list_failing(emu: SlackEmulator) -> None:
+    emu.add_fault(Fault("auth.teams.list", "error", times=None, error="fatal_error"))
+
+
+@pytest.mark.parametrize("listing", ["works", "fails"])
+def test_a_workspace_level_token_with_team_id_never_lists_the_org(
+    emulator_factory: t.Callable[..., SlackEmulator], tmp_path: Path, listing: str
+) -> None:
+    emu = emulator_factory(GRID)
+    team = emu.workspace.team_ids[1]
+    config = oauth_config(
+        emu, tmp_path, scopes=ENTERPRISE_USER_SCOPES, start_date=START_DATE, team_id=team
+    )
+    # a workspace-level install on one workspace of the org, team_id naming it
+    config["refresh_token"] = emu.issue_refresh_token(scopes=ENTERPRISE_USER_SCOPES, team_id=team)
+    if listing == "fails":
+        teams_list_failing(emu)
+    for streams in (ORG_WIDE, ("users", "billable_info", *ORG_WIDE)):
+        result = sync(config, catalog=select_only(*streams))
+        assert result.exit_code == 0, streams
+    # (the org-wide methods refuse a workspace-level token: those streams skip, by policy)
+    assert {r["team_id"] for r in result.records["users"]} == {team}
+    assert emu.calls["auth.teams.list"] == 0
+
+
+@pytest.mark.parametrize("team_ids", ["all", "some"])
+def test_org_wide_streams_alone_never_list_the_org(
+    emulator_factory: t.Callable[..., SlackEmulator], tmp_path: Path, team_ids: str
+) -> None:
+    emu = emulator_factory(GRID)
+    extra = {"team_ids": emu.workspace.team_ids[:2]} if team_ids == "some" else {}
+    teams_list_failing(emu)
+    config = org_config(emu, tmp_path, **extra)
+    # a few analytics days: a fast test
+    config["start_date"] = (datetime.now(timezone.utc) - timedelta(days=6)).strftime("%Y-%m-%d")
+    result = sync(config, catalog=select_only(*ORG_WIDE))
+    assert result.exit_code == 0
+    assert result.count("admin_users") > 0
+    assert result.count("member_analytics") > 0
+    assert emu.calls["auth.teams.list"] == 0
+    # check with the same catalog: no listing either, and nothing it cannot do
+    config_path = tmp_path / "config.json"
+    config_path.write_text(json.dumps(config))
+    catalog_path = tmp_path / "catalog.json"
+    catalog_path.write_text(json.dumps(select_only(*ORG_WIDE)))
+    command = Path(sys.executable).with_name("tap-slack-snow-auth")
+    completed = subprocess.run(
+        [str(command), "check", "--config", str(config_path), "--catalog", str(catalog_path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stderr + completed.stdout
+    assert "Workspaces:" not in completed.stdout
+    assert emu.calls["auth.teams.list"] == 0
