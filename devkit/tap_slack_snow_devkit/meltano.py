@@ -16,10 +16,15 @@ import subprocess
 import typing as t
 from pathlib import Path
 
-#: The checkout this dev kit was installed from (editable): devkit/tap_slack_snow_devkit/ is
-#: two folders below it. Its meltano.yml is the project every command runs in.
-REPO = Path(__file__).resolve().parents[2]
-MELTANO_VENV = REPO / ".venv-meltano"
+#: The checkout whose meltano.yml every command runs in: ``$TAP_SLACK_SNOW_CHECKOUT`` (another
+#: working tree that shares this dev kit), else the checkout the dev kit was installed from
+#: (editable: devkit/tap_slack_snow_devkit/ is two folders below it). Two checkouts must not
+#: share one, since Meltano keeps a run's files in the project's ``.meltano/run``.
+REPO = Path(
+    os.environ.get("TAP_SLACK_SNOW_CHECKOUT") or Path(__file__).resolve().parents[2]
+).resolve()
+#: Meltano's own virtualenv, made by scripts/test in the checkout the dev kit came from.
+MELTANO_VENV = Path(__file__).resolve().parents[2] / ".venv-meltano"
 
 #: Environment variables that would leak a developer's own setup into a run.
 _FOREIGN_PREFIXES = ("TAP_SLACK_SNOW_", "TARGET_POSTGRES_", "TARGET_JSONL_", "MELTANO_", "DBT_")
