@@ -104,6 +104,7 @@ class SlackStream(RESTStream[t.Any], t.Generic[FetchT]):
         self.call_stats = CallStats()
         self.records_emitted = 0
         self._drift: DriftPolicy | None = None
+        self._pending_version: int | None = None
         self.progress = FetchProgress(
             self.name, self.call_stats, run.logger, emitted=lambda: self.records_emitted
         )
@@ -176,6 +177,24 @@ class SlackStream(RESTStream[t.Any], t.Generic[FetchT]):
         if not self.writes_batch_files or self.settings.has_stream_maps or self.dry_run:
             return None
         return super().get_batch_config(config)
+
+    @override
+    def _write_activate_version_message(self, full_table_version: int) -> None:
+        """Kept for the end of the stream (:meth:`activate_version`), not written now.
+
+        singer-sdk 0.54 writes ACTIVATE_VERSION in ``sync``, its only call, before a
+        full-table stream's first record. A target then marks every older row deleted and
+        each record that follows undeletes its own: a stream that fails half-way leaves rows
+        Slack still lists deleted. The records carry the version all the same.
+        """
+        self._pending_version = full_table_version
+
+    def activate_version(self) -> None:
+        """ACTIVATE_VERSION now: after the last record of a stream whose every partition was
+        read to its end (the runner decides), never in a dry run."""
+        version, self._pending_version = self._pending_version, None
+        if version is not None and not self.dry_run:
+            super()._write_activate_version_message(version)
 
     # --- what the run and the partition runner read -------------------------------------
 
