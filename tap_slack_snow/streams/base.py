@@ -396,9 +396,25 @@ class SlackStream(RESTStream[t.Any], t.Generic[FetchT]):
             ),
         )
 
+    def answer_records(self, answer: SlackAnswer) -> t.Any:
+        """The value under ``records_key``. Missing or null, on any page, is a shape the tap
+        cannot read, never the end of the data (which would lose the rest, and with
+        ACTIVATE_VERSION have the target delete it)."""
+        payload = answer.payload
+        if self.records_key not in payload:
+            raise MalformedPayloadError(
+                f"Slack method {self.slack_method} answered ok without '{self.records_key}'"
+            )
+        records = payload[self.records_key]
+        if records is None:
+            raise MalformedPayloadError(
+                f"Slack method {self.slack_method} returned '{self.records_key}' as null"
+            )
+        return records
+
     def parse_answer(self, answer: SlackAnswer, fetch: FetchT) -> t.Iterable[dict[str, t.Any]]:  # noqa: ARG002
         """Records under ``records_key``: a list of objects, or one object."""
-        records = answer.payload.get(self.records_key)
+        records = self.answer_records(answer)
         if isinstance(records, dict):
             yield records
             return

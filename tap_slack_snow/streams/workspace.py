@@ -159,9 +159,7 @@ class BillableInfoStream(SlackStream[Fetch]):
     @override
     def parse_answer(self, answer: SlackAnswer, fetch: Fetch) -> t.Iterable[dict[str, t.Any]]:
         """Slack answers a map keyed by user id: one record per user."""
-        billable = answer.payload.get(self.records_key)
-        if billable is None:
-            return
+        billable = self.answer_records(answer)
         if not isinstance(billable, dict):
             raise MalformedPayloadError(
                 f"Slack method {self.slack_method} returned '{self.records_key}' as "

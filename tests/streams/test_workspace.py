@@ -4,11 +4,22 @@ against the emulator, exact.
 
 from __future__ import annotations
 
+import typing as t
 from pathlib import Path
 
+import pytest
+
 from tap_slack_snow_devkit.catalogs import select_only
-from tap_slack_snow_emulator import ENTERPRISE_USER_SCOPES, SlackEmulator
-from tests._support import oauth_config, sync
+from tap_slack_snow_emulator import ENTERPRISE_USER_SCOPES, SlackEmulator, WorkspaceConfig
+from tests._support import (
+    change_answers,
+    oauth_config,
+    one_line_failure,
+    org_config,
+    run_cli,
+    sync,
+    sync_catching,
+)
 
 CORE = select_only("users", "team", "billing")
 
@@ -39,3 +50,82 @@ def test_users_team_billing_exact(emulator: SlackEmulator, tmp_path: Path) -> No
     # one page of 1000 members, one team.info, one team.billing.info, auth.test, one refresh
     assert emulator.calls["users.list"] == 1
     assert emulator.calls["oauth.v2.access"] == 1
+
+
+# --- an answer the tap cannot read is never the end of the data
+
+
+#: An org small enough to be quick, with every stream on several pages of 50.
+GRID = WorkspaceConfig(
+    seed=21,
+    users=130,
+    plan="enterprise",
+    enterprise=True,
+    access_logs=300,
+    integration_logs=200,
+    analytics_rows_per_day=10,
+)
+#: Each stream, its method, the key of its records in Slack's answer, and the call to break
+#: (a later page where there is one).
+LIST_KEYS = [
+    ("users", "users.list", "members", 2),
+    ("team", "team.info", "team", 1),
+    ("billable_info", "team.billableInfo", "billable_info", 2),
+    ("access_logs", "team.accessLogs", "logins", 2),
+    ("integration_logs", "team.integrationLogs", "logs", 2),
+    ("admin_users", "admin.users.list", "users", 2),
+]
+
+
+def drop_key(key: str, on_call: int | None) -> t.Callable[[t.Any, int], None]:
+    """An answer without ``key`` on call ``on_call`` (every call when None)."""
+
+    def change(reply: t.Any, call: int) -> None:
+        if on_call is None or call == on_call:
+            reply.payload.pop(key, None)
+
+    return change
+
+
+def null_key(key: str) -> t.Callable[[t.Any, int], None]:
+    """``key`` null in every answer."""
+
+    def change(reply: t.Any, _call: int) -> None:
+        reply.payload[key] = None
+
+    return change
+
+
+@pytest.mark.parametrize("shape", ["missing", "null"])
+@pytest.mark.parametrize(("stream", "method", "key", "call"), LIST_KEYS)
+def test_an_answer_without_its_list_fails_the_stream(
+    stream: str, method: str, key: str, call: int, shape: str, emulator_factory, tmp_path: Path
+) -> None:
+    """``ok: true`` without the records' key (or with it null) on any page is a shape the tap
+    cannot read, never the end of the data. Before: team.billableInfo without
+    ``billable_info`` ended the stream there, exit 0 with the members of page 1 only."""
+    emu = emulator_factory(GRID)
+    change = drop_key(key, call) if shape == "missing" else null_key(key)
+    change_answers(emu, method, change)
+    config = org_config(emu, tmp_path, "2015-01-01T00:00:00Z", page_size=50)
+    result, error = sync_catching(
+        {**config, "emit_activate_version_messages": True}, select_only(stream)
+    )
+    assert result.exit_code == 1, f"read as the end of the data: {result.count(stream)} records"
+    assert method in error and f"'{key}'" in error, error
+    assert ("without" if shape == "missing" else "null") in error, error
+    assert not [m for m in result.messages if m["type"] == "ACTIVATE_VERSION"]
+
+
+def test_billable_info_without_its_map_on_page_2_is_one_line(
+    emulator_factory, tmp_path: Path
+) -> None:
+    """The command line: exit 1, one line naming the method and the key, no traceback."""
+    emu = emulator_factory(WorkspaceConfig(seed=3, users=120, plan="plus"))
+    change_answers(emu, "team.billableInfo", drop_key("billable_info", 2))
+    config = oauth_config(emu, tmp_path, page_size=50, emit_activate_version_messages=True)
+    result = run_cli(config, tmp_path, catalog=select_only("billable_info"))
+    line = one_line_failure(result)
+    assert "team.billableInfo" in line and "'billable_info'" in line, line
+    assert 0 < result.count("billable_info") <= 50  # page 1, then the line
+    assert not [m for m in result.messages if m["type"] == "ACTIVATE_VERSION"]
