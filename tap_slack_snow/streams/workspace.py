@@ -124,21 +124,28 @@ class BillingStream(SlackStream[Fetch]):
 
     @override
     def parse_answer(self, answer: SlackAnswer, fetch: Fetch) -> t.Iterable[dict[str, t.Any]]:
-        """One record: the plan key, its name, and the team it belongs to."""
+        """One record: the plan key, its name, and the team it belongs to. Slack documents
+        ``""`` as the Free plan; no plan at all (missing or null) is unknown, stored null."""
         payload = answer.payload
         plan = payload.get("plan")
         if plan is not None and not isinstance(plan, str):
             raise MalformedPayloadError(
                 f"Slack method {self.slack_method} returned 'plan' as {type(plan).__name__}"
             )
-        plan = plan or "free"  # Slack documents "" as the Free plan
+        if plan is None:
+            self.logger.warning(
+                "billing: Slack method %s answered without a plan; stored null (unknown)",
+                self.slack_method,
+            )
+        elif not plan:
+            plan = "free"
         envelope = {"ok", "warning", "response_metadata"}
         record = {key: value for key, value in payload.items() if key not in envelope}
         record.update(
             team_id=self.record_team_id(fetch),
             enterprise_id=self.run.facts.identity.enterprise_id,
             plan=plan,
-            plan_label=PLAN_LABELS.get(plan, plan),
+            plan_label=PLAN_LABELS.get(plan, plan) if plan is not None else None,
         )
         yield record
 

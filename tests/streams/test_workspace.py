@@ -19,6 +19,7 @@ from tests._support import (
     run_cli,
     sync,
     sync_catching,
+    warning_lines,
 )
 
 CORE = select_only("users", "team", "billing")
@@ -129,3 +130,34 @@ def test_billable_info_without_its_map_on_page_2_is_one_line(
     assert "team.billableInfo" in line and "'billable_info'" in line, line
     assert 0 < result.count("billable_info") <= 50  # page 1, then the line
     assert not [m for m in result.messages if m["type"] == "ACTIVATE_VERSION"]
+
+
+@pytest.mark.parametrize(
+    ("sent", "plan", "label"),
+    [
+        ("missing", None, None),
+        (None, None, None),
+        ("", "free", "Free"),
+        ("plus", "plus", "Business+"),
+    ],
+    ids=["missing", "null", "empty", "plus"],
+)
+def test_billing_without_a_plan_is_unknown_not_free(
+    sent: str | None, plan: str | None, label: str | None, emulator: SlackEmulator, tmp_path: Path
+) -> None:
+    """Slack documents ``plan: ""`` as Free; no plan at all is unknown (null), with a
+    warning. Before: a Business+ workspace answered without ``plan`` was stored as free."""
+
+    def change(reply: t.Any, _call: int) -> None:
+        if sent == "missing":
+            reply.payload.pop("plan", None)
+        else:
+            reply.payload["plan"] = sent
+
+    change_answers(emulator, "team.billing.info", change)
+    result = run_cli(oauth_config(emulator, tmp_path), tmp_path, catalog=select_only("billing"))
+    assert result.exit_code == 0, result.stderr[-3000:]
+    [record] = result.records["billing"]
+    assert (record["plan"], record["plan_label"]) == (plan, label)
+    warned = [line for line in warning_lines(result) if "without a plan" in line]
+    assert len(warned) == (1 if plan is None else 0), result.stderr[-3000:]
