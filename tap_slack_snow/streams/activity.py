@@ -6,6 +6,7 @@ import hashlib
 import json
 import typing as t
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 
 from typing_extensions import override
 
@@ -103,6 +104,25 @@ class _ClassicPagedStream(SlackStream[LogFetch]):
         start = self.get_starting_timestamp(context)
         fetch.lower_bound = int(start.timestamp()) if start else None
         return fetch
+
+    @override
+    def _increment_stream_state(
+        self, latest_record: dict[str, t.Any], *, context: Context | None = None
+    ) -> None:
+        """The bookmark goes no further than the run's start, with a warning: a later time
+        from Slack (its clock, a bogus value) would make the next runs skip everything
+        until then. The record keeps the time Slack sent. (The SDK's own signpost does this
+        for a stream without partitions only, and silently.)"""
+        key = t.cast("str", self.replication_key)
+        value = latest_record.get(key)
+        started = datetime.fromtimestamp(self._initialized_at // 1000, tz=timezone.utc)
+        if isinstance(value, str) and datetime.fromisoformat(value) > started:
+            self.drift_policy.note(
+                f"{key} later than the run's start; the bookmark stops at the run's start",
+                f"user_id={printable(repr(latest_record.get('user_id')), 40)}, {key}={value}",
+            )
+            latest_record = {**latest_record, key: started.isoformat()}
+        super()._increment_stream_state(latest_record, context=context)
 
     def paging(self, fetch: LogFetch, response: requests.Response) -> tuple[int, int]:
         """(page, pages) of Slack's ``paging`` object."""

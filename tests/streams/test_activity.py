@@ -3,13 +3,15 @@ integration_logs."""
 
 from __future__ import annotations
 
+import time
 import typing as t
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
 
 from tap_slack_snow_devkit.catalogs import select_only
-from tap_slack_snow_emulator import Fault, SlackEmulator, WorkspaceConfig
+from tap_slack_snow_emulator import ENTERPRISE_USER_SCOPES, Fault, SlackEmulator, WorkspaceConfig
 from tests._support import change_answers, oauth_config, run_cli, sync, warning_lines
 
 ACTIVITY = select_only("billable_info", "access_logs", "integration_logs")
@@ -199,3 +201,63 @@ def test_an_old_entry_out_of_order_does_not_end_the_read(emulator_factory, tmp_p
     result = sync(config, catalog=select_only("access_logs"))
     assert result.exit_code == 0
     assert result.count("access_logs") == 1199
+
+
+def in_a_month() -> int:
+    return int(time.time()) + 30 * 86400
+
+
+@pytest.mark.parametrize("stream", sorted(LOGS))
+def test_a_future_time_never_moves_the_bookmark_past_the_run_start(
+    stream: str, emulator_factory, tmp_path: Path
+) -> None:
+    """A time later than the run's start (Slack's clock, a bogus value): the record keeps
+    Slack's value, the bookmark stops at the run's start, with a warning. Before: the
+    bookmark went a month ahead and the next runs read nothing until then."""
+    method, key, field = LOGS[stream]
+    emu = emulator_factory(
+        WorkspaceConfig(seed=9, users=200, access_logs=400, integration_logs=120)
+    )
+    future = in_a_month()
+    change_answers(emu, method, set_time(key, field, future, on_call=1, index=0))
+    config = oauth_config(emu, tmp_path, page_size=40, start_date="2015-01-01T00:00:00Z")
+    started = datetime.now(tz=timezone.utc).replace(microsecond=0)
+    result = run_cli(config, tmp_path, catalog=select_only(stream))
+    ended = datetime.now(tz=timezone.utc)
+    assert result.exit_code == 0, result.stderr[-3000:]
+    assert max(r[f"{field}_unix"] for r in result.records[stream]) == future  # as Slack sent it
+    for mark in bookmark_values(result.state, stream):
+        assert started <= datetime.fromisoformat(mark) <= ended, mark
+    assert [line for line in warning_lines(result) if "run's start" in line]
+
+
+def test_a_future_time_in_one_workspace_of_an_org(emulator_factory, tmp_path: Path) -> None:
+    """integration_logs per workspace on an org-level token: each partition's bookmark stops
+    at the run's start."""
+    emu = emulator_factory(
+        WorkspaceConfig(
+            seed=9,
+            users=120,
+            plan="enterprise",
+            enterprise=True,
+            workspaces=2,
+            integration_logs=120,
+            access_logs=50,
+        )
+    )
+    future = in_a_month()
+    change_answers(emu, "team.integrationLogs", set_time("logs", "date", future, 1, 0))
+    config = oauth_config(
+        emu,
+        tmp_path,
+        scopes=ENTERPRISE_USER_SCOPES,
+        org_level=True,
+        page_size=40,
+        start_date="2015-01-01T00:00:00Z",
+    )
+    result = sync(config, catalog=select_only("integration_logs"))
+    ended = datetime.now(tz=timezone.utc)
+    assert result.exit_code == 0
+    marks = bookmark_values(result.state, "integration_logs")
+    assert len(marks) == 2
+    assert all(datetime.fromisoformat(mark) <= ended for mark in marks), marks
