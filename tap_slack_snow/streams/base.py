@@ -23,9 +23,8 @@ from singer_sdk.streams.rest import HTTPRequest, PageContext
 from typing_extensions import override
 
 from tap_slack_snow import schemas
-from tap_slack_snow.errors import MalformedPayloadError
-from tap_slack_snow.records.drift import DriftPolicy
-from tap_slack_snow.records.unix_times import add_datetimes
+from tap_slack_snow.records.checks import RecordChecks
+from tap_slack_snow.records.payloads import record_objects
 from tap_slack_snow.run.prefetch import FetchJob, PageCodec
 from tap_slack_snow.run.progress import FetchProgress
 from tap_slack_snow.slack.answers import read_slack_response
@@ -43,6 +42,7 @@ if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
     from singer_sdk.pagination import BaseAPIPaginator
 
+    from tap_slack_snow.records.drift import DriftPolicy
     from tap_slack_snow.run.session import SlackRun
 
 SCHEMAS = SchemaDirectory(resources.files(schemas))
@@ -103,8 +103,8 @@ class SlackStream(RESTStream[t.Any], t.Generic[FetchT]):
         self.settings = run.settings
         self.call_stats = CallStats()
         self.records_emitted = 0
-        self._drift: DriftPolicy | None = None
         self._pending_version: int | None = None
+        self._checks: RecordChecks | None = None
         self.progress = FetchProgress(
             self.name, self.call_stats, run.logger, emitted=lambda: self.records_emitted
         )
@@ -162,10 +162,9 @@ class SlackStream(RESTStream[t.Any], t.Generic[FetchT]):
     def post_process(
         self, row: dict[str, t.Any], context: Context | None = None
     ) -> dict[str, t.Any] | None:
-        """Date-times from Unix times, the schema check with the type-drift policy, a count."""
-        if self.datetime_fields:
-            add_datetimes(row, self.datetime_fields)
-        row = self.drift_policy.check(row)
+        """The record checks (:class:`~tap_slack_snow.records.checks.RecordChecks`:
+        date-times, the type-drift policy), a count."""
+        row = self.checks.check(row)
         self.records_emitted += 1
         return row
 
@@ -231,23 +230,21 @@ class SlackStream(RESTStream[t.Any], t.Generic[FetchT]):
             self.get_context_state(context)[RECORDS_LAST_SYNC] = records
 
     def log_drift_summary(self) -> None:
-        """The drift policy's closing lines (if it checked a record)."""
-        if self._drift is not None:
-            self._drift.log_summary()
+        """The record checks' closing lines (if a record was checked)."""
+        if self._checks is not None:
+            self._checks.log_summary()
+
+    @property
+    def checks(self) -> RecordChecks:
+        """The record checks, made at the first record (after the catalog set the keys)."""
+        if self._checks is None:
+            self._checks = RecordChecks.of(self)
+        return self._checks
 
     @property
     def drift_policy(self) -> DriftPolicy:
         """The stream's schema check (:class:`~tap_slack_snow.records.drift.DriftPolicy`)."""
-        if self._drift is None:
-            keys = [key for key in (*(self.primary_keys or ()), self.replication_key) if key]
-            self._drift = DriftPolicy(
-                stream=self.name,
-                method=self.slack_method,
-                schema=self.schema,
-                key_fields=keys,
-                logger=self.logger,
-            )
-        return self._drift
+        return self.checks.drift
 
     # --- fetching: plans on the main thread, pages in whichever thread fetches ------------
 
@@ -396,40 +393,10 @@ class SlackStream(RESTStream[t.Any], t.Generic[FetchT]):
             ),
         )
 
-    def answer_records(self, answer: SlackAnswer) -> t.Any:
-        """The value under ``records_key``. Missing or null, on any page, is a shape the tap
-        cannot read, never the end of the data (which would lose the rest, and with
-        ACTIVATE_VERSION have the target delete it)."""
-        payload = answer.payload
-        if self.records_key not in payload:
-            raise MalformedPayloadError(
-                f"Slack method {self.slack_method} answered ok without '{self.records_key}'"
-            )
-        records = payload[self.records_key]
-        if records is None:
-            raise MalformedPayloadError(
-                f"Slack method {self.slack_method} returned '{self.records_key}' as null"
-            )
-        return records
-
     def parse_answer(self, answer: SlackAnswer, fetch: FetchT) -> t.Iterable[dict[str, t.Any]]:  # noqa: ARG002
-        """Records under ``records_key``: a list of objects, or one object."""
-        records = self.answer_records(answer)
-        if isinstance(records, dict):
-            yield records
-            return
-        if not isinstance(records, list):
-            raise MalformedPayloadError(
-                f"Slack method {self.slack_method} returned '{self.records_key}' as "
-                f"{type(records).__name__}, expected a list"
-            )
-        for record in records:
-            if not isinstance(record, dict):
-                raise MalformedPayloadError(
-                    f"Slack method {self.slack_method} returned an item of "
-                    f"'{self.records_key}' that is {type(record).__name__}, not an object"
-                )
-            yield record
+        """Records under ``records_key``: a list of objects, or one object (missing or null
+        fails: :mod:`~tap_slack_snow.records.payloads`)."""
+        return record_objects(answer.payload, self.slack_method, self.records_key)
 
     # --- what the SDK does when a stream starts, done where a fetch starts ----------------
 

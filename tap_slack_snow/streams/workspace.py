@@ -7,6 +7,7 @@ import typing as t
 from typing_extensions import override
 
 from tap_slack_snow.errors import MalformedPayloadError
+from tap_slack_snow.records.payloads import records_value
 from tap_slack_snow.streams.base import SlackStream
 from tap_slack_snow.streams.fetch import Fetch
 
@@ -166,7 +167,7 @@ class BillableInfoStream(SlackStream[Fetch]):
     @override
     def parse_answer(self, answer: SlackAnswer, fetch: Fetch) -> t.Iterable[dict[str, t.Any]]:
         """Slack answers a map keyed by user id: one record per user."""
-        billable = self.answer_records(answer)
+        billable = records_value(answer.payload, self.slack_method, self.records_key)
         if not isinstance(billable, dict):
             raise MalformedPayloadError(
                 f"Slack method {self.slack_method} returned '{self.records_key}' as "
