@@ -88,6 +88,8 @@ class SlackStream(RESTStream[t.Any], t.Generic[FetchT]):
     writes_batch_files: t.ClassVar[bool] = False
     #: How the stream's pages wait on disk when fetched ahead.
     page_codec: t.ClassVar[PageCodec[t.Any]] = RecordPages()
+    #: A full-table stream whose key several partitions send (kept once, silently).
+    keys_repeat_across_partitions: t.ClassVar[bool] = False
 
     http_method = "GET"
     payload_as_json = False
@@ -163,10 +165,11 @@ class SlackStream(RESTStream[t.Any], t.Generic[FetchT]):
         self, row: dict[str, t.Any], context: Context | None = None
     ) -> dict[str, t.Any] | None:
         """The record checks (:class:`~tap_slack_snow.records.checks.RecordChecks`:
-        date-times, the type-drift policy), a count."""
-        row = self.checks.check(row)
-        self.records_emitted += 1
-        return row
+        date-times, the type-drift policy, one record per key), a count."""
+        checked = self.checks.check(row, context.get("team_id") if context else None)
+        if checked is not None:
+            self.records_emitted += 1
+        return checked
 
     @override
     def get_batch_config(self, config: t.Mapping[str, t.Any]) -> BatchConfig | None:

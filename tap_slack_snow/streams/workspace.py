@@ -10,6 +10,7 @@ from tap_slack_snow.errors import MalformedPayloadError
 from tap_slack_snow.records.payloads import records_value
 from tap_slack_snow.streams.base import SlackStream
 from tap_slack_snow.streams.fetch import Fetch
+from tap_slack_snow.text import printable
 
 if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
@@ -38,6 +39,9 @@ class UsersStream(SlackStream[Fetch]):
     max_page_size = 1000
     sends_team_id = True
     datetime_fields = ("updated",)
+    #: On Grid a member's id is org-wide and every workspace it belongs to lists it: the
+    #: first workspace's record is kept.
+    keys_repeat_across_partitions = True
 
     @override
     def slack_arguments(self, fetch: Fetch, next_page_token: t.Any) -> dict[str, t.Any]:
@@ -45,33 +49,6 @@ class UsersStream(SlackStream[Fetch]):
         params = super().slack_arguments(fetch, next_page_token)
         params["include_locale"] = "true"
         return params
-
-    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
-        """Set up the member ids seen in this run."""
-        super().__init__(*args, **kwargs)
-        #: Member ids emitted so far, when the run reads several workspaces of a Grid org
-        #: (an empty set until the first record shows it does; None: it does not).
-        self._seen: set[str] | None = set()
-        self._seen_decided = False
-
-    @override
-    def post_process(
-        self, row: dict[str, t.Any], context: Context | None = None
-    ) -> dict[str, t.Any] | None:
-        """One row per member: on Grid a member's id is org-wide and the same member is in
-        every workspace it belongs to, so only the first workspace's copy is kept.
-        """
-        if not self._seen_decided:  # the partitions are the run's: decided once
-            self._seen_decided = True
-            self._seen = set() if self.partition_count > 1 else None
-        if self._seen is not None:
-            member = row.get("id")
-            if member is not None:
-                member = str(member)  # the drift policy turns a numeric id into a string
-                if member in self._seen:
-                    return None
-                self._seen.add(member)
-        return super().post_process(row, context)
 
 
 class TeamStream(SlackStream[Fetch]):
@@ -104,7 +81,18 @@ class TeamStream(SlackStream[Fetch]):
     def post_process(
         self, row: dict[str, t.Any], context: Context | None = None
     ) -> dict[str, t.Any] | None:
-        """``team_id`` is the team asked for, which is the record's own id."""
+        """``team_id`` is the team asked for, which is the record's own id. The org's
+        answer (org-level token) is kept only when it describes the org."""
+        org_id = self.run.facts.org_id
+        asked = context.get("team_id") if context else None
+        if asked and asked == org_id and str(row.get("id")) != org_id:
+            self.logger.warning(
+                "team: Slack method %s answered for the org %s with team %s; no org record",
+                self.slack_method,
+                org_id,
+                printable(row.get("id"), 40),
+            )
+            return None
         row.setdefault("team_id", row.get("id"))
         return super().post_process(row, context)
 

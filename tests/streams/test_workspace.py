@@ -161,3 +161,63 @@ def test_billing_without_a_plan_is_unknown_not_free(
     assert (record["plan"], record["plan_label"]) == (plan, label)
     warned = [line for line in warning_lines(result) if "without a plan" in line]
     assert len(warned) == (1 if plan is None else 0), result.stderr[-3000:]
+
+
+# --- one record per key per sync
+
+
+def repeat_a_member() -> t.Callable[[t.Any, int], None]:
+    """users.list's second page also lists the first page's first member."""
+    first: list[dict[str, t.Any]] = []
+
+    def change(reply: t.Any, call: int) -> None:
+        if call == 1:
+            first.append(dict(reply.payload["members"][0]))
+        elif call == 2:
+            reply.payload["members"].append(first[0])
+
+    return change
+
+
+@pytest.mark.parametrize("org", [False, True], ids=["workspace", "org"])
+def test_a_member_on_two_pages_is_one_record(org: bool, emulator_factory, tmp_path: Path) -> None:
+    """Slack's pages shifting while they are read list a member twice: the first record
+    is kept and one warning gives the count. Before: 301 records for 300 members. On an
+    org, members of several workspaces are one record too, without a warning."""
+    emu = emulator_factory(
+        WorkspaceConfig(seed=4, users=300, plan="enterprise", enterprise=True, workspaces=3)
+        if org
+        else WorkspaceConfig(seed=4, users=300, plan="plus")
+    )
+    change_answers(emu, "users.list", repeat_a_member())
+    scopes = ENTERPRISE_USER_SCOPES if org else None
+    config = oauth_config(emu, tmp_path, scopes=scopes, org_level=org, page_size=100)
+    result = run_cli(config, tmp_path, catalog=select_only("users"))
+    assert result.exit_code == 0, result.stderr[-3000:]
+    ids = [r["id"] for r in result.records["users"]]
+    assert len(ids) == len(set(ids)) == emu.workspace.user_count
+    warned = [line for line in warning_lines(result) if "already sent" in line]
+    assert len(warned) == 1 and "users: 1 " in warned[0], warned
+
+
+def test_the_org_answered_with_a_workspace_is_no_team_record(
+    emulator_factory, tmp_path: Path
+) -> None:
+    """On an org-level token team.info for the org is used only when it describes the org:
+    answered with a workspace's team, a warning and no record. Before: two team records
+    with the workspace's id."""
+    emu = emulator_factory(GRID)
+    org_id = emu.workspace.enterprise.id
+    workspace = emu.workspace.team_ids[0]
+
+    def as_a_workspace(reply: t.Any, _call: int) -> None:
+        if reply.payload["team"]["id"] == org_id:
+            reply.payload["team"] = {**reply.payload["team"], "id": workspace}
+
+    change_answers(emu, "team.info", as_a_workspace)
+    config = org_config(emu, tmp_path, "2015-01-01T00:00:00Z")
+    result = run_cli(config, tmp_path, catalog=select_only("team"))
+    assert result.exit_code == 0, result.stderr[-3000:]
+    assert sorted(r["id"] for r in result.records["team"]) == sorted(emu.workspace.team_ids)
+    warned = [line for line in warning_lines(result) if org_id in line]
+    assert len(warned) == 1 and workspace in warned[0], warned
