@@ -13,6 +13,7 @@ member of several workspaces is listed by each: a stream that expects that
 
 from __future__ import annotations
 
+import threading
 import typing as t
 
 from tap_slack_snow.records.drift import DriftPolicy
@@ -128,6 +129,7 @@ class RecordChecks:
         self.datetime_fields = tuple(datetime_fields)
         self.logger = logger
         self._drift: DriftPolicy | None = None
+        self._drift_made = threading.Lock()
         #: One record per key per sync: full-table streams only.
         self.sent_keys = (
             None
@@ -138,15 +140,17 @@ class RecordChecks:
     @property
     def drift(self) -> DriftPolicy:
         """The stream's schema check (made at the first use)."""
-        if self._drift is None:
-            self._drift = DriftPolicy(
-                stream=self.stream,
-                method=self.method,
-                schema=self.schema,
-                key_fields=self.key_fields,
-                logger=self.logger,
-            )
-        return self._drift
+        drift = self._drift
+        if drift is None:
+            with self._drift_made:  # a worker and the main thread may both be first
+                drift = self._drift = self._drift or DriftPolicy(
+                    stream=self.stream,
+                    method=self.method,
+                    schema=self.schema,
+                    key_fields=self.key_fields,
+                    logger=self.logger,
+                )
+        return drift
 
     def check(self, row: dict[str, t.Any], partition: str | None) -> dict[str, t.Any] | None:
         """The record as it is emitted, or None for a key already sent in this sync."""

@@ -11,6 +11,7 @@ partition (what one fetch reads and keeps), the drift policy, and the batch file
 
 from __future__ import annotations
 
+import threading
 import typing as t
 from functools import partial
 from importlib import resources
@@ -107,6 +108,7 @@ class SlackStream(RESTStream[t.Any], t.Generic[FetchT]):
         self.records_emitted = 0
         self._pending_version: int | None = None
         self._checks: RecordChecks | None = None
+        self._checks_made = threading.Lock()
         self.progress = FetchProgress(
             self.name, self.call_stats, run.logger, emitted=lambda: self.records_emitted
         )
@@ -240,9 +242,11 @@ class SlackStream(RESTStream[t.Any], t.Generic[FetchT]):
     @property
     def checks(self) -> RecordChecks:
         """The record checks, made at the first record (after the catalog set the keys)."""
-        if self._checks is None:
-            self._checks = RecordChecks.of(self)
-        return self._checks
+        checks = self._checks
+        if checks is None:
+            with self._checks_made:  # a worker (parse_answer) and the main thread share them
+                checks = self._checks = self._checks or RecordChecks.of(self)
+        return checks
 
     @property
     def drift_policy(self) -> DriftPolicy:
