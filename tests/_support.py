@@ -4,6 +4,7 @@ the benchmarks and scripts use too, are in the dev kit (``tap_slack_snow_devkit`
 
 from __future__ import annotations
 
+import gzip
 import io
 import json
 import os
@@ -338,3 +339,33 @@ def static_config(url: str, token: str, **extra: t.Any) -> dict[str, t.Any]:
         "retry_max_attempts": 2,
         **extra,
     }
+
+
+# --- answers the emulator has no fault kind for: edited before they go over HTTP
+
+
+def change_answers(emu: SlackEmulator, method: str, change: t.Callable[[t.Any, int], None]) -> None:
+    """Edit the emulator's answers to ``method`` before it sends them over HTTP:
+    ``change(reply, call_no)`` edits the :class:`~tap_slack_snow_emulator.api.Reply` in place
+    (``reply.payload`` for a JSON answer; see :func:`change_gzip_rows` for a file). Calls count
+    from 1, every request of the method included, as for the emulator's faults."""
+    handle = emu.api.handle
+
+    def changed(name: str, *args: t.Any, **kwargs: t.Any) -> t.Any:
+        reply = handle(name, *args, **kwargs)
+        if name == method and reply.status == 200:
+            change(reply, int(kwargs["call_no"]))
+        return reply
+
+    emu.api.handle = changed  # type: ignore[method-assign]
+
+
+def change_gzip_rows(reply: t.Any, change: t.Callable[[dict[str, t.Any]], None]) -> None:
+    """Apply ``change(row)`` to every row of a gzip JSON Lines answer (an analytics file)."""
+    if reply.content_type != "application/gzip":
+        return
+    rows = [json.loads(line) for line in gzip.decompress(reply.materialize()).splitlines()]
+    for row in rows:
+        change(row)
+    reply.body = gzip.compress(b"".join(json.dumps(row).encode() + b"\n" for row in rows))
+    reply.stream = None

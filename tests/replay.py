@@ -107,7 +107,8 @@ class ReplayServer:
             if self._analytics_days and day not in self._analytics_days:
                 return _json({"ok": False, "error": "file_not_yet_available"})
             self._analytics_days.append(day)
-            lines = "".join(json.dumps(line) + "\n" for line in answer)
+            # the file of the day asked for: its rows are of that day, as Slack's are
+            lines = "".join(json.dumps({**line, "date": day}) + "\n" for line in answer)
             return "application/gzip", gzip.compress(lines.encode())
         if method == "admin.users.list" and args.get("is_active") == "false":
             return _json({"ok": True, "users": [], "response_metadata": {"next_cursor": ""}})

@@ -13,7 +13,15 @@ import pytest
 
 from tap_slack_snow_devkit.catalogs import select_only
 from tap_slack_snow_emulator import ENTERPRISE_USER_SCOPES, SlackEmulator, WorkspaceConfig
-from tests._support import oauth_config, run_cli, run_tap, static_config, sync, warning_lines
+from tests._support import (
+    SyncResult,
+    oauth_config,
+    run_cli,
+    run_tap,
+    static_config,
+    sync,
+    warning_lines,
+)
 
 
 @pytest.mark.parametrize(
@@ -98,3 +106,59 @@ def test_activate_version_only_when_asked(emulator: SlackEmulator, tmp_path: Pat
     records = [m for m in asked.messages if m["type"] == "RECORD"]
     assert {m.get("version") for m in records} == {versions[0]["version"]}
     assert len(records) == emulator.workspace.user_count
+
+
+def activations(result: SyncResult) -> dict[str, int]:
+    """Each stream's ACTIVATE_VERSION: its position among the run's messages."""
+    return {
+        m["stream"]: index
+        for index, m in enumerate(result.messages)
+        if m["type"] == "ACTIVATE_VERSION"
+    }
+
+
+def test_activate_version_follows_the_records(emulator: SlackEmulator, tmp_path: Path) -> None:
+    """After the stream's last record and before its closing STATE (the SDK writes it before
+    the first record: a target then deletes what a failing stream had not sent yet)."""
+    config = oauth_config(emulator, tmp_path, page_size=100, emit_activate_version_messages=True)
+    result = sync(config, catalog=select_only("users", "billable_info"))
+    assert result.exit_code == 0
+    where = activations(result)
+    assert set(where) == {"users", "billable_info"}
+    for stream, index in where.items():
+        records = [i for i, m in enumerate(result.messages) if m.get("stream") == stream]
+        assert index == records[-1], f"{stream}: ACTIVATE_VERSION before its records"
+        assert result.messages[index + 1]["type"] == "STATE"
+
+
+def test_activate_version_only_for_a_stream_read_to_its_end(
+    emulator_factory: t.Callable[..., SlackEmulator], tmp_path: Path
+) -> None:
+    """A workspace skipped (``on_unavailable: skip``) leaves its rows: no ACTIVATE_VERSION for
+    the stream; nor in a connection test (``--test`` stops at a record)."""
+    emu = emulator_factory(
+        WorkspaceConfig(
+            seed=6,
+            users=60,
+            plan="enterprise",
+            enterprise=True,
+            workspaces=3,
+            denied_workspaces=(1,),
+            access_logs=50,
+        )
+    )
+    config = oauth_config(
+        emu,
+        tmp_path,
+        scopes=ENTERPRISE_USER_SCOPES,
+        org_level=True,
+        emit_activate_version_messages=True,
+    )
+    catalog = select_only("users", "admin_users")
+    result = sync(config, catalog=catalog)
+    assert result.exit_code == 0
+    assert result.count("users") > 0
+    assert set(activations(result)) == {"admin_users"}  # users skipped a workspace
+    dry = run_cli(config, tmp_path, "--test", catalog=catalog)
+    assert dry.exit_code == 0, dry.stderr[-3000:]
+    assert not activations(dry)

@@ -173,6 +173,8 @@ class DriftPolicy:
         self.nulled: Counter[str] = Counter()
         self._nodes = _object_nodes(schema)
         self.undeclared: set[str] = set()
+        #: Entries the stream could not use as sent, by what was done with them.
+        self.noted: Counter[str] = Counter()
         # a stream's worker fits scalars (parse_response) while the main thread checks its
         # records (post_process): the once-only bookkeeping is shared
         self._lock = threading.Lock()
@@ -304,8 +306,19 @@ class DriftPolicy:
             self._key_text(record),
         )
 
+    def note(self, what: str, detail: str) -> None:
+        """An entry the stream could not use as Slack sent it: ``what`` says what and what
+        the tap did (e.g. "date_last is not a time; entry dropped"), ``detail`` names the
+        entry. A WARNING for the first few of each kind, then a count when the stream ends."""
+        with self._lock:
+            self.noted[what] += 1
+            if self.noted[what] > NULLED_WARNINGS_PER_FIELD:
+                return
+        self.logger.warning("%s: %s (%s)", self.stream, what, detail)
+
     def log_summary(self) -> None:
-        """One line per field whose values were set to null (call when the stream ends)."""
+        """One line per field whose values were set to null, and per kind of entry noted
+        (call when the stream ends)."""
         for name, count in sorted(self.nulled.items()):
             self.logger.warning(
                 "%s: %d value(s) of %s could not be converted and were stored as null",
@@ -313,6 +326,8 @@ class DriftPolicy:
                 count,
                 name,
             )
+        for what, count in sorted(self.noted.items()):
+            self.logger.warning("%s: %d in all: %s", self.stream, count, what)
 
     def _key_text(self, record: dict[str, t.Any]) -> str:
         keys = sorted(self.key_fields & set(record))

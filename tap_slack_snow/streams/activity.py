@@ -6,14 +6,16 @@ import hashlib
 import json
 import typing as t
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 
 from typing_extensions import override
 
 from tap_slack_snow.errors import MalformedPayloadError
-from tap_slack_snow.records.unix_times import unix_int
+from tap_slack_snow.records.unix_times import unix_int, unix_to_iso
 from tap_slack_snow.streams.base import SlackStream
 from tap_slack_snow.streams.fetch import Fetch
 from tap_slack_snow.streams.pagination import ClassicPagePaginator
+from tap_slack_snow.text import printable
 
 if t.TYPE_CHECKING:
     import requests
@@ -108,6 +110,25 @@ class _ClassicPagedStream(SlackStream[LogFetch]):
         fetch.lower_bound = int(start.timestamp()) if start else None
         return fetch
 
+    @override
+    def _increment_stream_state(
+        self, latest_record: dict[str, t.Any], *, context: Context | None = None
+    ) -> None:
+        """The bookmark goes no further than the run's start, with a warning: a later time
+        from Slack (its clock, a bogus value) would make the next runs skip everything
+        until then. The record keeps the time Slack sent. (The SDK's own signpost does this
+        for a stream without partitions only, and silently.)"""
+        key = t.cast("str", self.replication_key)
+        value = latest_record.get(key)
+        started = datetime.fromtimestamp(self._initialized_at // 1000, tz=timezone.utc)
+        if isinstance(value, str) and datetime.fromisoformat(value) > started:
+            self.drift_policy.note(
+                f"{key} later than the run's start; the bookmark stops at the run's start",
+                f"user_id={printable(repr(latest_record.get('user_id')), 40)}, {key}={value}",
+            )
+            latest_record = {**latest_record, key: started.isoformat()}
+        super()._increment_stream_state(latest_record, context=context)
+
     def paging(self, fetch: LogFetch, response: requests.Response) -> tuple[int, int]:
         """(page, pages) of Slack's ``paging`` object."""
         paging = fetch.payload_of(response).get("paging")
@@ -140,26 +161,38 @@ class _ClassicPagedStream(SlackStream[LogFetch]):
         page, _ = self.paging(fetch, response)
         return {"page": page + 1}
 
-    def entry_time(self, entry: dict[str, t.Any]) -> int:
-        """The entry's Unix time (the lower bound is checked on it)."""
-        value = unix_int(entry.get(self.time_field))
-        if value is None:
-            raise MalformedPayloadError(
-                f"Slack method {self.slack_method} returned an entry without a numeric "
-                f"'{self.time_field}'"
-            )
-        return value
+    def entry_time(self, entry: dict[str, t.Any]) -> int | None:
+        """The entry's Unix time; None when it is not a time (missing, not a number, 0 or
+        negative, past year 9999)."""
+        raw = entry.get(self.time_field)
+        when = unix_int(raw)
+        return None if when is None or unix_to_iso(raw) is None else when
 
     def entries(
         self, answer: SlackAnswer, fetch: LogFetch
     ) -> t.Iterator[tuple[int, dict[str, t.Any]]]:
-        """(time, entry) pairs at or above the lower bound; notes when it is passed."""
+        """(time, entry) pairs at or above the lower bound.
+
+        An entry without a time is dropped with a warning: it can be neither bookmarked nor
+        stored over the row it updates, and it says nothing about where the read is. The
+        read ends at a page whose oldest entry (its last: Slack sends newest first) is below
+        the lower bound, so one entry out of order is skipped, not taken for the end.
+        """
+        last: int | None = None
         for entry in super().parse_answer(answer, fetch):
             when = self.entry_time(entry)
-            if fetch.lower_bound is not None and when < fetch.lower_bound:
-                fetch.reached_lower_bound = True
+            if when is None:
+                self.drift_policy.note(
+                    f"{self.time_field} is not a time; entry dropped",
+                    f"user_id={printable(repr(entry.get('user_id')), 40)}, "
+                    f"{self.time_field}={printable(repr(entry.get(self.time_field)), 40)}",
+                )
                 continue
-            yield when, entry
+            last = when
+            if fetch.lower_bound is None or when >= fetch.lower_bound:
+                yield when, entry
+        if last is not None and fetch.lower_bound is not None and last < fetch.lower_bound:
+            fetch.reached_lower_bound = True
 
 
 class AccessLogsStream(_ClassicPagedStream):
@@ -214,7 +247,10 @@ class AccessLogsStream(_ClassicPagedStream):
 
     @override
     def has_more_pages(self, fetch: LogFetch, response: requests.Response) -> bool:
-        return super().has_more_pages(fetch, response) and fetch.oldest_seen is not None
+        """A window moves on from the oldest entry seen: without one, only its own pages."""
+        if not super().has_more_pages(fetch, response):
+            return False
+        return fetch.oldest_seen is not None or self.paging(fetch, response)[0] < self.max_pages
 
     @override
     def next_page(self, fetch: LogFetch, response: requests.Response) -> dict[str, int] | None:

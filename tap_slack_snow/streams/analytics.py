@@ -27,6 +27,7 @@ from tap_slack_snow.slack.answers import decode_json, read_slack_response
 from tap_slack_snow.slack.errors import EndOfDataError, TransientError
 from tap_slack_snow.streams.base import SlackStream
 from tap_slack_snow.streams.fetch import Fetch
+from tap_slack_snow.text import printable
 
 if t.TYPE_CHECKING:
     from singer_sdk.helpers._batch import BaseBatchFileEncoding, BatchConfig
@@ -255,7 +256,11 @@ class MemberAnalyticsStream(SlackStream[DaysFetch]):
             ) from None
 
     def _chunk_rows(self, chunk: bytes, first_line: int, day: date) -> t.Iterator[dict[str, t.Any]]:
-        """The rows of a chunk of lines, one at a time."""
+        """The rows of a chunk of lines, one at a time, each of the day asked for: a row
+        without a ``date`` gets it, one saying another day is filed under the day asked
+        for, with a warning (else the bookmark would follow it, e.g. to 2030, and the next
+        runs would read nothing)."""
+        asked = day.isoformat()
         for number, line in enumerate(chunk.split(b"\n"), start=first_line):
             if not line.strip():
                 continue
@@ -271,7 +276,13 @@ class MemberAnalyticsStream(SlackStream[DaysFetch]):
                     f"Slack method {self.slack_method} returned a file for {day} whose "
                     f"line {number} is not an object"
                 )
-            row.setdefault("date", day.isoformat())
+            said = row.setdefault("date", asked)
+            if said != asked:
+                self.drift_policy.note(
+                    "a row's date is not the day asked for; filed under the day asked for",
+                    f"file of {asked}, line {number}: {printable(repr(said), 40)}",
+                )
+                row["date"] = asked
             yield row
 
     @override

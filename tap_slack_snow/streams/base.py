@@ -11,6 +11,7 @@ partition (what one fetch reads and keeps), the drift policy, and the batch file
 
 from __future__ import annotations
 
+import threading
 import typing as t
 from functools import partial
 from importlib import resources
@@ -23,9 +24,8 @@ from singer_sdk.streams.rest import HTTPRequest, PageContext
 from typing_extensions import override
 
 from tap_slack_snow import schemas
-from tap_slack_snow.errors import MalformedPayloadError
-from tap_slack_snow.records.drift import DriftPolicy
-from tap_slack_snow.records.unix_times import add_datetimes
+from tap_slack_snow.records.checks import RecordChecks
+from tap_slack_snow.records.payloads import record_objects
 from tap_slack_snow.run.prefetch import FetchJob, PageCodec
 from tap_slack_snow.run.progress import FetchProgress
 from tap_slack_snow.slack.answers import read_slack_response
@@ -43,6 +43,7 @@ if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
     from singer_sdk.pagination import BaseAPIPaginator
 
+    from tap_slack_snow.records.drift import DriftPolicy
     from tap_slack_snow.run.session import SlackRun
 
 SCHEMAS = SchemaDirectory(resources.files(schemas))
@@ -88,6 +89,8 @@ class SlackStream(RESTStream[t.Any], t.Generic[FetchT]):
     writes_batch_files: t.ClassVar[bool] = False
     #: How the stream's pages wait on disk when fetched ahead.
     page_codec: t.ClassVar[PageCodec[t.Any]] = RecordPages()
+    #: A full-table stream whose key several partitions send (kept once, silently).
+    keys_repeat_across_partitions: t.ClassVar[bool] = False
 
     http_method = "GET"
     payload_as_json = False
@@ -103,7 +106,9 @@ class SlackStream(RESTStream[t.Any], t.Generic[FetchT]):
         self.settings = run.settings
         self.call_stats = CallStats()
         self.records_emitted = 0
-        self._drift: DriftPolicy | None = None
+        self._pending_version: int | None = None
+        self._checks: RecordChecks | None = None
+        self._checks_made = threading.Lock()
         self.progress = FetchProgress(
             self.name, self.call_stats, run.logger, emitted=lambda: self.records_emitted
         )
@@ -161,12 +166,12 @@ class SlackStream(RESTStream[t.Any], t.Generic[FetchT]):
     def post_process(
         self, row: dict[str, t.Any], context: Context | None = None
     ) -> dict[str, t.Any] | None:
-        """Date-times from Unix times, the schema check with the type-drift policy, a count."""
-        if self.datetime_fields:
-            add_datetimes(row, self.datetime_fields)
-        row = self.drift_policy.check(row)
-        self.records_emitted += 1
-        return row
+        """The record checks (:class:`~tap_slack_snow.records.checks.RecordChecks`:
+        date-times, the type-drift policy, one record per key), a count."""
+        checked = self.checks.check(row, context.get("team_id") if context else None)
+        if checked is not None:
+            self.records_emitted += 1
+        return checked
 
     @override
     def get_batch_config(self, config: t.Mapping[str, t.Any]) -> BatchConfig | None:
@@ -176,6 +181,24 @@ class SlackStream(RESTStream[t.Any], t.Generic[FetchT]):
         if not self.writes_batch_files or self.settings.has_stream_maps or self.dry_run:
             return None
         return super().get_batch_config(config)
+
+    @override
+    def _write_activate_version_message(self, full_table_version: int) -> None:
+        """Kept for the end of the stream (:meth:`activate_version`), not written now.
+
+        singer-sdk 0.54 writes ACTIVATE_VERSION in ``sync``, its only call, before a
+        full-table stream's first record. A target then marks every older row deleted and
+        each record that follows undeletes its own: a stream that fails half-way leaves rows
+        Slack still lists deleted. The records carry the version all the same.
+        """
+        self._pending_version = full_table_version
+
+    def activate_version(self) -> None:
+        """ACTIVATE_VERSION now: after the last record of a stream whose every partition was
+        read to its end (the runner decides), never in a dry run."""
+        version, self._pending_version = self._pending_version, None
+        if version is not None and not self.dry_run:
+            super()._write_activate_version_message(version)
 
     # --- what the run and the partition runner read -------------------------------------
 
@@ -212,23 +235,23 @@ class SlackStream(RESTStream[t.Any], t.Generic[FetchT]):
             self.get_context_state(context)[RECORDS_LAST_SYNC] = records
 
     def log_drift_summary(self) -> None:
-        """The drift policy's closing lines (if it checked a record)."""
-        if self._drift is not None:
-            self._drift.log_summary()
+        """The record checks' closing lines (if a record was checked)."""
+        if self._checks is not None:
+            self._checks.log_summary()
+
+    @property
+    def checks(self) -> RecordChecks:
+        """The record checks, made at the first record (after the catalog set the keys)."""
+        checks = self._checks
+        if checks is None:
+            with self._checks_made:  # a worker (parse_answer) and the main thread share them
+                checks = self._checks = self._checks or RecordChecks.of(self)
+        return checks
 
     @property
     def drift_policy(self) -> DriftPolicy:
         """The stream's schema check (:class:`~tap_slack_snow.records.drift.DriftPolicy`)."""
-        if self._drift is None:
-            keys = [key for key in (*(self.primary_keys or ()), self.replication_key) if key]
-            self._drift = DriftPolicy(
-                stream=self.name,
-                method=self.slack_method,
-                schema=self.schema,
-                key_fields=keys,
-                logger=self.logger,
-            )
-        return self._drift
+        return self.checks.drift
 
     # --- fetching: plans on the main thread, pages in whichever thread fetches ------------
 
@@ -378,23 +401,9 @@ class SlackStream(RESTStream[t.Any], t.Generic[FetchT]):
         )
 
     def parse_answer(self, answer: SlackAnswer, fetch: FetchT) -> t.Iterable[dict[str, t.Any]]:  # noqa: ARG002
-        """Records under ``records_key``: a list of objects, or one object."""
-        records = answer.payload.get(self.records_key)
-        if isinstance(records, dict):
-            yield records
-            return
-        if not isinstance(records, list):
-            raise MalformedPayloadError(
-                f"Slack method {self.slack_method} returned '{self.records_key}' as "
-                f"{type(records).__name__}, expected a list"
-            )
-        for record in records:
-            if not isinstance(record, dict):
-                raise MalformedPayloadError(
-                    f"Slack method {self.slack_method} returned an item of "
-                    f"'{self.records_key}' that is {type(record).__name__}, not an object"
-                )
-            yield record
+        """Records under ``records_key``: a list of objects, or one object (missing or null
+        fails: :mod:`~tap_slack_snow.records.payloads`)."""
+        return record_objects(answer.payload, self.slack_method, self.records_key)
 
     # --- what the SDK does when a stream starts, done where a fetch starts ----------------
 

@@ -67,6 +67,9 @@ class RunnableStream(t.Protocol):
     def log_drift_summary(self) -> None:
         """The drift policy's closing lines."""
 
+    def activate_version(self) -> None:
+        """Every partition was read to its end: ACTIVATE_VERSION, if one is due."""
+
     def optional_partition(self, team_id: str | None) -> bool:
         """A partition Slack may not answer for (a refusal is noted, not an error)."""
 
@@ -87,6 +90,7 @@ class PartitionRunner:
         self.running = False
         self.workspaces_read = 0
         self._partitions_started = 0
+        self._partitions_finished = 0
         self._checked = False
         self._seconds = 0.0
         self._dry_run_yielded = 0
@@ -99,7 +103,10 @@ class PartitionRunner:
 
         Once per stream: the edition and scope checks, and the summary line after the last
         partition (only when the stream finished: a failed or interrupted stream has its own
-        line, the error or where the signal stopped it). Per workspace: a STATE message
+        line, the error or where the signal stopped it), and ACTIVATE_VERSION only when
+        every partition was read to its end (a workspace skipped or refused, a stream skipped
+        or failed: none, so the target deletes nothing Slack still lists). Per workspace: a
+        STATE message
         before each workspace after the first (so an interrupted run resumes in the
         workspace it stopped in), and the skip of a workspace Slack refuses.
         """
@@ -132,6 +139,8 @@ class PartitionRunner:
                 self.stream.log_drift_summary()
                 if not failed:
                     self.log_summary(self._seconds)
+            if not failed and last and self._partitions_finished == self._partitions_started:
+                self.stream.activate_version()  # after the last record, before the STATE
 
     def _optional(
         self,
@@ -168,6 +177,7 @@ class PartitionRunner:
                     return
             yield from source()
             stream.finish_partition(context, stream.records_emitted - emitted)
+            self._partitions_finished += 1
             if team_id and team_id != self.run.facts.org_id:
                 self.workspaces_read += 1
         except StreamUnavailableError as exc:

@@ -7,8 +7,10 @@ import typing as t
 from typing_extensions import override
 
 from tap_slack_snow.errors import MalformedPayloadError
+from tap_slack_snow.records.payloads import records_value
 from tap_slack_snow.streams.base import SlackStream
 from tap_slack_snow.streams.fetch import Fetch
+from tap_slack_snow.text import printable
 
 if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
@@ -37,6 +39,9 @@ class UsersStream(SlackStream[Fetch]):
     max_page_size = 1000
     sends_team_id = True
     datetime_fields = ("updated",)
+    #: On Grid a member's id is org-wide and every workspace it belongs to lists it: the
+    #: first workspace's record is kept.
+    keys_repeat_across_partitions = True
 
     @override
     def slack_arguments(self, fetch: Fetch, next_page_token: t.Any) -> dict[str, t.Any]:
@@ -44,33 +49,6 @@ class UsersStream(SlackStream[Fetch]):
         params = super().slack_arguments(fetch, next_page_token)
         params["include_locale"] = "true"
         return params
-
-    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
-        """Set up the member ids seen in this run."""
-        super().__init__(*args, **kwargs)
-        #: Member ids emitted so far, when the run reads several workspaces of a Grid org
-        #: (an empty set until the first record shows it does; None: it does not).
-        self._seen: set[str] | None = set()
-        self._seen_decided = False
-
-    @override
-    def post_process(
-        self, row: dict[str, t.Any], context: Context | None = None
-    ) -> dict[str, t.Any] | None:
-        """One row per member: on Grid a member's id is org-wide and the same member is in
-        every workspace it belongs to, so only the first workspace's copy is kept.
-        """
-        if not self._seen_decided:  # the partitions are the run's: decided once
-            self._seen_decided = True
-            self._seen = set() if self.partition_count > 1 else None
-        if self._seen is not None:
-            member = row.get("id")
-            if member is not None:
-                member = str(member)  # the drift policy turns a numeric id into a string
-                if member in self._seen:
-                    return None
-                self._seen.add(member)
-        return super().post_process(row, context)
 
 
 class TeamStream(SlackStream[Fetch]):
@@ -103,7 +81,18 @@ class TeamStream(SlackStream[Fetch]):
     def post_process(
         self, row: dict[str, t.Any], context: Context | None = None
     ) -> dict[str, t.Any] | None:
-        """``team_id`` is the team asked for, which is the record's own id."""
+        """``team_id`` is the team asked for, which is the record's own id. The org's
+        answer (org-level token) is kept only when it describes the org."""
+        org_id = self.run.facts.org_id
+        asked = context.get("team_id") if context else None
+        if asked and asked == org_id and str(row.get("id")) != org_id:
+            self.logger.warning(
+                "team: Slack method %s answered for the org %s with team %s; no org record",
+                self.slack_method,
+                org_id,
+                printable(row.get("id"), 40),
+            )
+            return None
         row.setdefault("team_id", row.get("id"))
         return super().post_process(row, context)
 
@@ -124,21 +113,28 @@ class BillingStream(SlackStream[Fetch]):
 
     @override
     def parse_answer(self, answer: SlackAnswer, fetch: Fetch) -> t.Iterable[dict[str, t.Any]]:
-        """One record: the plan key, its name, and the team it belongs to."""
+        """One record: the plan key, its name, and the team it belongs to. Slack documents
+        ``""`` as the Free plan; no plan at all (missing or null) is unknown, stored null."""
         payload = answer.payload
         plan = payload.get("plan")
         if plan is not None and not isinstance(plan, str):
             raise MalformedPayloadError(
                 f"Slack method {self.slack_method} returned 'plan' as {type(plan).__name__}"
             )
-        plan = plan or "free"  # Slack documents "" as the Free plan
+        if plan is None:
+            self.logger.warning(
+                "billing: Slack method %s answered without a plan; stored null (unknown)",
+                self.slack_method,
+            )
+        elif not plan:
+            plan = "free"
         envelope = {"ok", "warning", "response_metadata"}
         record = {key: value for key, value in payload.items() if key not in envelope}
         record.update(
             team_id=self.record_team_id(fetch),
             enterprise_id=self.run.facts.identity.enterprise_id,
             plan=plan,
-            plan_label=PLAN_LABELS.get(plan, plan),
+            plan_label=PLAN_LABELS.get(plan, plan) if plan is not None else None,
         )
         yield record
 
@@ -159,9 +155,7 @@ class BillableInfoStream(SlackStream[Fetch]):
     @override
     def parse_answer(self, answer: SlackAnswer, fetch: Fetch) -> t.Iterable[dict[str, t.Any]]:
         """Slack answers a map keyed by user id: one record per user."""
-        billable = answer.payload.get(self.records_key)
-        if billable is None:
-            return
+        billable = records_value(answer.payload, self.slack_method, self.records_key)
         if not isinstance(billable, dict):
             raise MalformedPayloadError(
                 f"Slack method {self.slack_method} returned '{self.records_key}' as "

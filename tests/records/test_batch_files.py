@@ -20,7 +20,14 @@ import pytest
 from tap_slack_snow_devkit.catalogs import select_only
 from tap_slack_snow_devkit.emulators import EmulatorFactory
 from tap_slack_snow_emulator import Fault, SlackEmulator, WorkspaceConfig
-from tests._support import SyncResult, org_config, sync, sync_catching
+from tests._support import (
+    SyncResult,
+    change_answers,
+    change_gzip_rows,
+    org_config,
+    sync,
+    sync_catching,
+)
 from tests.replay import ReplayServer, load
 
 NOW = float(int(time.time()))
@@ -233,3 +240,30 @@ def test_a_file_mixing_clean_and_drifted_rows_batches_what_records_emit(
     assert batched[10_001]["messages_posted_count"] is None
     assert batched[10_002]["date_claimed_unix"] == 1_584_810_510
     assert record_warnings and batch_warnings == record_warnings
+
+
+def test_rows_of_another_day_are_batched_under_the_day_asked_for(
+    emulator_factory: EmulatorFactory, tmp_path: Path
+) -> None:
+    """The typed path refuses a chunk whose rows are of another day and the rows go one by
+    one: they are filed under the day the tap asked for, and the bookmark is that day.
+    Before: a file of its own for 2030-01-01, and the bookmark 2030-01-01."""
+    emu = emulator_factory(GRID)
+
+    def second_day_in_2030(reply: t.Any, call: int) -> None:
+        if call == 2:
+            change_gzip_rows(reply, lambda row: row.update(date="2030-01-01"))
+
+    change_answers(emu, "admin.analytics.getFile", second_day_in_2030)
+    result = sync(
+        config(emu, tmp_path, batch_config=batch_config(tmp_path / "files")),
+        catalog=select_only("member_analytics"),
+    )
+    assert result.exit_code == 0
+    files = batch_rows(result)
+    days = [(TODAY - timedelta(days=6 - i)).isoformat() for i in range(5)]
+    assert [file[0]["date"] for file in files] == days
+    assert all({row["date"] for row in file} == {file[0]["date"]} for file in files)
+    assert [len(file) for file in files] == [150] * 5
+    assert result.state is not None
+    assert result.state["bookmarks"]["member_analytics"]["replication_key_value"] == days[-1]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import typing as t
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -12,7 +13,7 @@ import requests
 from tap_slack_snow.streams.analytics import months_before
 from tap_slack_snow_devkit.catalogs import select_only
 from tap_slack_snow_emulator import ENTERPRISE_USER_SCOPES, Fault, SlackEmulator, WorkspaceConfig
-from tests._support import oauth_config, run_cli, sync
+from tests._support import change_answers, change_gzip_rows, oauth_config, run_cli, sync
 
 GRID = WorkspaceConfig(
     seed=11,
@@ -172,3 +173,35 @@ def test_rows_parse_from_real_gzip_lines(emulator_factory, tmp_path: Path) -> No
     assert resp.headers["Content-Type"].startswith("application/gzip")
     lines = gzip.decompress(resp.content).decode().splitlines()
     assert len(lines) == 150 and json.loads(lines[0])["date"] == day
+
+
+def rows_dated(value: str, on_call: int = 1) -> t.Callable[[t.Any, int], None]:
+    """The analytics file of call ``on_call`` with every row's ``date`` = ``value``."""
+
+    def change(reply: t.Any, call: int) -> None:
+        if call == on_call:
+            change_gzip_rows(reply, lambda row: row.update(date=value))
+
+    return change
+
+
+def test_member_analytics_rows_of_another_day_keep_the_day_asked_for(
+    emulator_factory, tmp_path: Path
+) -> None:
+    """A day's file whose rows say 2030-01-01: the rows are stored under the day the tap
+    asked for, with a warning, and the bookmark is that day. Before: the bookmark became
+    2030-01-01 and every later run read nothing."""
+    emu = emulator_factory(GRID)
+    start = today() - timedelta(days=4)
+    change_answers(emu, "admin.analytics.getFile", rows_dated("2030-01-01"))
+    config = grid_config(emu, tmp_path, start_date=start.isoformat() + "T00:00:00Z")
+    result = run_cli(config, tmp_path, catalog=select_only("member_analytics"))
+    assert result.exit_code == 0, result.stderr[-3000:]
+    days = [(start + timedelta(days=i)).isoformat() for i in range(3)]
+    rows = result.records["member_analytics"]
+    assert sorted({r["date"] for r in rows}) == days
+    assert sum(r["date"] == days[0] for r in rows) == 150
+    bookmark = result.state["bookmarks"]["member_analytics"]["replication_key_value"]
+    assert bookmark == days[-1]
+    warned = [line for line in result.stderr.splitlines() if "not the day asked for" in line]
+    assert len(warned) == 5 + 1, warned  # the first five rows, then the count
