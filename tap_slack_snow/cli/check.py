@@ -25,6 +25,7 @@ from tap_slack_snow.run.session import SlackRun
 from tap_slack_snow.settings import TAP_NAME
 from tap_slack_snow.streams import STREAM_TYPES
 from tap_slack_snow.streams.workspace import PLAN_LABELS
+from tap_slack_snow.text import printable
 
 if t.TYPE_CHECKING:
     from tap_slack_snow.run.availability import StreamTraits
@@ -158,13 +159,14 @@ def report(run: SlackRun, streams: list[StreamTraits], *, by_default: bool) -> N
     lines = [
         f"Store:      {store_text}",
         f"Token:      {token}",
-        f"Team:       {identity.team_name or '-'} ({identity.team_id or '-'}); enterprise "
-        f"{identity.enterprise_id or '-'}; org-level token: "
+        f"Team:       {identity.team_name or '-'} ({printable(identity.team_id or '-')}); "
+        f"enterprise {printable(identity.enterprise_id or '-')}; org-level token: "
         f"{'yes' if identity.is_enterprise_install else 'no'}",
-        f"User:       {identity.user_id or '-'}",
+        f"User:       {printable(identity.user_id or '-')}",
         f"Edition:    {edition} ({how})",
         f"Plan:       {plan_text}",
-        f"Scopes:     {', '.join(sorted(identity.scopes)) or 'unknown (Slack sent none)'}",
+        "Scopes:     "
+        + (printable(", ".join(sorted(identity.scopes)), 2000) or "unknown (Slack sent none)"),
         *([workspaces] if workspaces else []),
         "",
     ]

@@ -32,6 +32,7 @@ from tap_slack_snow.slack.client import SlackClient
 from tap_slack_snow.slack.errors import SlackAPIError, rule_for
 from tap_slack_snow.slack.http import SlackHTTPSession
 from tap_slack_snow.slack.retry import RetryPolicy
+from tap_slack_snow.text import printable
 
 
 def parse_redirect_response(url: str) -> tuple[str, str | None]:
@@ -153,9 +154,9 @@ def grant_lines(grant: Grant) -> list[str]:
         f"  team:              {_named(grant.team)}",
         f"  enterprise:        {_named(grant.enterprise)}",
         f"  org-level install: {'yes' if grant.is_enterprise_install else 'no'}",
-        f"  user:              {grant.user_id or '-'}",
-        f"  user scopes:       {', '.join(grant.user_scopes) or '-'}",
-        f"  bot scopes:        {grant.bot_scopes or '-'}",
+        f"  user:              {printable(grant.user_id or '-')}",
+        f"  user scopes:       {printable(', '.join(grant.user_scopes), 2000) or '-'}",
+        f"  bot scopes:        {printable(grant.bot_scopes or '-', 2000)}",
     ]
 
 

@@ -37,6 +37,7 @@ from collections import Counter
 import jsonschema_rs
 
 from tap_slack_snow.errors import MalformedPayloadError
+from tap_slack_snow.text import printable
 
 #: WARNING lines per stream and field for values set to null; the rest are counted.
 NULLED_WARNINGS_PER_FIELD = 5
@@ -146,8 +147,9 @@ def _object_nodes(schema: dict[str, t.Any], path: tuple[str, ...] = ()) -> list[
 
 
 def field_name(path: t.Sequence[str | int]) -> str:
-    """``profile.fields.Xf01.value``; list positions as ``[]`` so one field logs once."""
-    return ".".join("[]" if isinstance(part, int) else str(part) for part in path)
+    """``profile.fields.Xf01.value``; list positions as ``[]`` so one field logs once;
+    printable (the names come from Slack)."""
+    return printable(".".join("[]" if isinstance(part, int) else str(part) for part in path))
 
 
 class DriftPolicy:
@@ -237,11 +239,10 @@ class DriftPolicy:
                     continue
                 self.undeclared.add(prefix + name)
                 self.logger.info(
-                    "%s: Slack sent field %s%s, which the stream's schema does not declare; "
+                    "%s: Slack sent field %s, which the stream's schema does not declare; "
                     "the record keeps it as sent (logged once per run)",
                     self.stream,
-                    prefix,
-                    name,
+                    printable(prefix + name),
                 )
 
     def _fix(self, record: dict[str, t.Any], error: jsonschema_rs.ValidationError) -> None:
@@ -316,12 +317,12 @@ class DriftPolicy:
 
     def _key_text(self, record: dict[str, t.Any]) -> str:
         keys = sorted(self.key_fields & set(record))
-        return ", ".join(f"{key}={record[key]!r}" for key in keys) or "no key"
+        return ", ".join(f"{key}={printable(repr(record[key]))}" for key in keys) or "no key"
 
     def _fail(self, record: dict[str, t.Any], error: jsonschema_rs.ValidationError) -> t.NoReturn:
         del record
-        where = "/".join(str(part) for part in error.instance_path) or "record"
-        detail = error.message if len(error.message) <= 200 else error.message[:200] + "…"
+        where = printable("/".join(str(part) for part in error.instance_path)) or "record"
+        detail = printable(error.message)
         raise UnconvertibleValueError(
             f"Slack method {self.method} returned a {self.stream} record that does not "
             f"match the stream's schema at '{where}': {detail}"
