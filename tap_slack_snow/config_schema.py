@@ -203,4 +203,13 @@ CONFIG_JSONSCHEMA: dict[str, t.Any] = th.PropertiesList(
         description="Seconds one request may wait on rate limits (429, Retry-After) in all "
         "before the run gives up with a clear line.",
     ),
+    th.Property(
+        "keep_nul_characters",
+        th.BooleanType,
+        default=False,
+        title="Keep NUL Characters",
+        description="Keep NUL characters (`\\u0000`) in strings from Slack. By default they "
+        "are removed, with one warning per field, because PostgreSQL (target-postgres) "
+        "cannot store them and fails the whole load; set true for a target that can.",
+    ),
 ).to_dict() | {"anyOf": AUTH_ANY_OF}

@@ -22,6 +22,12 @@ takes the slower repair path below.
 
 Fields the schema does not declare (Slack adds fields over time) never fail a run: the record
 keeps them as Slack sent them, and each one is logged once per stream and run at INFO.
+
+Strings are made storable by any target before anything else (:meth:`DriftPolicy.fit_text`,
+see :mod:`tap_slack_snow.records.strings`): a lone UTF-16 surrogate becomes U+FFFD, a NUL
+character is removed (unless ``keep_nul``); one WARNING per stream, field and kind, with a
+count, when the stream ends. Field names from Slack are printable in every line
+(:func:`~tap_slack_snow.text.printable`).
 """
 
 from __future__ import annotations
@@ -37,6 +43,7 @@ from collections import Counter
 import jsonschema_rs
 
 from tap_slack_snow.errors import MalformedPayloadError
+from tap_slack_snow.records.strings import LONE_SURROGATE, NUL, fit_strings, may_hold_odd_text
 from tap_slack_snow.text import printable
 
 #: WARNING lines per stream and field for values set to null; the rest are counted.
@@ -45,6 +52,12 @@ _INTEGER_TEXT = re.compile(r"-?[0-9]+")
 _NUMBER_TEXT = re.compile(r"-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?")
 _BOOLEAN_TEXT = {"true": True, "false": False, "1": True, "0": False}
 _EMPTY_OF = {"string": "", "array": [], "object": {}}
+#: The closing WARNING's words for each kind of odd text fitted.
+_FITTED_TEXT = {
+    LONE_SURROGATE: "lone UTF-16 surrogates (not valid Unicode); each became U+FFFD",
+    NUL: "NUL characters, which were removed: PostgreSQL cannot store them "
+    "(keep_nul_characters keeps them)",
+}
 #: What :func:`convert` answers for a value it cannot convert without loss.
 NOT_CONVERTIBLE = object()
 
@@ -147,9 +160,9 @@ def _object_nodes(schema: dict[str, t.Any], path: tuple[str, ...] = ()) -> list[
 
 
 def field_name(path: t.Sequence[str | int]) -> str:
-    """``profile.fields.Xf01.value``; list positions as ``[]`` so one field logs once;
-    printable (the names come from Slack)."""
-    return printable(".".join("[]" if isinstance(part, int) else str(part) for part in path))
+    """``profile.fields.Xf01.value``; list positions as ``[]`` so one field logs once (the
+    names come from Slack: a line shows them :func:`~tap_slack_snow.text.printable`)."""
+    return ".".join("[]" if isinstance(part, int) else str(part) for part in path)
 
 
 class DriftPolicy:
@@ -163,8 +176,10 @@ class DriftPolicy:
         schema: dict[str, t.Any],
         key_fields: t.Collection[str],
         logger: logging.Logger,
+        keep_nul: bool = False,
     ) -> None:
-        """``key_fields``: the primary key and replication key (a drift there fails)."""
+        """``key_fields``: the primary key and replication key (a drift there fails);
+        ``keep_nul``: NUL characters stay in strings (``keep_nul_characters``)."""
         self.stream = stream
         self.method = method
         self.schema = schema
@@ -175,6 +190,9 @@ class DriftPolicy:
         self.nulled: Counter[str] = Counter()
         self._nodes = _object_nodes(schema)
         self.undeclared: set[str] = set()
+        self.keep_nul = keep_nul
+        #: Values fitted by :meth:`fit_text`, per (field, kind of odd text).
+        self.fitted_text: Counter[tuple[str, str]] = Counter()
         # a stream's worker fits scalars (parse_response) while the main thread checks its
         # records (post_process): the once-only bookkeeping is shared
         self._lock = threading.Lock()
@@ -214,6 +232,21 @@ class DriftPolicy:
                 entry[name] = fixed
                 self._warn_once([name], value, fixed)
         return entry
+
+    def fit_text(
+        self, records: t.Iterable[dict[str, t.Any]], raw: bytes
+    ) -> t.Iterable[dict[str, t.Any]]:
+        """``records`` (decoded from the JSON text ``raw``) with their strings storable by
+        any target; a walk of the records only when ``raw`` may hold odd text."""
+        if not may_hold_odd_text(raw):
+            return records
+        return (
+            fit_strings(record, keep_nul=self.keep_nul, note=self._note_text) for record in records
+        )
+
+    def _note_text(self, path: list[str | int], kind: str) -> None:
+        with self._lock:
+            self.fitted_text[field_name(path), kind] += 1
 
     def _scan(self, record: dict[str, t.Any]) -> None:
         """Note undeclared fields and fix ``[]`` maps before the check (cheap, per record)."""
@@ -282,7 +315,7 @@ class DriftPolicy:
             "%s: Slack sent %s as %s where the schema has %s; converted without loss "
             "(logged once per field and run)",
             self.stream,
-            name,
+            printable(name),
             seen[1],
             seen[2],
         )
@@ -299,20 +332,29 @@ class DriftPolicy:
             "%s: Slack sent %s as %s where the schema has %s, which cannot be converted "
             "without loss; stored null for the record with %s",
             self.stream,
-            name,
+            printable(name),
             json_type(raw),
             "/".join(sorted(types - {"null"})) or "another type",
             self._key_text(record),
         )
 
     def log_summary(self) -> None:
-        """One line per field whose values were set to null (call when the stream ends)."""
+        """One line per field whose values were set to null or had odd text fitted (call
+        when the stream ends)."""
         for name, count in sorted(self.nulled.items()):
             self.logger.warning(
                 "%s: %d value(s) of %s could not be converted and were stored as null",
                 self.stream,
                 count,
-                name,
+                printable(name),
+            )
+        for (name, kind), count in sorted(self.fitted_text.items()):
+            self.logger.warning(
+                "%s: %d value(s) of %s held %s",
+                self.stream,
+                count,
+                printable(name),
+                _FITTED_TEXT[kind],
             )
 
     def _key_text(self, record: dict[str, t.Any]) -> str:

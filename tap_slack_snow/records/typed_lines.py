@@ -8,7 +8,8 @@ Schema: msgspec checks every value's type while it decodes, which is the schema 
 flat schema of scalars, and encodes the structs back without a dict in between.
 
 Only a chunk whose every row the schema accepts as sent (no undeclared field, no value of
-another type, the key present) takes this path, and its output is what the row-by-row path
+another type, the key present, no NUL character or lone surrogate: see
+:mod:`tap_slack_snow.records.strings`) takes this path, and its output is what the row-by-row path
 (``post_process``: date-times, the schema check with the drift policy) makes of the same
 rows; any other chunk goes row by row, so the drift policy's conversions and warnings are
 unchanged.
@@ -38,6 +39,8 @@ READ_BYTES = 1 << 16
 #: Bytes of rows per chunk at most: 1 MiB, about 1,600 analytics rows (more would only
 #: hold more memory: a chunk's cost is its rows').
 INFLATE_BYTES = 1 << 20
+#: A NUL character in JSON text (msgspec decodes it; a lone surrogate it refuses).
+_NUL_ESCAPE = b"\\u0000"
 #: Integers a float holds exactly (``add_datetimes`` keeps ``int(float(raw))``).
 _EXACT_INTEGERS = 1 << 53
 
@@ -162,7 +165,9 @@ class TypedLines:
     def encode(self, chunk: bytes, group: t.Any) -> EncodedRows | None:
         """The chunk's rows fitted and encoded, or None when a row needs the row-by-row path
         (it does not match the schema as sent, lacks a key or is in another group)."""
-        try:  # types, unknown fields and required fields are checked here
+        if b"\\" in chunk and _NUL_ESCAPE in chunk:  # the drift policy removes it, row by row
+            return None
+        try:  # types, unknown fields, required fields and lone surrogates are checked here
             rows = self._decode_lines(chunk)
         except (msgspec.ValidationError, msgspec.DecodeError):
             return None

@@ -242,7 +242,7 @@ class MemberAnalyticsStream(SlackStream[DaysFetch]):
 
     def _rows(self, file: t.IO[bytes], day: date) -> t.Iterator[dict[str, t.Any]]:
         for first_line, chunk in self._chunks(file, day):
-            yield from self._chunk_rows(chunk, first_line, day)
+            yield from self.drift_policy.fit_text(self._chunk_rows(chunk, first_line, day), chunk)
 
     def _chunks(self, file: t.IO[bytes], day: date) -> t.Iterator[tuple[int, bytes]]:
         """The file's lines in chunks (the download checked the gzip stream already)."""
@@ -337,8 +337,9 @@ class MemberAnalyticsStream(SlackStream[DaysFetch]):
             for first_line, chunk in self._chunks(handle, day):
                 rows = typed.encode(chunk, day) if typed is not None else None
                 if rows is None:
+                    decoded = self._chunk_rows(chunk, first_line, day)
                     yield from row_blocks(
-                        self.batch_rows(self._chunk_rows(chunk, first_line, day), context),
+                        self.batch_rows(self.drift_policy.fit_text(decoded, chunk), context),
                         "date",
                     )
                     continue

@@ -227,6 +227,7 @@ class SlackStream(RESTStream[t.Any], t.Generic[FetchT]):
                 schema=self.schema,
                 key_fields=keys,
                 logger=self.logger,
+                keep_nul=self.settings.keep_nul_characters,
             )
         return self._drift
 
@@ -284,7 +285,9 @@ class SlackStream(RESTStream[t.Any], t.Generic[FetchT]):
                 fetch,
                 self.new_paginator(fetch) or SinglePagePaginator(),
                 ask=lambda token: self.ask(fetch, token),
-                parse=lambda answer: self.parse_answer(answer, fetch),
+                parse=lambda answer: self.drift_policy.fit_text(
+                    self.parse_answer(answer, fetch), answer.response.content
+                ),
                 counter=counter,
                 logger=self.logger,
             )
