@@ -66,22 +66,48 @@ def _inflated(file: t.IO[bytes]) -> t.Iterator[bytes]:
         raise zlib.error("the gzip stream ends early")
 
 
-def gzip_line_chunks(file: t.IO[bytes]) -> t.Iterator[tuple[int, bytes]]:
+class LineTooLongError(Exception):
+    """A line longer than the limit: its number and the limit (in bytes)."""
+
+    def __init__(self, line: int, limit: int) -> None:
+        """Keep the line's number and the limit."""
+        super().__init__(f"line {line} is longer than {limit} bytes")
+        self.line = line
+        self.limit = limit
+
+
+def gzip_line_chunks(
+    file: t.IO[bytes], max_line_bytes: int | None = None
+) -> t.Iterator[tuple[int, bytes]]:
     """The gzip file's lines in chunks of whole lines (about :data:`INFLATE_BYTES` each),
-    each with the number of its first line."""
+    each with the number of its first line.
+
+    A line longer than ``max_line_bytes`` raises :class:`LineTooLongError` as soon as that
+    many of its bytes are read, so memory stays within about ``max_line_bytes`` plus
+    :data:`INFLATE_BYTES` whatever the line's length.
+    """
     line = 1
     rest = b""
     for piece in _inflated(file):
         text = rest + piece
         cut = text.rfind(b"\n") + 1
-        if not cut:
-            rest = text
-            continue
         chunk, rest = text[:cut], text[cut:]
-        yield line, chunk
-        line += chunk.count(b"\n")
+        if max_line_bytes is not None and len(text) > max_line_bytes:
+            _check_lines(chunk, line, max_line_bytes)
+        if chunk:
+            yield line, chunk
+            line += chunk.count(b"\n")
+        if max_line_bytes is not None and len(rest) > max_line_bytes:
+            raise LineTooLongError(line, max_line_bytes)
     if rest:
         yield line, rest
+
+
+def _check_lines(chunk: bytes, first_line: int, max_line_bytes: int) -> None:
+    """Raise :class:`LineTooLongError` for the first line of ``chunk`` above the limit."""
+    for number, text in enumerate(chunk.split(b"\n"), start=first_line):
+        if len(text) > max_line_bytes:
+            raise LineTooLongError(number, max_line_bytes)
 
 
 class TypedLines:

@@ -22,7 +22,7 @@ from typing_extensions import override
 
 from tap_slack_snow.errors import TapSlackError
 from tap_slack_snow.records.batch_files import RowBlock, row_blocks, write_batches
-from tap_slack_snow.records.typed_lines import TypedLines, gzip_line_chunks
+from tap_slack_snow.records.typed_lines import LineTooLongError, TypedLines, gzip_line_chunks
 from tap_slack_snow.slack.answers import decode_json, read_slack_response
 from tap_slack_snow.slack.errors import EndOfDataError, TransientError
 from tap_slack_snow.streams.base import SlackStream
@@ -247,11 +247,17 @@ class MemberAnalyticsStream(SlackStream[DaysFetch]):
     def _chunks(self, file: t.IO[bytes], day: date) -> t.Iterator[tuple[int, bytes]]:
         """The file's lines in chunks (the download checked the gzip stream already)."""
         try:
-            yield from gzip_line_chunks(file)
+            yield from gzip_line_chunks(file, self.settings.max_analytics_line_bytes)
         except zlib.error as exc:
             raise TapSlackError(
                 f"Slack method {self.slack_method} returned a file for {day} that is not "
                 f"a whole gzip file ({exc})"
+            ) from None
+        except LineTooLongError as exc:
+            raise TapSlackError(
+                f"Slack method {self.slack_method} returned a file for {day} whose line "
+                f"{exc.line} is longer than max_analytics_line_bytes ({exc.limit} bytes); "
+                "the tap stopped reading it there. Raise the setting to read such a line"
             ) from None
 
     def _chunk_rows(self, chunk: bytes, first_line: int, day: date) -> t.Iterator[dict[str, t.Any]]:
