@@ -41,7 +41,7 @@ from tap_slack_snow.run.session import SlackRun
 from tap_slack_snow.settings import TAP_NAME, Settings
 from tap_slack_snow.streams import STREAM_TYPES
 from tap_slack_snow.text import printable
-from tap_slack_snow.writer import SlackMessageWriter
+from tap_slack_snow.writer import SlackMessageWriter, TargetStoppedReadingError
 
 if t.TYPE_CHECKING:
     from types import FrameType
@@ -231,6 +231,13 @@ def _one_line_errors(prefix: str) -> t.Iterator[None]:
     except TapSlackError as exc:
         # printable once more: every line is one line, whatever text a message quotes
         TapSlackSnow.logger.error("%s: %s", prefix, printable(exc, limit=MAX_ERROR_CHARS))
+        raise SystemExit(1) from None
+    except TargetStoppedReadingError:
+        TapSlackSnow.logger.error(
+            "%s: the target stopped reading the tap's output (broken pipe), so nothing more "
+            "could be sent; the target's own log says why it stopped",
+            prefix,
+        )
         raise SystemExit(1) from None
 
 
