@@ -9,6 +9,7 @@ from typing_extensions import override
 from tap_slack_snow.errors import MalformedPayloadError
 from tap_slack_snow.streams.base import SlackStream
 from tap_slack_snow.streams.fetch import Fetch
+from tap_slack_snow.text import printable
 
 if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
@@ -171,7 +172,7 @@ class BillableInfoStream(SlackStream[Fetch]):
         for user_id, info in billable.items():
             if not isinstance(info, dict):
                 raise MalformedPayloadError(
-                    f"Slack method {self.slack_method} returned user {user_id} as "
+                    f"Slack method {self.slack_method} returned user {printable(user_id)} as "
                     f"{type(info).__name__}, expected an object"
                 )
             yield {**info, "team_id": team_id, "user_id": user_id}

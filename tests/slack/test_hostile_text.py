@@ -72,6 +72,23 @@ def test_a_needed_scope_is_printed_on_one_safe_line(
     assert_not_forged(result.stderr)
 
 
+def hostile_member_key(payload: dict[str, t.Any]) -> None:
+    payload["billable_info"][HOSTILE] = "not an object"
+
+
+def test_a_member_key_in_an_error_is_printed_on_one_safe_line(
+    emulator: SlackEmulator, tmp_path: Path
+) -> None:
+    edit_json(emulator, "team.billableInfo", hostile_member_key)
+    token = emulator.issue_access_token()
+    result = run_tap(
+        tmp_path, config=static_config(emulator.url, token), catalog=select_only("billable_info")
+    )
+    line = one_line_failure(result)
+    assert "returned user bad\\n2026-01-01" in line and "more) as str" in line
+    assert_not_forged(result.stderr)
+
+
 def hostile_names(payload: dict[str, t.Any]) -> None:
     for team in payload["teams"]:
         team["name"] = HOSTILE
