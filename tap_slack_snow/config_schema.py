@@ -203,4 +203,22 @@ CONFIG_JSONSCHEMA: dict[str, t.Any] = th.PropertiesList(
         description="Seconds one request may wait on rate limits (429, Retry-After) in all "
         "before the run gives up with a clear line.",
     ),
+    th.Property(
+        "keep_nul_characters",
+        th.BooleanType,
+        default=False,
+        title="Keep NUL Characters",
+        description="Keep NUL characters (`\\u0000`) in strings from Slack. By default they "
+        "are removed, with one warning per field, because PostgreSQL (target-postgres) "
+        "cannot store them and fails the whole load; set true for a target that can.",
+    ),
+    th.Property(
+        "max_analytics_line_bytes",
+        th.IntegerType(minimum=1024),
+        default=16777216,
+        title="Max Analytics Line Bytes",
+        description="The longest line of a member_analytics day file the tap reads (default "
+        "16 MiB; a row is under 1 KB). A longer line fails the run with one line naming "
+        "the day, instead of the tap's memory growing with the line.",
+    ),
 ).to_dict() | {"anyOf": AUTH_ANY_OF}

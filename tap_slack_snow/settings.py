@@ -110,6 +110,8 @@ class Settings:
     retry_max_attempts: int = DEFAULTS["retry_max_attempts"]
     retry_initial_wait: float = DEFAULTS["retry_initial_wait"]
     max_rate_limit_wait: float = DEFAULTS["max_rate_limit_wait"]
+    keep_nul_characters: bool = DEFAULTS["keep_nul_characters"]
+    max_analytics_line_bytes: int = DEFAULTS["max_analytics_line_bytes"]
     #: The SDK's ``stream_maps`` setting is set (batch files are then not written).
     has_stream_maps: bool = False
 
@@ -140,6 +142,8 @@ class Settings:
             retry_max_attempts=_number(config, "retry_max_attempts", int),
             retry_initial_wait=_number(config, "retry_initial_wait", float),
             max_rate_limit_wait=_number(config, "max_rate_limit_wait", float),
+            keep_nul_characters=_number(config, "keep_nul_characters", bool),
+            max_analytics_line_bytes=_number(config, "max_analytics_line_bytes", int),
             has_stream_maps=bool(config.get("stream_maps")),
         )
 

@@ -40,7 +40,8 @@ from tap_slack_snow.redact import SecretRedactor
 from tap_slack_snow.run.session import SlackRun
 from tap_slack_snow.settings import TAP_NAME, Settings
 from tap_slack_snow.streams import STREAM_TYPES
-from tap_slack_snow.writer import SlackMessageWriter
+from tap_slack_snow.text import printable
+from tap_slack_snow.writer import SlackMessageWriter, TargetStoppedReadingError
 
 if t.TYPE_CHECKING:
     from types import FrameType
@@ -215,6 +216,10 @@ class TapSlackSnow(Tap):
             super().cb_test(*args, **kwargs)
 
 
+#: The longest error line (the tap's own text plus Slack's, each piece already cut).
+MAX_ERROR_CHARS = 4000
+
+
 @contextlib.contextmanager
 def _one_line_errors(prefix: str) -> t.Iterator[None]:
     """A user-fixable error (or invalid settings) ends the run with one line and exit 1."""
@@ -224,7 +229,15 @@ def _one_line_errors(prefix: str) -> t.Iterator[None]:
         TapSlackSnow.logger.error("%s: invalid settings: %s", prefix, "; ".join(exc.errors) or exc)
         raise SystemExit(1) from None
     except TapSlackError as exc:
-        TapSlackSnow.logger.error("%s: %s", prefix, exc)
+        # printable once more: every line is one line, whatever text a message quotes
+        TapSlackSnow.logger.error("%s: %s", prefix, printable(exc, limit=MAX_ERROR_CHARS))
+        raise SystemExit(1) from None
+    except TargetStoppedReadingError:
+        TapSlackSnow.logger.error(
+            "%s: the target stopped reading the tap's output (broken pipe), so nothing more "
+            "could be sent; the target's own log says why it stopped",
+            prefix,
+        )
         raise SystemExit(1) from None
 
 

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from tap_slack_snow.auth.store import StoredTokens, fingerprint
 from tap_slack_snow.errors import TapSlackError
 from tap_slack_snow.redact import SecretRedactor
+from tap_slack_snow.text import printable
 
 #: Slack documents ``expires_in`` as always 43200 s; used if an answer omits it.
 DEFAULT_EXPIRES_IN = 43200
@@ -49,8 +50,9 @@ class Named:
 
     @property
     def label(self) -> str:
-        """``Name (ID)``, or the id alone."""
-        return f"{self.name} ({self.id})" if self.name else self.id
+        """``Name (ID)``, or the id alone (printable: both come from Slack)."""
+        shown = printable(self.id)
+        return f"{printable(self.name)} ({shown})" if self.name else shown
 
 
 @dataclass(frozen=True)

@@ -96,8 +96,9 @@ class RecordChecks:
     """One stream's record checks (see the module docstring)."""
 
     @classmethod
-    def of(cls, stream: CheckedStream) -> RecordChecks:
-        """The checks of ``stream`` with its keys as they are now (the catalog's)."""
+    def of(cls, stream: CheckedStream, *, keep_nul: bool = False) -> RecordChecks:
+        """The checks of ``stream`` with its keys as they are now (the catalog's);
+        ``keep_nul``: NUL characters stay in strings (the ``keep_nul_characters`` setting)."""
         return cls(
             stream=stream.name,
             method=stream.slack_method,
@@ -107,6 +108,7 @@ class RecordChecks:
             datetime_fields=stream.datetime_fields,
             logger=stream.logger,
             keys_across_partitions=stream.keys_repeat_across_partitions,
+            keep_nul=keep_nul,
         )
 
     def __init__(
@@ -120,8 +122,10 @@ class RecordChecks:
         datetime_fields: t.Sequence[str],
         logger: logging.Logger,
         keys_across_partitions: bool = False,
+        keep_nul: bool = False,
     ) -> None:
         """The drift policy is made at its first use (it compiles ``schema``)."""
+        self.keep_nul = keep_nul
         self.stream = stream
         self.method = method
         self.schema = schema
@@ -149,6 +153,7 @@ class RecordChecks:
                     schema=self.schema,
                     key_fields=self.key_fields,
                     logger=self.logger,
+                    keep_nul=self.keep_nul,
                 )
         return drift
 

@@ -22,6 +22,12 @@ takes the slower repair path below.
 
 Fields the schema does not declare (Slack adds fields over time) never fail a run: the record
 keeps them as Slack sent them, and each one is logged once per stream and run at INFO.
+
+Strings are made storable by any target before anything else (:meth:`DriftPolicy.fit_text`,
+see :mod:`tap_slack_snow.records.strings`): a lone UTF-16 surrogate becomes U+FFFD, a NUL
+character is removed (unless ``keep_nul``); one WARNING per stream, field and kind, with a
+count, when the stream ends. Field names from Slack are printable in every line
+(:func:`~tap_slack_snow.text.printable`).
 """
 
 from __future__ import annotations
@@ -37,6 +43,8 @@ from collections import Counter
 import jsonschema_rs
 
 from tap_slack_snow.errors import MalformedPayloadError
+from tap_slack_snow.records.strings import LONE_SURROGATE, NUL, fit_strings, may_hold_odd_text
+from tap_slack_snow.text import printable
 
 #: WARNING lines per stream and field for values set to null; the rest are counted.
 NULLED_WARNINGS_PER_FIELD = 5
@@ -44,6 +52,12 @@ _INTEGER_TEXT = re.compile(r"-?[0-9]+")
 _NUMBER_TEXT = re.compile(r"-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?")
 _BOOLEAN_TEXT = {"true": True, "false": False, "1": True, "0": False}
 _EMPTY_OF = {"string": "", "array": [], "object": {}}
+#: The closing WARNING's words for each kind of odd text fitted.
+_FITTED_TEXT = {
+    LONE_SURROGATE: "lone UTF-16 surrogates (not valid Unicode); each became U+FFFD",
+    NUL: "NUL characters, which were removed: PostgreSQL cannot store them "
+    "(keep_nul_characters keeps them)",
+}
 #: What :func:`convert` answers for a value it cannot convert without loss.
 NOT_CONVERTIBLE = object()
 
@@ -146,7 +160,8 @@ def _object_nodes(schema: dict[str, t.Any], path: tuple[str, ...] = ()) -> list[
 
 
 def field_name(path: t.Sequence[str | int]) -> str:
-    """``profile.fields.Xf01.value``; list positions as ``[]`` so one field logs once."""
+    """``profile.fields.Xf01.value``; list positions as ``[]`` so one field logs once (the
+    names come from Slack: a line shows them :func:`~tap_slack_snow.text.printable`)."""
     return ".".join("[]" if isinstance(part, int) else str(part) for part in path)
 
 
@@ -161,8 +176,10 @@ class DriftPolicy:
         schema: dict[str, t.Any],
         key_fields: t.Collection[str],
         logger: logging.Logger,
+        keep_nul: bool = False,
     ) -> None:
-        """``key_fields``: the primary key and replication key (a drift there fails)."""
+        """``key_fields``: the primary key and replication key (a drift there fails);
+        ``keep_nul``: NUL characters stay in strings (``keep_nul_characters``)."""
         self.stream = stream
         self.method = method
         self.schema = schema
@@ -175,6 +192,9 @@ class DriftPolicy:
         self.undeclared: set[str] = set()
         #: Entries the stream could not use as sent, by what was done with them.
         self.noted: Counter[str] = Counter()
+        self.keep_nul = keep_nul
+        #: Values fitted by :meth:`fit_text`, per (field, kind of odd text).
+        self.fitted_text: Counter[tuple[str, str]] = Counter()
         # a stream's worker fits scalars (parse_response) while the main thread checks its
         # records (post_process): the once-only bookkeeping is shared
         self._lock = threading.Lock()
@@ -215,6 +235,21 @@ class DriftPolicy:
                 self._warn_once([name], value, fixed)
         return entry
 
+    def fit_text(
+        self, records: t.Iterable[dict[str, t.Any]], raw: bytes
+    ) -> t.Iterable[dict[str, t.Any]]:
+        """``records`` (decoded from the JSON text ``raw``) with their strings storable by
+        any target; a walk of the records only when ``raw`` may hold odd text."""
+        if not may_hold_odd_text(raw):
+            return records
+        return (
+            fit_strings(record, keep_nul=self.keep_nul, note=self._note_text) for record in records
+        )
+
+    def _note_text(self, path: list[str | int], kind: str) -> None:
+        with self._lock:
+            self.fitted_text[field_name(path), kind] += 1
+
     def _scan(self, record: dict[str, t.Any]) -> None:
         """Note undeclared fields and fix ``[]`` maps before the check (cheap, per record)."""
         for node in self._nodes:
@@ -239,11 +274,10 @@ class DriftPolicy:
                     continue
                 self.undeclared.add(prefix + name)
                 self.logger.info(
-                    "%s: Slack sent field %s%s, which the stream's schema does not declare; "
+                    "%s: Slack sent field %s, which the stream's schema does not declare; "
                     "the record keeps it as sent (logged once per run)",
                     self.stream,
-                    prefix,
-                    name,
+                    printable(prefix + name),
                 )
 
     def _fix(self, record: dict[str, t.Any], error: jsonschema_rs.ValidationError) -> None:
@@ -283,7 +317,7 @@ class DriftPolicy:
             "%s: Slack sent %s as %s where the schema has %s; converted without loss "
             "(logged once per field and run)",
             self.stream,
-            name,
+            printable(name),
             seen[1],
             seen[2],
         )
@@ -300,7 +334,7 @@ class DriftPolicy:
             "%s: Slack sent %s as %s where the schema has %s, which cannot be converted "
             "without loss; stored null for the record with %s",
             self.stream,
-            name,
+            printable(name),
             json_type(raw),
             "/".join(sorted(types - {"null"})) or "another type",
             self._key_text(record),
@@ -317,26 +351,34 @@ class DriftPolicy:
         self.logger.warning("%s: %s (%s)", self.stream, what, detail)
 
     def log_summary(self) -> None:
-        """One line per field whose values were set to null, and per kind of entry noted
-        (call when the stream ends)."""
+        """One line per field whose values were set to null or had odd text fitted, and per
+        kind of entry noted (call when the stream ends)."""
         for name, count in sorted(self.nulled.items()):
             self.logger.warning(
                 "%s: %d value(s) of %s could not be converted and were stored as null",
                 self.stream,
                 count,
-                name,
+                printable(name),
+            )
+        for (name, kind), count in sorted(self.fitted_text.items()):
+            self.logger.warning(
+                "%s: %d value(s) of %s held %s",
+                self.stream,
+                count,
+                printable(name),
+                _FITTED_TEXT[kind],
             )
         for what, count in sorted(self.noted.items()):
             self.logger.warning("%s: %d in all: %s", self.stream, count, what)
 
     def _key_text(self, record: dict[str, t.Any]) -> str:
         keys = sorted(self.key_fields & set(record))
-        return ", ".join(f"{key}={record[key]!r}" for key in keys) or "no key"
+        return ", ".join(f"{key}={printable(repr(record[key]))}" for key in keys) or "no key"
 
     def _fail(self, record: dict[str, t.Any], error: jsonschema_rs.ValidationError) -> t.NoReturn:
         del record
-        where = "/".join(str(part) for part in error.instance_path) or "record"
-        detail = error.message if len(error.message) <= 200 else error.message[:200] + "…"
+        where = printable("/".join(str(part) for part in error.instance_path)) or "record"
+        detail = printable(error.message)
         raise UnconvertibleValueError(
             f"Slack method {self.method} returned a {self.stream} record that does not "
             f"match the stream's schema at '{where}': {detail}"

@@ -8,7 +8,8 @@ Schema: msgspec checks every value's type while it decodes, which is the schema 
 flat schema of scalars, and encodes the structs back without a dict in between.
 
 Only a chunk whose every row the schema accepts as sent (no undeclared field, no value of
-another type, the key present) takes this path, and its output is what the row-by-row path
+another type, the key present, no NUL character or lone surrogate: see
+:mod:`tap_slack_snow.records.strings`) takes this path, and its output is what the row-by-row path
 (``post_process``: date-times, the schema check with the drift policy) makes of the same
 rows; any other chunk goes row by row, so the drift policy's conversions and warnings are
 unchanged.
@@ -38,6 +39,8 @@ READ_BYTES = 1 << 16
 #: Bytes of rows per chunk at most: 1 MiB, about 1,600 analytics rows (more would only
 #: hold more memory: a chunk's cost is its rows').
 INFLATE_BYTES = 1 << 20
+#: A NUL character in JSON text (msgspec decodes it; a lone surrogate it refuses).
+_NUL_ESCAPE = b"\\u0000"
 #: Integers a float holds exactly (``add_datetimes`` keeps ``int(float(raw))``).
 _EXACT_INTEGERS = 1 << 53
 
@@ -63,22 +66,48 @@ def _inflated(file: t.IO[bytes]) -> t.Iterator[bytes]:
         raise zlib.error("the gzip stream ends early")
 
 
-def gzip_line_chunks(file: t.IO[bytes]) -> t.Iterator[tuple[int, bytes]]:
+class LineTooLongError(Exception):
+    """A line longer than the limit: its number and the limit (in bytes)."""
+
+    def __init__(self, line: int, limit: int) -> None:
+        """Keep the line's number and the limit."""
+        super().__init__(f"line {line} is longer than {limit} bytes")
+        self.line = line
+        self.limit = limit
+
+
+def gzip_line_chunks(
+    file: t.IO[bytes], max_line_bytes: int | None = None
+) -> t.Iterator[tuple[int, bytes]]:
     """The gzip file's lines in chunks of whole lines (about :data:`INFLATE_BYTES` each),
-    each with the number of its first line."""
+    each with the number of its first line.
+
+    A line longer than ``max_line_bytes`` raises :class:`LineTooLongError` as soon as that
+    many of its bytes are read, so memory stays within about ``max_line_bytes`` plus
+    :data:`INFLATE_BYTES` whatever the line's length.
+    """
     line = 1
     rest = b""
     for piece in _inflated(file):
         text = rest + piece
         cut = text.rfind(b"\n") + 1
-        if not cut:
-            rest = text
-            continue
         chunk, rest = text[:cut], text[cut:]
-        yield line, chunk
-        line += chunk.count(b"\n")
+        if max_line_bytes is not None and len(text) > max_line_bytes:
+            _check_lines(chunk, line, max_line_bytes)
+        if chunk:
+            yield line, chunk
+            line += chunk.count(b"\n")
+        if max_line_bytes is not None and len(rest) > max_line_bytes:
+            raise LineTooLongError(line, max_line_bytes)
     if rest:
         yield line, rest
+
+
+def _check_lines(chunk: bytes, first_line: int, max_line_bytes: int) -> None:
+    """Raise :class:`LineTooLongError` for the first line of ``chunk`` above the limit."""
+    for number, text in enumerate(chunk.split(b"\n"), start=first_line):
+        if len(text) > max_line_bytes:
+            raise LineTooLongError(number, max_line_bytes)
 
 
 class TypedLines:
@@ -162,7 +191,9 @@ class TypedLines:
     def encode(self, chunk: bytes, group: t.Any) -> EncodedRows | None:
         """The chunk's rows fitted and encoded, or None when a row needs the row-by-row path
         (it does not match the schema as sent, lacks a key or is in another group)."""
-        try:  # types, unknown fields and required fields are checked here
+        if b"\\" in chunk and _NUL_ESCAPE in chunk:  # the drift policy removes it, row by row
+            return None
+        try:  # types, unknown fields, required fields and lone surrogates are checked here
             rows = self._decode_lines(chunk)
         except (msgspec.ValidationError, msgspec.DecodeError):
             return None

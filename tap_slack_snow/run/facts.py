@@ -10,6 +10,8 @@ import threading
 import typing as t
 from dataclasses import dataclass, field
 
+from tap_slack_snow.text import printable
+
 if t.TYPE_CHECKING:
     from tap_slack_snow.settings import Settings
     from tap_slack_snow.slack.client import SlackClient
@@ -24,6 +26,7 @@ class SlackIdentity:
     enterprise_id: str | None
     is_enterprise_install: bool
     scopes: frozenset[str] = field(default_factory=frozenset)
+    #: The team's name, printable (it is only ever shown).
     team_name: str | None = None
 
 
@@ -44,7 +47,7 @@ def read_identity(client: SlackClient) -> SlackIdentity:
         enterprise_id=str_or_none(payload.get("enterprise_id")),
         is_enterprise_install=bool(payload.get("is_enterprise_install")),
         scopes=scopes,
-        team_name=str_or_none(payload.get("team")),
+        team_name=printable(payload["team"]) if str_or_none(payload.get("team")) else None,
     )
 
 
@@ -109,9 +112,10 @@ class RunFacts:
             or identity.team_id == team_id
         ):
             return None
+        token_team = printable(identity.team_id)
         return (
-            f"team_id {team_id} is not the token's workspace {identity.team_id}, and a "
+            f"team_id {team_id} is not the token's workspace {token_team}, and a "
             f"workspace-level token reads only its own workspace, so records carry "
-            f"{identity.team_id}: remove team_id, or authorise the app in {team_id} (on "
+            f"{token_team}: remove team_id, or authorise the app in {team_id} (on "
             "Enterprise Grid: install it on the org for an org-level token)"
         )

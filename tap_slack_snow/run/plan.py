@@ -17,6 +17,7 @@ from tap_slack_snow.run.availability import (
     Verdict,
 )
 from tap_slack_snow.slack.errors import StreamUnavailableError, rule_for
+from tap_slack_snow.text import printable
 
 if t.TYPE_CHECKING:
     import logging
@@ -169,8 +170,8 @@ class RunPlan:
             "Slack edition: %s (%s); team %s, enterprise %s, org-level token: %s",
             self.facts.edition,
             how,
-            identity.team_id or "-",
-            identity.enterprise_id or "-",
+            printable(identity.team_id or "-"),
+            printable(identity.enterprise_id or "-"),
             "yes" if identity.is_enterprise_install else "no",
         )
         mismatch = self.facts.team_id_mismatch()
@@ -183,7 +184,8 @@ class RunPlan:
         if line:
             logger.info("%s", line)
         self.check_not_listed_workspaces()
-        logger.info("Scope report (granted: %s):", ", ".join(sorted(identity.scopes)) or "unknown")
+        granted = printable(", ".join(sorted(identity.scopes)), limit=2000) or "unknown"
+        logger.info("Scope report (granted: %s):", granted)
         table = [(row.stream, row.needs, row.granted, row.outcome) for row in rows]
         for text in format_table(SCOPE_REPORT_HEADER, table):
             logger.info("  %s", text)

@@ -26,6 +26,7 @@ from functools import cached_property
 
 from tap_slack_snow.errors import TapSlackError
 from tap_slack_snow.run.spool import SpoolStopped
+from tap_slack_snow.text import printable
 
 if t.TYPE_CHECKING:
     import logging
@@ -49,7 +50,9 @@ class Workspace:
     name: str
 
     def __str__(self) -> str:
-        return f"{self.id} ({self.name})" if self.name else self.id
+        """``T… (name)`` for log lines, printable (both come from Slack)."""
+        shown = printable(self.id)
+        return f"{shown} ({printable(self.name)})" if self.name else shown
 
 
 class MalformedTeamsListError(TapSlackError):
@@ -129,11 +132,11 @@ class OrgWorkspaces:
         return [{"team_id": workspace.id} for workspace in self.to_read]
 
     def describe(self, team_id: str) -> str:
-        """``T… (name)`` for log lines."""
+        """``T… (name)`` for log lines (printable)."""
         for workspace in self.listed:
             if workspace.id == team_id:
                 return str(workspace)
-        return team_id
+        return printable(team_id)
 
     #: How long a request waits for another thread's first answer from the same workspace
     #: (that request may be waiting out a rate limit). After it, the request goes out: the

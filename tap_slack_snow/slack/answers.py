@@ -21,6 +21,7 @@ from tap_slack_snow.slack.errors import (
     TransientError,
     error_for_code,
 )
+from tap_slack_snow.text import printable
 
 #: Slack's shortest Retry-After (whole seconds): what a 429 without a usable one waits.
 MIN_RETRY_AFTER_SECONDS = 1.0
@@ -69,6 +70,16 @@ def _announces_retry_after(response: requests.Response) -> bool:
     return True
 
 
+def redirect_target(location: str | None) -> str:
+    """Where a 3xx points, for its error line: the host, printable (a ``Location`` that is
+    not a URL is quoted as sent, cut and made printable)."""
+    try:
+        host = urlsplit(location or "").netloc
+    except ValueError:  # e.g. "http://[bad": an unclosed IPv6 address
+        return f"'{printable(location)}' (not a valid URL)"
+    return printable(host) if host else "the same host"
+
+
 def read_slack_response(response: requests.Response, method: str) -> dict[str, t.Any]:
     """Return the JSON payload of a successful answer, or raise what the policy says.
 
@@ -88,7 +99,7 @@ def read_slack_response(response: requests.Response, method: str) -> dict[str, t
         raise TransientError(f"HTTP {status} from Slack method {method}")
     if 300 <= status < 400:
         # The session never follows redirects (see http_session): say where it pointed.
-        target = urlsplit(response.headers.get("Location", "")).netloc or "the same host"
+        target = redirect_target(response.headers.get("Location"))
         raise SlackAPIError(
             f"Slack method {method} answered HTTP {status}, a redirect to {target}: Slack's "
             "Web API never redirects, so api_url is probably wrong; set it to Slack's Web API "
@@ -97,21 +108,21 @@ def read_slack_response(response: requests.Response, method: str) -> dict[str, t
         )
     if status in {401, 403}:
         raise SlackAPIError(
-            f"Slack method {method} answered HTTP {status} {response.reason}: the token was "
-            "refused (by Slack, or a proxy in between); check refresh_token or access_token, "
-            "or re-authorise the Slack app",
+            f"Slack method {method} answered HTTP {status} {printable(response.reason)}: the "
+            "token was refused (by Slack, or a proxy in between); check refresh_token or "
+            "access_token, or re-authorise the Slack app",
             code=f"http_{status}",
         )
     if status >= 400:
         raise SlackAPIError(
-            f"Slack method {method} answered HTTP {status} {response.reason}: "
+            f"Slack method {method} answered HTTP {status} {printable(response.reason)}: "
             "check api_url (it must end in /api)",
             code=f"http_{status}",
         )
     try:
         payload = decode_json(response.content)
     except (ValueError, UnicodeDecodeError):
-        content_type = response.headers.get("Content-Type", "unknown")
+        content_type = printable(response.headers.get("Content-Type", "unknown"))
         raise TransientError(
             f"Slack method {method} returned a body that is not JSON "
             f"(HTTP {status}, {content_type}, {len(response.content)} bytes)"

@@ -14,6 +14,7 @@ import typing as t
 from dataclasses import dataclass
 
 from tap_slack_snow.errors import TapSlackError
+from tap_slack_snow.text import printable
 
 
 class Action(enum.Enum):
@@ -226,9 +227,10 @@ class SlackAPIError(TapSlackError):
 
 
 def describe(code: str, method: str, needed: str | None = None) -> str:
-    """Build the one-line message a user reads for a Slack error code."""
-    fix = rule_for(code).fix.format(needed=needed or "?")
-    return f"Slack method {method} answered '{code}': {fix}"
+    """Build the one-line message a user reads for a Slack error code (Slack's code and
+    ``needed`` made printable: a hostile answer cannot forge a log line)."""
+    fix = rule_for(code).fix.format(needed=printable(needed) if needed else "?")
+    return f"Slack method {method} answered '{printable(code)}': {fix}"
 
 
 class RateLimitedError(Exception):
@@ -264,10 +266,12 @@ class EndOfDataError(Exception):
 
 
 def error_for_code(code: str, method: str, payload: dict[str, t.Any]) -> Exception:
-    """Turn an ``ok: false`` code into the exception its policy row asks for."""
+    """Turn an ``ok: false`` code into the exception its policy row asks for (an unknown
+    code is kept printable: it reaches log lines)."""
     rule = rule_for(code)
     needed = payload.get("needed")
     message = describe(code, method, needed if isinstance(needed, str) else None)
+    code = printable(code)
     if rule.action is Action.RETRY:
         return TransientError(message)
     if rule.action is Action.REFRESH:

@@ -22,7 +22,7 @@ from typing_extensions import override
 
 from tap_slack_snow.errors import TapSlackError
 from tap_slack_snow.records.batch_files import RowBlock, row_blocks, write_batches
-from tap_slack_snow.records.typed_lines import TypedLines, gzip_line_chunks
+from tap_slack_snow.records.typed_lines import LineTooLongError, TypedLines, gzip_line_chunks
 from tap_slack_snow.slack.answers import decode_json, read_slack_response
 from tap_slack_snow.slack.errors import EndOfDataError, TransientError
 from tap_slack_snow.streams.base import SlackStream
@@ -243,16 +243,22 @@ class MemberAnalyticsStream(SlackStream[DaysFetch]):
 
     def _rows(self, file: t.IO[bytes], day: date) -> t.Iterator[dict[str, t.Any]]:
         for first_line, chunk in self._chunks(file, day):
-            yield from self._chunk_rows(chunk, first_line, day)
+            yield from self.drift_policy.fit_text(self._chunk_rows(chunk, first_line, day), chunk)
 
     def _chunks(self, file: t.IO[bytes], day: date) -> t.Iterator[tuple[int, bytes]]:
         """The file's lines in chunks (the download checked the gzip stream already)."""
         try:
-            yield from gzip_line_chunks(file)
+            yield from gzip_line_chunks(file, self.settings.max_analytics_line_bytes)
         except zlib.error as exc:
             raise TapSlackError(
                 f"Slack method {self.slack_method} returned a file for {day} that is not "
                 f"a whole gzip file ({exc})"
+            ) from None
+        except LineTooLongError as exc:
+            raise TapSlackError(
+                f"Slack method {self.slack_method} returned a file for {day} whose line "
+                f"{exc.line} is longer than max_analytics_line_bytes ({exc.limit} bytes); "
+                "the tap stopped reading it there. Raise the setting to read such a line"
             ) from None
 
     def _chunk_rows(self, chunk: bytes, first_line: int, day: date) -> t.Iterator[dict[str, t.Any]]:
@@ -348,8 +354,9 @@ class MemberAnalyticsStream(SlackStream[DaysFetch]):
             for first_line, chunk in self._chunks(handle, day):
                 rows = typed.encode(chunk, day) if typed is not None else None
                 if rows is None:
+                    decoded = self._chunk_rows(chunk, first_line, day)
                     yield from row_blocks(
-                        self.batch_rows(self._chunk_rows(chunk, first_line, day), context),
+                        self.batch_rows(self.drift_policy.fit_text(decoded, chunk), context),
                         "date",
                     )
                     continue

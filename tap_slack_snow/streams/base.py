@@ -245,7 +245,9 @@ class SlackStream(RESTStream[t.Any], t.Generic[FetchT]):
         checks = self._checks
         if checks is None:
             with self._checks_made:  # a worker (parse_answer) and the main thread share them
-                checks = self._checks = self._checks or RecordChecks.of(self)
+                checks = self._checks = self._checks or RecordChecks.of(
+                    self, keep_nul=self.settings.keep_nul_characters
+                )
         return checks
 
     @property
@@ -307,7 +309,9 @@ class SlackStream(RESTStream[t.Any], t.Generic[FetchT]):
                 fetch,
                 self.new_paginator(fetch) or SinglePagePaginator(),
                 ask=lambda token: self.ask(fetch, token),
-                parse=lambda answer: self.parse_answer(answer, fetch),
+                parse=lambda answer: self.drift_policy.fit_text(
+                    self.parse_answer(answer, fetch), answer.response.content
+                ),
                 counter=counter,
                 logger=self.logger,
             )

@@ -14,6 +14,7 @@ import typing as t
 
 from tap_slack_snow.run.workspaces import WORKSPACE_ACCESS_ERRORS
 from tap_slack_snow.slack.errors import SlackAPIError, StreamUnavailableError, describe
+from tap_slack_snow.text import printable
 
 if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
@@ -152,7 +153,10 @@ class PartitionRunner:
             yield from self._partition(context, team_id, source)
         except (SlackAPIError, StreamUnavailableError) as exc:
             self.stream.logger.info(
-                "%s: Slack does not describe the org %s (%s)", self.stream.name, team_id, exc.code
+                "%s: Slack does not describe the org %s (%s)",
+                self.stream.name,
+                printable(team_id),
+                exc.code,
             )
 
     def _partition(
@@ -164,7 +168,9 @@ class PartitionRunner:
         stream = self.stream
         workspaces = self.run.workspaces if team_id else None
         if team_id and workspaces is not None and workspaces.reported(team_id):
-            stream.logger.debug("Stream %s: workspace %s was refused earlier", stream.name, team_id)
+            stream.logger.debug(
+                "Stream %s: workspace %s was refused earlier", stream.name, printable(team_id)
+            )
             return
         emitted = stream.records_emitted
         try:

@@ -165,7 +165,7 @@ class BillableInfoStream(SlackStream[Fetch]):
         for user_id, info in billable.items():
             if not isinstance(info, dict):
                 raise MalformedPayloadError(
-                    f"Slack method {self.slack_method} returned user {user_id} as "
+                    f"Slack method {self.slack_method} returned user {printable(user_id)} as "
                     f"{type(info).__name__}, expected an object"
                 )
             yield {**info, "team_id": team_id, "user_id": user_id}

@@ -18,7 +18,12 @@ from datetime import date
 import msgspec
 import pytest
 
-from tap_slack_snow.records.typed_lines import INFLATE_BYTES, TypedLines, gzip_line_chunks
+from tap_slack_snow.records.typed_lines import (
+    INFLATE_BYTES,
+    LineTooLongError,
+    TypedLines,
+    gzip_line_chunks,
+)
 from tap_slack_snow.tap import TapSlackSnow
 from tests.replay import load
 
@@ -182,3 +187,22 @@ def test_rows_decode_to_the_schema_types() -> None:
     assert rows is not None
     out = msgspec.json.decode(rows.lines.strip())
     assert set(out) == set(RECORDED) | {"date_claimed_unix"}
+
+
+# --- max_analytics_line_bytes: a line is read up to the limit, never beyond -----------
+
+
+def test_every_line_is_held_to_the_limit_in_a_chunk_too() -> None:
+    lines = b"a\n" + b"b" * 2000 + b"\n" + b"c\n"  # the long line sits inside one chunk
+    with pytest.raises(LineTooLongError) as raised:
+        list(gzip_line_chunks(io.BytesIO(gzip.compress(lines)), 1024))
+    assert (raised.value.line, raised.value.limit) == (2, 1024)
+    chunks = gzip_line_chunks(io.BytesIO(gzip.compress(lines)), 2000)
+    assert b"".join(chunk for _, chunk in chunks) == lines
+
+
+def test_a_last_line_without_a_newline_is_held_to_the_limit() -> None:
+    text = b"a\n" * 3 + b"z" * (3 << 20)  # no newline at all after the third line
+    with pytest.raises(LineTooLongError) as raised:
+        list(gzip_line_chunks(io.BytesIO(gzip.compress(text)), 1 << 20))
+    assert raised.value.line == 4
