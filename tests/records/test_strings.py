@@ -19,7 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from tap_slack_snow.records.strings import may_hold_odd_text
+from tap_slack_snow.records.drift import field_name
+from tap_slack_snow.records.strings import LONE_SURROGATE, NUL, fit_strings, may_hold_odd_text
 from tap_slack_snow_devkit.catalogs import select_only
 from tap_slack_snow_devkit.emulators import EmulatorFactory
 from tap_slack_snow_emulator import SlackEmulator, WorkspaceConfig
@@ -190,3 +191,20 @@ def test_member_analytics_rows_are_fitted_on_every_path(
 )
 def test_the_scan_finds_what_needs_a_walk(raw: bytes, odd: bool) -> None:
     assert may_hold_odd_text(raw) is odd
+
+
+def test_keys_are_fitted_like_values() -> None:
+    noted: list[tuple[str, str]] = []
+
+    def note(path: list[str | int], kind: str) -> None:
+        noted.append((field_name(path), kind))
+
+    record = {"a\x00b": {"x\ud800": "v\x00"}, "ab": 1, "c\x00": 2}
+    fit_strings(record, keep_nul=False, note=note)
+    # "a\x00b" clashes with "ab" once fitted: the key already there keeps its value
+    assert record == {"ab": 1, "c": 2}
+    assert ("c", NUL) in noted
+    record = {"p": {"x\ud800": "v\x00", "ok": ["\udc00", 1]}}
+    fit_strings(record, keep_nul=True, note=note)
+    assert record == {"p": {"x\ufffd": "v\x00", "ok": ["\ufffd", 1]}}
+    assert ("p.x\ufffd", LONE_SURROGATE) in noted and ("p.ok.[]", LONE_SURROGATE) in noted
