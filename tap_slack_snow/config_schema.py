@@ -150,7 +150,8 @@ CONFIG_JSONSCHEMA: dict[str, t.Any] = th.PropertiesList(
         th.BooleanType,
         default=False,
         title="Emit ACTIVATE_VERSION messages",
-        description="Send ACTIVATE_VERSION after each full-table stream, so a target can mark "
+        description="Send ACTIVATE_VERSION after the records of each full-table stream read "
+        "to its end (never for a stream that failed or was cut short), so a target can mark "
         "rows that disappeared (such as a member no longer in billable_info) as deleted.",
     ),
     th.Property(
