@@ -29,13 +29,18 @@ the ``times - 1`` following ones (``times=None`` = forever). ``method="*"`` matc
 ``corrupt_gzip``   random bytes served as ``application/gzip``
 =================  ===========================================================================
 
-Rate limits (Slack counts them per method and minute): when ``minute_seconds`` is set, each
-method has fixed windows of that many real seconds; a window starts at the first request after
-the previous one ended and allows the method's tier (Tier 2: 20, Tier 3: 50, Tier 4: 100,
-``auth.test`` and ``oauth.v2.access``: 600). Over the allowance: HTTP 429,
-``{"ok":false,"error":"ratelimited"}`` and ``Retry-After`` = seconds until the window ends (an
-integer when ``minute_seconds >= 60``, else a decimal with up to three decimals, at least
-``0.001``). Limits are per method for the whole emulator (it serves one app).
+Rate limits (Slack counts them per method, per workspace and per app, by the minute): when
+``minute_seconds`` is set, each bucket has fixed windows of that many real seconds; a window
+starts at the first request after the previous one ended and allows the method's tier (Tier 2:
+20, Tier 3: 50, Tier 4: 100, ``auth.test`` and ``oauth.v2.access``: 600). Over the allowance:
+HTTP 429, ``{"ok":false,"error":"ratelimited"}`` and ``Retry-After`` = seconds until the
+window ends (an integer when ``minute_seconds >= 60``, else a decimal with up to three
+decimals, at least ``0.001``). The emulator serves one app, so a bucket is a (method,
+workspace) pair: a workspace-level method called with an org-level token counts in the
+bucket of the workspace its ``team_id`` (``team`` for ``team.info``) names, with a
+workspace-level token in its own workspace's; an org-level method (``admin.*``,
+``auth.teams.list``), or a call that names no workspace, counts in the method's one bucket
+for the org (:meth:`RateLimiter.check`'s ``workspace`` is then None).
 """
 
 from __future__ import annotations
@@ -170,10 +175,10 @@ def format_retry_after(seconds: float, minute_seconds: float | None) -> str:
 
 
 class RateLimiter:
-    """Fixed per-method windows of ``minute_seconds`` real seconds."""
+    """Fixed windows of ``minute_seconds`` real seconds, one per (method, workspace) bucket."""
 
     def __init__(self) -> None:
-        self._windows: dict[str, tuple[float, int]] = {}
+        self._windows: dict[tuple[str, str | None], tuple[float, int]] = {}
         self._lock = threading.Lock()
 
     def reset(self) -> None:
@@ -181,17 +186,25 @@ class RateLimiter:
         with self._lock:
             self._windows.clear()
 
-    def check(self, method: str, allowance: int, minute_seconds: float | None) -> float | None:
-        """Count a request; None when allowed, else seconds until the window ends."""
+    def check(
+        self,
+        method: str,
+        allowance: int,
+        minute_seconds: float | None,
+        workspace: str | None = None,
+    ) -> float | None:
+        """Count a request in the bucket of ``(method, workspace)`` (``workspace`` None: the
+        method's one bucket); None when allowed, else seconds until the window ends."""
         if minute_seconds is None:
             return None
         now = time.monotonic()
+        bucket = (method, workspace)
         with self._lock:
-            start, count = self._windows.get(method, (0.0, 0))
+            start, count = self._windows.get(bucket, (0.0, 0))
             if count == 0 or now >= start + minute_seconds:
                 start, count = now, 0
             if count < allowance:
-                self._windows[method] = (start, count + 1)
+                self._windows[bucket] = (start, count + 1)
                 return None
-            self._windows[method] = (start, count)
+            self._windows[bucket] = (start, count)
             return max(0.0, start + minute_seconds - now)

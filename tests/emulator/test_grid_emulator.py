@@ -1,5 +1,6 @@
 """The emulator's Enterprise Grid org: auth.teams.list, unreadable workspaces, the org in
-team.info, and rate limits per method and workspace."""
+team.info, and rate limits per (method, workspace) bucket for workspace-level methods, per
+method for org-level ones."""
 
 from __future__ import annotations
 
@@ -98,3 +99,73 @@ def test_rate_limit_windows_are_per_method_and_workspace() -> None:
         assert post(emu, "team.integrationLogs", token, team_id=first)["error"] == "ratelimited"
         assert post(emu, "team.integrationLogs", token, team_id=second)["ok"] is True
         assert emu.rate_limited["team.integrationLogs"] == 1
+
+
+def exhaust(emu: SlackEmulator, method: str, token: str, allowance: int, **form: t.Any) -> None:
+    """Spend a bucket's whole window: every call is answered, the next one is not."""
+    for _ in range(allowance):
+        assert post(emu, method, token, **form)["ok"] is True, method
+    assert post(emu, method, token, **form)["error"] == "ratelimited", method
+
+
+def test_each_workspace_of_an_org_level_token_has_its_own_bucket_per_method() -> None:
+    cfg = WorkspaceConfig(seed=2, users=50, plan="enterprise", enterprise=True, workspaces=3)
+    with SlackEmulator(cfg, minute_seconds=30) as emu:
+        token = emu.issue_access_token(scopes=ENTERPRISE_USER_SCOPES, org_level=True)
+        first, second, third = emu.workspace.team_ids
+        exhaust(emu, "users.list", token, 20, team_id=first, limit=1)
+        # the other workspaces' users.list, and the first workspace's other methods, go on
+        assert post(emu, "users.list", token, team_id=second, limit=1)["ok"] is True
+        assert post(emu, "team.billableInfo", token, team_id=first, limit=1)["ok"] is True
+        # team.info names its workspace as ``team``
+        exhaust(emu, "team.info", token, 50, team=second)
+        assert post(emu, "team.info", token, team=third)["ok"] is True
+        # the org itself, or no workspace at all, is the org's one bucket of the method
+        enterprise = emu.workspace.enterprise
+        assert enterprise is not None
+        exhaust(emu, "team.info", token, 50, team=enterprise.id)
+        assert post(emu, "team.info", token)["error"] == "ratelimited"
+        assert emu.rate_limited["users.list"] == 1
+        assert emu.rate_limited["team.info"] == 3
+
+
+def test_an_org_level_method_has_one_bucket_whatever_team_id_names() -> None:
+    cfg = WorkspaceConfig(seed=2, users=50, plan="enterprise", enterprise=True, workspaces=2)
+    with SlackEmulator(cfg, minute_seconds=30) as emu:
+        token = emu.issue_access_token(scopes=ENTERPRISE_USER_SCOPES, org_level=True)
+        first, second = emu.workspace.team_ids
+        for number in range(20):  # auth.teams.list: Tier 2, one bucket for the org
+            team = first if number % 2 else second
+            assert post(emu, "auth.teams.list", token, team_id=team)["ok"] is True
+        assert post(emu, "auth.teams.list", token, team_id=first)["error"] == "ratelimited"
+        assert post(emu, "auth.teams.list", token)["error"] == "ratelimited"
+        for number in range(100):  # admin.users.list: Tier 4
+            team = first if number % 2 else second
+            assert post(emu, "admin.users.list", token, team_id=team, limit=1)["ok"] is True
+        answer = post(emu, "admin.users.list", token, team_id=second, limit=1)
+        assert answer["error"] == "ratelimited"
+
+
+def test_a_workspace_level_token_counts_in_its_own_workspace() -> None:
+    cfg = WorkspaceConfig(seed=2, users=50, plan="enterprise", enterprise=True, workspaces=2)
+    with SlackEmulator(cfg, minute_seconds=30) as emu:
+        first, second = emu.workspace.team_ids
+        mine = emu.issue_access_token(scopes=ENTERPRISE_USER_SCOPES, team_id=first)
+        other = emu.issue_access_token(scopes=ENTERPRISE_USER_SCOPES, team_id=second)
+        again = emu.issue_access_token(scopes=ENTERPRISE_USER_SCOPES, team_id=first)
+        exhaust(emu, "users.list", mine, 20, limit=1)
+        # another token of the same workspace shares the bucket (one app), naming a team_id
+        # or not; a token of another workspace has its own
+        assert post(emu, "users.list", again, limit=1)["error"] == "ratelimited"
+        assert post(emu, "users.list", again, team_id=second, limit=1)["error"] == "ratelimited"
+        assert post(emu, "users.list", other, limit=1)["ok"] is True
+
+
+def test_rate_limit_buckets_count_only_with_minute_seconds() -> None:
+    cfg = WorkspaceConfig(seed=2, users=50, plan="enterprise", enterprise=True, workspaces=2)
+    with SlackEmulator(cfg) as emu:
+        token = emu.issue_access_token(scopes=ENTERPRISE_USER_SCOPES, org_level=True)
+        first = emu.workspace.team_ids[0]
+        for _ in range(25):
+            assert post(emu, "users.list", token, team_id=first, limit=1)["ok"] is True
+        assert not emu.rate_limited

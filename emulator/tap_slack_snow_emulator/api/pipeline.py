@@ -4,7 +4,7 @@ Pipeline of one ``/api/<method>`` request (every step answers HTTP 200 ``{"ok": 
 unless noted):
 
 1. count the call (``calls``), then a firing *replacing* fault answers at once;
-2. rate limit (HTTP 429, see :mod:`.faults`);
+2. rate limit, per method and workspace (HTTP 429, see :mod:`.faults`);
 3. ``oauth.v2.access`` needs no token (client credentials instead, :mod:`.oauth`);
 4. token: ``Authorization: Bearer`` or a form-body ``token`` field; a ``token`` in the query
    string is ignored (Slack refuses it) and counted in ``query_token_requests`` → no token:
@@ -119,10 +119,8 @@ class Api(
             self._scope_headers(reply, "", accepted)
             return reply
         if spec is not None:
-            # Slack's rate-limit windows are per method and per workspace.
-            team = arg_str(args, "team_id") or arg_str(args, "team")
-            key = f"{method} {team}" if team else method
-            wait = self.limiter.check(key, spec.allowance, self.minute_seconds())
+            workspace = self._rate_limit_workspace(spec, args, bearer or form_token)
+            wait = self.limiter.check(method, spec.allowance, self.minute_seconds(), workspace)
             if wait is not None:
                 with self._lock:
                     self.rate_limited[method] += 1
@@ -153,6 +151,27 @@ class Api(
         if fault is not None:
             self._mutate(reply, fault)
         return reply
+
+    def _rate_limit_workspace(
+        self, spec: MethodSpec, args: dict[str, Any], token: str | None
+    ) -> str | None:
+        """The workspace whose rate-limit bucket a request counts in (Slack counts per
+        method, workspace and app): for an org-level token the workspace ``team_id``
+        (``team``) names, for a workspace-level token its own; None (the method's one bucket
+        for the org) for an org-level method, an unknown token, or a call naming no
+        workspace or the org itself."""
+        if spec.org_wide or not token:
+            return None
+        at, _error = self.tokens.lookup(token)
+        if at is None:
+            return None
+        if not at.grant.org_level:
+            return at.grant.team_id
+        team = arg_str(args, "team_id") or arg_str(args, "team")
+        enterprise = self.ws.enterprise
+        if not team or (enterprise is not None and team == enterprise.id):
+            return None
+        return team
 
     def _answer(
         self, method: str, args: dict[str, Any], at: AccessToken, *, cacheable: bool
