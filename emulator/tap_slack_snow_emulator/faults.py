@@ -3,7 +3,10 @@
 Faults: ``Fault(method, kind, on_call=1, times=1, **extra)`` fires on the ``on_call``-th HTTP
 request of ``method`` (1-based, every request counts, including 429s and earlier faults) and on
 the ``times - 1`` following ones (``times=None`` = forever). ``method="*"`` matches every method
-(its counter is then the method's own counter). Kinds:
+(its counter is then the method's own counter). ``workspace="T…"`` narrows a fault to the
+requests naming that workspace (``team_id``, or ``team`` for ``team.info``): ``on_call`` then
+counts the method's requests to that workspace only, so a fault lands in one partition of a
+Grid org however the client interleaves its workspaces. Kinds:
 
 =================  ===========================================================================
 ``http_500``       HTTP 500, JSON ``{"ok": false, "error": "internal_error"}``
@@ -84,6 +87,7 @@ class Fault:
     kind: str
     on_call: int = 1
     times: int | None = 1
+    workspace: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     def __init__(
@@ -92,6 +96,8 @@ class Fault:
         kind: str,
         on_call: int = 1,
         times: int | None = 1,
+        *,
+        workspace: str | None = None,
         **extra: Any,
     ) -> None:
         if kind not in FAULT_KINDS:
@@ -104,10 +110,18 @@ class Fault:
         self.kind = kind
         self.on_call = on_call
         self.times = times
+        self.workspace = workspace
         self.extra = dict(extra)
 
-    def fires_on(self, method: str, call: int) -> bool:
-        """Whether this fault answers call number ``call`` of ``method``."""
+    def fires_on(
+        self, method: str, call: int, workspace: str | None = None, workspace_call: int = 0
+    ) -> bool:
+        """Whether this fault answers call number ``call`` of ``method`` (call number
+        ``workspace_call`` of ``method`` naming ``workspace``)."""
+        if self.workspace is not None:
+            if workspace != self.workspace:
+                return False
+            call = workspace_call
         if self.method not in ("*", method) or call < self.on_call:
             return False
         return self.times is None or call < self.on_call + self.times
@@ -122,7 +136,15 @@ class Fault:
         on_call = int(data.pop("on_call", 1))
         times_raw = data.pop("times", 1)
         times = None if times_raw is None else int(times_raw)
-        return cls(method, kind, on_call, times, **{**extra, **data})
+        workspace = data.pop("workspace", None)
+        return cls(
+            method,
+            kind,
+            on_call,
+            times,
+            workspace=None if workspace is None else str(workspace),
+            **{**extra, **data},
+        )
 
     def to_json(self) -> dict[str, Any]:
         """JSON form."""
@@ -131,6 +153,7 @@ class Fault:
             "kind": self.kind,
             "on_call": self.on_call,
             "times": self.times,
+            **({"workspace": self.workspace} if self.workspace is not None else {}),
             **self.extra,
         }
 
@@ -157,11 +180,14 @@ class FaultBook:
         with self._lock:
             return list(self._faults)
 
-    def match(self, method: str, call: int) -> Fault | None:
-        """The first fault firing on this call."""
+    def match(
+        self, method: str, call: int, workspace: str | None = None, workspace_call: int = 0
+    ) -> Fault | None:
+        """The first fault firing on this call (``workspace_call``: its number among the
+        method's calls naming ``workspace``)."""
         with self._lock:
             for f in self._faults:
-                if f.fires_on(method, call):
+                if f.fires_on(method, call, workspace, workspace_call):
                     return f
         return None
 

@@ -4,7 +4,7 @@ organisation's data, tokens and faults, and answers the control API.
 A small control API outside ``/api/`` lets a separately started emulator be driven over HTTP:
 
 * ``POST /_emulator/faults`` — JSON Fault (or list of them): ``{"method", "kind", "on_call",
-  "times", …extra}``
+  "times", "workspace", …extra}``
 * ``POST /_emulator/reset-faults``
 * ``GET  /_emulator/stats`` — ``{"calls", "rate_limited", "refreshes", "query_token_requests"}``
 * ``POST /_emulator/issue-refresh-token`` — optional JSON ``{"scopes", "org_level",
@@ -264,6 +264,7 @@ class SlackEmulator:
         """Zero the counters and the request log (faults and tokens stay)."""
         with self.api._lock:
             self.api.calls.clear()
+            self.api.workspace_calls.clear()
             self.api.rate_limited.clear()
             self.api.query_token_requests = 0
         with self._requests_lock:

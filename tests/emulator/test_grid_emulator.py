@@ -9,7 +9,7 @@ import typing as t
 import pytest
 import requests
 
-from tap_slack_snow_emulator import ENTERPRISE_USER_SCOPES, SlackEmulator, WorkspaceConfig
+from tap_slack_snow_emulator import ENTERPRISE_USER_SCOPES, Fault, SlackEmulator, WorkspaceConfig
 
 NOW = 1_750_000_000
 GRID = WorkspaceConfig(
@@ -169,3 +169,19 @@ def test_rate_limit_buckets_count_only_with_minute_seconds() -> None:
         for _ in range(25):
             assert post(emu, "users.list", token, team_id=first, limit=1)["ok"] is True
         assert not emu.rate_limited
+
+
+def test_a_fault_narrowed_to_a_workspace_counts_that_workspaces_calls(grid: SlackEmulator) -> None:
+    token = grid.issue_access_token(scopes=ENTERPRISE_USER_SCOPES, org_level=True)
+    first, _denied, third = grid.workspace.team_ids[:3]
+    grid.add_fault(Fault("users.list", "error", on_call=2, workspace=third, error="fatal_error"))
+    # the first workspace's calls count for the method, not for the fault's workspace
+    for _ in range(3):
+        assert post(grid, "users.list", token, team_id=first, limit=5)["ok"] is True
+    assert post(grid, "users.list", token, team_id=third, limit=5)["ok"] is True
+    assert post(grid, "users.list", token, team_id=third, limit=5)["error"] == "fatal_error"
+    assert post(grid, "users.list", token, team_id=third, limit=5)["ok"] is True
+    # the JSON form (the control API) keeps the workspace
+    (fault,) = grid.faults
+    assert Fault.from_json(fault.to_json()) == fault
+    assert fault.to_json()["workspace"] == third

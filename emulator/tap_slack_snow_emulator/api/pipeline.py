@@ -73,6 +73,8 @@ class Api(
         self.page_cache: PageCache | None = None
         self.calls: Counter[str] = Counter()
         self.rate_limited: Counter[str] = Counter()
+        #: Requests per (method, workspace named by ``team_id`` / ``team``).
+        self.workspace_calls: Counter[tuple[str, str]] = Counter()
         self.query_token_requests = 0
         self._lock = threading.Lock()
         self._corrupt_rng = random.Random(ws.seed)
@@ -99,6 +101,14 @@ class Api(
             self.calls[method] += 1
             return self.calls[method]
 
+    def _count_workspace(self, method: str, workspace: str) -> int:
+        """Count one request of ``method`` naming ``workspace``; its 1-based number."""
+        if not workspace:
+            return 0
+        with self._lock:
+            self.workspace_calls[method, workspace] += 1
+            return self.workspace_calls[method, workspace]
+
     def handle(
         self,
         method: str,
@@ -113,7 +123,10 @@ class Api(
         """Answer one request (see the module docstring for the order of checks)."""
         spec = METHODS.get(method)
         accepted = spec.scope if spec is not None and spec.scope else ""
-        fault = self.faults.match(method, call_no)
+        named = arg_str(args, "team_id") or arg_str(args, "team") or ""
+        fault = self.faults.match(
+            method, call_no, named or None, self._count_workspace(method, named)
+        )
         if fault is not None and fault.kind in REPLACING_KINDS:
             reply = self._fault_reply(method, fault)
             self._scope_headers(reply, "", accepted)
