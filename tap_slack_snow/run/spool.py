@@ -7,8 +7,10 @@ caught up with the writer, the spool hands pages over in memory instead (at most
 ``live_pages`` at a time), so the stream whose turn it is pays no encoding.
 
 The writer blocks while more than ``max_bytes`` wait unread on disk (a stream fetched far
-ahead waits for its turn instead of filling the disk). A writer's error is raised to the
-reader after the pages written before it, at the same point a sequential run would meet it.
+ahead waits for its turn instead of filling the disk), or while the spools sharing a
+:class:`DiskBudget` hold more than its limit together. A writer whose reader has caught up
+hands its pages over in memory and never waits on the budget. A writer's error is raised to
+the reader after the pages written before it, at the same point a sequential run would meet it.
 """
 
 from __future__ import annotations
@@ -30,6 +32,22 @@ class SpoolStopped(Exception):
     """The run is ending: the writer stops at its next page."""
 
 
+class DiskBudget:
+    """Unread bytes on disk that several spools share: a writer waits while they hold more
+    than ``limit`` together. The spools sharing it share its lock, so a page read from any of
+    them wakes the writers it frees."""
+
+    def __init__(self, limit: int) -> None:
+        """Nothing is on disk yet."""
+        self.limit = limit
+        self.used = 0
+        self.condition = threading.Condition()
+
+    def has_room(self) -> bool:
+        """Whether a writer may put one more page on disk (under :attr:`condition`)."""
+        return self.used <= self.limit
+
+
 class Spool(t.Generic[P]):
     """Pages of one (stream, context), in order, from a worker thread to the main thread."""
 
@@ -43,9 +61,11 @@ class Spool(t.Generic[P]):
         live_pages: int = 2,
         extra_bytes: t.Callable[[P], int] = lambda _page: 0,
         discard: t.Callable[[P], None] = lambda _page: None,
+        budget: DiskBudget | None = None,
     ) -> None:
         """``encode``/``decode`` turn a page into a frame and back; ``extra_bytes`` is what a
-        page holds on disk besides its frame (a downloaded file), ``discard`` frees it."""
+        page holds on disk besides its frame (a downloaded file), ``discard`` frees it;
+        ``budget`` bounds the unread bytes of several spools together."""
         self._encode = encode
         self._decode = decode
         self._extra_bytes = extra_bytes
@@ -60,7 +80,8 @@ class Spool(t.Generic[P]):
         # No name on disk from now on: the file lives as long as its two handles, so it goes
         # with the process however the process ends (SIGKILL included).
         self.path.unlink()
-        self._lock = threading.Condition()
+        self._budget = budget
+        self._lock = budget.condition if budget is not None else threading.Condition()
         self._disk_frames: collections.deque[tuple[int, int]] = collections.deque()
         self._disk_bytes = 0  # unread bytes on disk, frames and extra bytes
         self._live: collections.deque[P] = collections.deque()
@@ -83,16 +104,25 @@ class Spool(t.Generic[P]):
                         self._live.append(page)
                         self._lock.notify_all()
                         return
-                elif self._disk_bytes <= self.max_bytes:
+                elif self._disk_bytes <= self.max_bytes and (
+                    self._budget is None or self._budget.has_room()
+                ):
                     break
                 self._lock.wait()
         frame = self._encode(page)
-        self._out.write(_LENGTH.pack(len(frame)))
-        self._out.write(frame)
-        self._out.flush()
+        try:
+            self._out.write(_LENGTH.pack(len(frame)))
+            self._out.write(frame)
+            self._out.flush()
+        except ValueError:  # the file was closed meanwhile: the run ends, or the job was skipped
+            if not self._stopped:
+                raise
         with self._lock:
+            if self._stopped:  # closed while the frame was written: it is not counted
+                self._discard(page)
+                raise SpoolStopped
             self._disk_frames.append((len(frame), self._extra_bytes(page)))
-            self._disk_bytes += len(frame) + self._extra_bytes(page)
+            self._count_disk(len(frame) + self._extra_bytes(page))
             self._lock.notify_all()
 
     def finish(self, error: BaseException | None = None) -> None:
@@ -126,7 +156,7 @@ class Spool(t.Generic[P]):
                 (length,) = _LENGTH.unpack(self._in.read(_LENGTH.size))
                 page = self._decode(self._in.read(length))
                 with self._lock:
-                    self._disk_bytes -= size + extra
+                    self._count_disk(-(size + extra))
                     self._lock.notify_all()
             yield page
         if error is not None:
@@ -140,12 +170,20 @@ class Spool(t.Generic[P]):
             self._stopped = True
             self._lock.notify_all()
 
+    def _count_disk(self, change: int) -> None:
+        """Unread bytes on disk grew (or shrank) by ``change`` (under the lock)."""
+        self._disk_bytes += change
+        if self._budget is not None:
+            self._budget.used += change
+
     def close(self) -> None:
         """Delete the file and whatever unread pages hold (downloaded files)."""
         self.stop()
         with self._lock:
             live, self._live = list(self._live), collections.deque()
             frames, self._disk_frames = list(self._disk_frames), collections.deque()
+            self._count_disk(-self._disk_bytes)  # given back to the budget
+            self._lock.notify_all()
         for page in live:
             self._discard(page)
         for _size, _extra in frames:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tap_slack_snow.run.spool import Spool, SpoolStopped
+from tap_slack_snow.run.spool import DiskBudget, Spool, SpoolStopped
 
 
 def test_spool_keeps_order_across_disk_and_memory_and_bounds_the_disk() -> None:
@@ -248,3 +248,62 @@ def test_the_spool_file_has_no_name_on_disk_while_in_use(tmp_path: Path) -> None
     spool.finish()
     assert list(spool.read()) == [[1] * 100]
     spool.close()
+
+
+def test_a_shared_budget_holds_back_every_spool_until_one_is_read_or_closed() -> None:
+    """Spools sharing a DiskBudget: a writer waits while they hold more than its limit
+    together; reading or closing any of them frees it; a spool whose reader has caught up
+    hands pages over in memory and never waits on the budget."""
+    budget = DiskBudget(4)
+    first: Spool[list[int]] = Spool(encode=encode, decode=decode, budget=budget)
+    second: Spool[list[int]] = Spool(encode=encode, decode=decode, budget=budget)
+    third: Spool[list[int]] = Spool(encode=encode, decode=decode, budget=budget)
+    first.put([1, 1, 1, 1, 1])  # 5 bytes: the budget is spent for all three spools
+    assert budget.used == 5
+    second_put = threading.Event()
+
+    def writer() -> None:
+        second.put([2])
+        second_put.set()
+        second.finish()
+
+    started(writer)
+    assert not second_put.wait(0.3)  # another spool's bytes hold this one back
+    reader = first.read()
+    assert next(reader) == [1, 1, 1, 1, 1]
+    assert second_put.wait(5)  # read: the budget has room again
+    assert budget.used == 1
+    # the spool being read is in memory once caught up: over the budget, it still goes on
+    third.put([3, 3, 3, 3, 3])
+    assert budget.used == 6
+    live = threading.Event()
+
+    def live_writer() -> None:
+        first.put([4])
+        live.set()
+        first.finish()
+
+    started(live_writer)
+    assert list(reader) == [[4]]
+    assert live.wait(5)
+    # closing a spool gives its unread bytes back
+    third.close()
+    assert budget.used == 1
+    assert list(second.read()) == [[2]]
+    assert budget.used == 0
+    first.close()
+    second.close()
+
+
+def test_a_page_put_while_the_spool_closes_is_not_counted() -> None:
+    budget = DiskBudget(1 << 20)
+    discarded: list[list[int]] = []
+    spool: Spool[list[int]] = Spool(
+        encode=encode, decode=decode, budget=budget, discard=discarded.append
+    )
+    spool.put([1, 2])
+    spool.close()
+    with pytest.raises(SpoolStopped):
+        spool.put([3])
+    assert budget.used == 0
+    assert discarded == [[1, 2], [3]]
