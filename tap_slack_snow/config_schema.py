@@ -174,6 +174,17 @@ CONFIG_JSONSCHEMA: dict[str, t.Any] = th.PropertiesList(
         "stream's turn wait in temporary files, not in memory.",
     ),
     th.Property(
+        "max_concurrent_workspaces",
+        th.IntegerType(minimum=1),
+        default=10,
+        title="Max Concurrent Workspaces",
+        description="Enterprise Grid, org-level token: how many workspaces each per-workspace "
+        "stream (users, team, billable_info, integration_logs) reads at once with "
+        "concurrent_fetch. Slack counts rate limits per method and workspace, so each "
+        "workspace read at once has its own allowance; each is one request in flight and one "
+        "page in memory. 1 reads a stream's workspaces one after another.",
+    ),
+    th.Property(
         "request_timeout",
         th.IntegerType(minimum=1),
         default=60,

@@ -106,6 +106,7 @@ class Settings:
     emit_activate_version_messages: bool = DEFAULTS["emit_activate_version_messages"]
     concurrent_fetch: bool = DEFAULTS["concurrent_fetch"]
     max_concurrent_streams: int = DEFAULTS["max_concurrent_streams"]
+    max_concurrent_workspaces: int = DEFAULTS["max_concurrent_workspaces"]
     request_timeout: int = DEFAULTS["request_timeout"]
     retry_max_attempts: int = DEFAULTS["retry_max_attempts"]
     retry_initial_wait: float = DEFAULTS["retry_initial_wait"]
@@ -138,6 +139,7 @@ class Settings:
             emit_activate_version_messages=_number(config, "emit_activate_version_messages", bool),
             concurrent_fetch=_number(config, "concurrent_fetch", bool),
             max_concurrent_streams=_number(config, "max_concurrent_streams", int),
+            max_concurrent_workspaces=_number(config, "max_concurrent_workspaces", int),
             request_timeout=_number(config, "request_timeout", int),
             retry_max_attempts=_number(config, "retry_max_attempts", int),
             retry_initial_wait=_number(config, "retry_initial_wait", float),

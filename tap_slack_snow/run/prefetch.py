@@ -1,24 +1,32 @@
-"""Concurrent fetching, sequential emission: each stream's requests run in a worker thread.
+"""Concurrent fetching, sequential emission: Slack's rate-limit buckets read side by side.
 
-Slack's rate limits apply per method, so a sync whose streams are read one after another
-waits the sum of every method's windows, while reading them side by side waits about as long
-as the slowest method. :class:`Prefetcher` starts, when the first stream starts (after the
-run's plan is logged), one worker per group of :class:`FetchJob` s (a stream's partitions,
-one job each; at most ``max_concurrent_streams`` workers at once, in the tap's order). A job
-is a page iterator made on the main thread: the worker runs it (the stream's own request
+Slack counts rate limits per method, per workspace and per app, so a sync whose streams (and,
+on a Grid org read with an org-level token, whose workspaces) are read one after another waits
+the sum of every bucket's windows, while reading them side by side waits about as long as the
+busiest bucket. :class:`Prefetcher` starts, when the first stream starts (after the run's plan
+is logged), workers over groups of :class:`FetchJob` s: a group is a stream, a job one of its
+partitions (one workspace: one (method, workspace) bucket, whose requests stay one after
+another in the job). At most ``max_concurrent`` groups are fetched at once, in the tap's
+order, and each by up to ``max_per_group`` workers at once, which take its jobs in order. A
+job is a page iterator made on the main thread: a worker runs it (the stream's own request
 loop, paginator, error policy, access-log windows, analytics days) and puts each page in the
-job's :class:`~tap_slack_snow.run.spool.Spool`. The worker sees jobs and pages, never a
-stream. The
-SDK still syncs the streams one after another in the main thread: when it reaches a stream,
-the stream reads its pages from the spool instead of from Slack, and everything after that
-(post-processing, validation, RECORD, SCHEMA and STATE messages, bookmarks) is the SDK's, as
-in a sequential run.
+job's :class:`~tap_slack_snow.run.spool.Spool`. The workers see jobs and pages, never a
+stream. The SDK still syncs the streams one after another, partition after partition, in the
+main thread: when it reaches one, the stream reads its pages from the spool instead of from
+Slack, and everything after that (post-processing, validation, RECORD, SCHEMA and STATE
+messages, bookmarks) is the SDK's, as in a sequential run.
 
-A stream with partitions (a Grid org's workspaces, org-level token) is one group, fetched by
-one worker, partition after partition, one spool each. The streams share each workspace's first
-answer (:class:`~tap_slack_snow.run.workspaces.OrgWorkspaces`), so a workspace Slack refuses is
-asked once per run however many workers reach it, and its skip and warning come when the SDK
-reaches it, as in a sequential run.
+The streams share each workspace's first answer
+(:class:`~tap_slack_snow.run.workspaces.OrgWorkspaces`), so a workspace Slack refuses is asked
+once per run however many workers reach it, and its skip and warning come when the SDK reaches
+it, as in a sequential run.
+
+Disk: a job keeps at most ``SPOOL_LIMIT_BYTES`` unread on disk, and all jobs together at most
+``SPOOL_TOTAL_BYTES`` (a :class:`~tap_slack_snow.run.spool.DiskBudget`), whatever the number
+of workspaces; past either, a worker waits for its job's turn. The job the SDK is reading never
+waits on the budget (once its reader has caught up, its pages are handed over in memory), and
+jobs are taken in order, so every job before a running one is running or done: no deadlock.
+Memory: each worker holds the page it is fetching.
 
 A worker's error is raised in the main thread when the SDK reaches that stream (partition),
 after the records fetched before it, so the skip/fail policy and its one line are those of a
@@ -35,7 +43,7 @@ import time
 import typing as t
 from dataclasses import dataclass
 
-from tap_slack_snow.run.spool import Spool, SpoolStopped
+from tap_slack_snow.run.spool import DiskBudget, Spool, SpoolStopped
 
 P = t.TypeVar("P")
 
@@ -69,23 +77,43 @@ class FetchJob:
     codec: PageCodec[t.Any]
 
 
+class _Jobs:
+    """A group's jobs, handed out in order to the workers that share the group."""
+
+    def __init__(self, jobs: t.Sequence[FetchJob]) -> None:
+        self._jobs = iter(jobs)
+        self._lock = threading.Lock()
+
+    def next(self) -> FetchJob | None:
+        """The next job to fetch, or None when every job is taken."""
+        with self._lock:
+            return next(self._jobs, None)
+
+
 class Prefetcher:
     """Fetches groups of jobs ahead of their turn (see the module docstring)."""
 
     #: Unread bytes a job may keep on disk before its worker waits for its turn.
     SPOOL_LIMIT_BYTES: t.ClassVar[int] = 512 << 20
+    #: Unread bytes all jobs together may keep on disk (the old bound of 8 streams of one
+    #: job each): a Grid org of many workspaces does not multiply it.
+    SPOOL_TOTAL_BYTES: t.ClassVar[int] = 4 << 30
 
-    def __init__(self, *, max_concurrent: int) -> None:
-        """Nothing starts until :meth:`start`."""
+    def __init__(self, *, max_concurrent: int, max_per_group: int = 1) -> None:
+        """At most ``max_concurrent`` groups fetched at once, each by at most
+        ``max_per_group`` workers; nothing starts until :meth:`start`."""
         self.max_concurrent = max(1, max_concurrent)
+        self.max_per_group = max(1, max_per_group)
         self._spools: dict[t.Hashable, Spool[t.Any]] = {}
         self._queue: queue.Queue[t.Sequence[FetchJob] | None] = queue.Queue()
         self._threads: list[threading.Thread] = []
+        self._threads_lock = threading.Lock()
         self._stopping = threading.Event()
 
     def start(self, groups: t.Sequence[t.Sequence[FetchJob]]) -> None:
-        """Open a spool per job, then start the workers; each group goes to one worker, its
-        jobs fetched one after another, in order."""
+        """Open a spool per job, then start the workers: a group's jobs are taken in order by
+        up to ``max_per_group`` workers, the groups in order, ``max_concurrent`` at once."""
+        budget = DiskBudget(self.SPOOL_TOTAL_BYTES)
         for group in groups:
             for job in group:
                 codec = job.codec
@@ -95,16 +123,17 @@ class Prefetcher:
                     max_bytes=self.SPOOL_LIMIT_BYTES,
                     extra_bytes=codec.disk_bytes,
                     discard=codec.discard,
+                    budget=budget,
                 )
             self._queue.put(group)
-        for number in range(min(self.max_concurrent, len(groups))):
-            self._queue.put(None)  # one end marker per worker
-            worker = threading.Thread(
-                target=self._work, name=f"tap-slack-snow-fetch-{number + 1}", daemon=True
-            )
-            self._threads.append(worker)
-        for worker in self._threads:
-            worker.start()
+        runners = [
+            self._thread(self._run_groups, f"tap-slack-snow-fetch-{number + 1}")
+            for number in range(min(self.max_concurrent, len(groups)))
+        ]
+        for _ in runners:
+            self._queue.put(None)  # one end marker per group runner
+        for runner in runners:
+            runner.start()
 
     def pages(self, key: t.Hashable) -> t.Iterator[t.Any] | None:
         """The pages fetched for ``key``, or None if it is not prefetched.
@@ -139,21 +168,50 @@ class Prefetcher:
         for spool in spools:
             spool.stop()
         deadline = time.monotonic() + self.STOP_WAIT_SECONDS
-        for worker in self._threads:
+        for worker in self.threads:
             worker.join(max(0.0, deadline - time.monotonic()))
         for spool in spools:
             spool.close()
         self._spools.clear()
 
-    def _work(self) -> None:
+    @property
+    def threads(self) -> list[threading.Thread]:
+        """Every worker started so far (the group runners and their helpers)."""
+        with self._threads_lock:
+            return list(self._threads)
+
+    def _thread(self, target: t.Callable[..., None], name: str, *args: t.Any) -> threading.Thread:
+        worker = threading.Thread(target=target, name=name, args=args, daemon=True)
+        with self._threads_lock:
+            self._threads.append(worker)
+        return worker
+
+    def _run_groups(self) -> None:
+        """A group runner: one group after another, each with its helpers."""
+        name = threading.current_thread().name
         while not self._stopping.is_set():
             group = self._queue.get()
             if group is None:
                 return
-            for job in group:
-                spool = self._spools.get(job.key)
-                if spool is None:  # the run is ending
-                    return
+            jobs = _Jobs(group)
+            helpers = [
+                self._thread(self._drain, f"{name}.{number + 2}", jobs)
+                for number in range(min(self.max_per_group, len(group)) - 1)
+            ]
+            for helper in helpers:
+                helper.start()
+            self._drain(jobs)
+            for helper in helpers:
+                helper.join()
+
+    def _drain(self, jobs: _Jobs) -> None:
+        """Fetch a group's jobs, the next one in order each time, until none is left."""
+        while not self._stopping.is_set():
+            job = jobs.next()
+            if job is None:
+                return
+            spool = self._spools.get(job.key)
+            if spool is not None:  # else the SDK read past it (skipped), or the run is ending
                 self._fetch(job, spool)
 
     @staticmethod

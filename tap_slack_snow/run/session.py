@@ -51,6 +51,10 @@ class FetchSource(StreamTraits, t.Protocol):
     def dry_run(self) -> bool:
         """The run stops at a record count (``--test``): nothing is fetched ahead."""
 
+    @property
+    def partition_count(self) -> int:
+        """How many partitions (workspaces) the stream runs (0: once, without partitions)."""
+
     def fetch_jobs(self) -> list[FetchJob]:
         """One job per partition, planned now (main thread)."""
 
@@ -167,14 +171,16 @@ class SlackRun:
 
     def start_fetching(self) -> None:
         """Once per run, when the first stream starts: with ``concurrent_fetch`` (the
-        default), start fetching every stream that can run, side by side (a stream with
-        partitions, partition after partition, by its one worker).
+        default), start fetching every stream that can run, side by side: up to
+        ``max_concurrent_streams`` streams at once, and on a Grid org read with an org-level
+        token up to ``max_concurrent_workspaces`` workspaces of each per-workspace stream at
+        once (Slack counts rate limits per method and workspace: each is its own bucket).
 
         Not in a dry run (``--test`` reads one record per stream), and not for one stream
-        alone (nothing to read side by side; spooling its pages would only cost time and
-        memory) unless it is ``fetch_ahead_alone`` (member_analytics: the next day's
-        download overlaps this day's rows). A workspace Slack refuses is still asked once
-        per run: the streams share each workspace's first answer (OrgWorkspaces).
+        of one partition alone (nothing to read side by side; spooling its pages would only
+        cost time and memory) unless it is ``fetch_ahead_alone`` (member_analytics: the
+        next day's download overlaps this day's rows). A workspace Slack refuses is still
+        asked once per run: the streams share each workspace's first answer (OrgWorkspaces).
         """
         with self._lock:
             if self._fetch_started:
@@ -185,9 +191,13 @@ class SlackRun:
             streams = [s for s in self._selected_streams() if self.availability.can_run(s)]
             if any(s.dry_run for s in streams):
                 return
-            if len(streams) < 2 and not any(s.fetch_ahead_alone for s in streams):
+            jobs = sum(max(1, s.partition_count) for s in streams)
+            if jobs < 2 and not any(s.fetch_ahead_alone for s in streams):
                 return  # nothing to read side by side, or to overlap
-            prefetcher = Prefetcher(max_concurrent=self.settings.max_concurrent_streams)
+            prefetcher = Prefetcher(
+                max_concurrent=self.settings.max_concurrent_streams,
+                max_per_group=self.settings.max_concurrent_workspaces,
+            )
             prefetcher.start([stream.fetch_jobs() for stream in streams])
             self._prefetcher = prefetcher
 

@@ -276,15 +276,29 @@ class SlackStream(RESTStream[t.Any], t.Generic[FetchT]):
         return fetch
 
     def fetch_jobs(self) -> list[FetchJob]:
-        """One job per partition for a prefetch worker, planned now (main thread)."""
+        """One job per partition for the prefetch workers, planned now (main thread).
+
+        Several partitions (workspaces) may be fetched side by side, so their pages count in
+        one progress count for the whole stream (from now, against the stream's size last
+        time when every partition knows its own), not each from its own start.
+        """
         contexts = [partition or None for partition in self.partitions or [{}]]
         fetches = [(context, self.plan_fetch(context)) for context in contexts]
+        counted: t.Callable[[FetchT], t.Iterator[t.Any]] = self.counted_pages
+        if len(fetches) > 1:
+            sizes = [size for _, fetch in fetches if (size := fetch.expected_records) is not None]
+            expected = sum(sizes) if len(sizes) == len(fetches) else None
+            self.progress.restart()
+
+            def side_by_side(fetch: FetchT) -> t.Iterator[t.Any]:
+                for page in self.fetch_pages(fetch):
+                    done = min(0.99, self.progress.records / expected) if expected else None
+                    self.progress.page(self.page_record_count(page), done)
+                    yield page
+
+            counted = side_by_side
         return [
-            FetchJob(
-                (self.name, context_key(context)),
-                partial(self.counted_pages, fetch),
-                self.page_codec,
-            )
+            FetchJob((self.name, context_key(context)), partial(counted, fetch), self.page_codec)
             for context, fetch in fetches
         ]
 

@@ -1,8 +1,9 @@
 """A Grid org's per-workspace partitions fetched ahead of their turn (org-level token).
 
 users, team, billable_info and integration_logs run once per workspace; with
-``concurrent_fetch`` (the default) each is fetched by its own worker, partition after
-partition, while the SDK emits the streams one after another. The streams share each
+``concurrent_fetch`` (the default) their partitions are fetched side by side (up to
+``max_concurrent_workspaces`` workers per stream), while the SDK emits the streams and their
+partitions one after another. The streams share each
 workspace's first answer, so a workspace Slack refuses is still asked once per run, and the
 output (records, message order, STATE) is that of a ``concurrent_fetch: false`` run.
 
@@ -183,7 +184,11 @@ def test_a_refusal_after_records_were_emitted_still_fails(
         emu.clear_faults()
         emu.reset_stats()
         # users.list's second page of the first workspace: records of it were emitted
-        emu.add_fault(Fault("users.list", "error", on_call=2, error="team_access_not_granted"))
+        emu.add_fault(
+            Fault(
+                "users.list", "error", on_call=2, workspace=first, error="team_access_not_granted"
+            )
+        )
         config = org_config(emu, tmp_path, page_size=20, concurrent_fetch=concurrent)
         failed = run_cli(config, tmp_path, catalog=CATALOG)
         assert failed.exit_code == 1, failed.stderr[-2000:]
@@ -206,11 +211,9 @@ def test_faults_in_one_partition_do_not_disturb_the_others(
     emu.add_fault(Fault("users.list", "http_500", on_call=4, times=3))
     emu.add_fault(Fault("team.billableInfo", "http_503", on_call=2, times=2))
     emu.add_fault(Fault("team.info", "token_expired", on_call=2))
-    logs_pages = [
-        math.ceil(len(emu.workspace.integration_log_entries(team_id=team)) / 20) for team in teams
-    ]
-    third = sum(logs_pages[:2]) + 1  # the first request of the third workspace
-    emu.add_fault(Fault("team.integrationLogs", "error", on_call=third, error="paid_only"))
+    emu.add_fault(
+        Fault("team.integrationLogs", "error", on_call=1, workspace=teams[2], error="paid_only")
+    )
     faulted = run_cli(
         org_config(emu, tmp_path / "faulted", page_size=20), tmp_path, catalog=CATALOG
     )
@@ -278,14 +281,16 @@ def test_per_workspace_methods_are_read_side_by_side_under_rate_limits(
 def test_sigkill_in_a_workspace_while_partitions_are_fetched_ahead_then_resume(
     emulator_factory: EmulatorFactory, tmp_path: Path
 ) -> None:
-    """Killed in integration_logs' second workspace while the later streams' workers have
-    fetched ahead: the run resumed from the last STATE reads the first workspace from its
-    bookmark, and the two runs together hold every record of an uninterrupted run."""
+    """Killed in integration_logs' second workspace while the workers have fetched its later
+    workspaces and the later streams' ahead, side by side: the run resumed from the last
+    STATE reads the first workspace from its bookmark, and the two runs together hold every
+    record of an uninterrupted run."""
     emu = emulator_factory(GRID)
     clean = sync(org_config(emu, tmp_path / "clean", page_size=20), catalog=CATALOG)
     assert clean.exit_code == 0
     teams = emu.workspace.team_ids
     in_first = len(emu.workspace.integration_log_entries(team_id=teams[0]))
+    emu.reset_stats()
     (tmp_path / "killed").mkdir()
     config = org_config(emu, tmp_path / "killed", page_size=20)
     config_path = tmp_path / "killed" / "config.json"
@@ -312,6 +317,10 @@ def test_sigkill_in_a_workspace_while_partitions_are_fetched_ahead_then_resume(
                 break
     proc.wait(timeout=60)
     assert proc.returncode == -signal.SIGKILL, "the tap finished before it could be killed"
+    # killed while the workers were ahead: integration_logs' later workspaces, and users'
+    # and team's, were all under way side by side (one worker per workspace and stream)
+    for method in ("team.integrationLogs", "users.list", "team.info"):
+        assert {team_of(r) for r in emu.requests if r.method == method} >= set(teams), method
     first = SyncResult(parse_messages(b"".join(lines).decode(errors="replace").rsplit("\n", 1)[0]))
     assert first.count("billable_info") == clean.count("billable_info")
     assert "users" not in first.records  # fetched ahead, never emitted

@@ -126,3 +126,118 @@ def test_stop_ends_a_worker_waiting_for_room_in_its_spool() -> None:
     prefetcher.stop()
     assert time.monotonic() - started < Prefetcher.STOP_WAIT_SECONDS
     assert not any(thread.is_alive() for thread in prefetcher._threads)
+
+
+COUNTING = threading.Lock()
+
+
+def meeting(name: str, barrier: threading.Barrier, active: list[int], peak: list[int]):
+    """A job of one page that waits for the other jobs of its group to be fetched too."""
+
+    def pages() -> t.Iterator[list[dict[str, t.Any]]]:
+        with COUNTING:
+            active[0] += 1
+            peak[0] = max(peak[0], active[0])
+        try:
+            barrier.wait(timeout=10)  # broken (an error) unless the jobs run side by side
+        finally:
+            with COUNTING:
+                active[0] -= 1
+        yield [{"job": name}]
+
+    return pages
+
+
+def test_the_jobs_of_a_group_are_fetched_side_by_side_up_to_max_per_group() -> None:
+    """A Grid org's workspaces of one stream: each its own (method, workspace) bucket."""
+    barrier = threading.Barrier(3)
+    active, peak = [0], [0]
+    names = [f"w{n}" for n in range(6)]
+    prefetcher = Prefetcher(max_concurrent=1, max_per_group=3)
+    prefetcher.start([[job(name, meeting(name, barrier, active, peak)) for name in names]])
+    try:
+        for name in names:  # read in order, as the SDK does
+            assert read_all(prefetcher, name) == [[{"job": name}]]
+    finally:
+        prefetcher.stop()
+    assert peak[0] == 3  # never more than max_per_group at once
+    helpers = {thread.name for thread in prefetcher.threads}
+    assert helpers == {
+        "tap-slack-snow-fetch-1",
+        "tap-slack-snow-fetch-1.2",
+        "tap-slack-snow-fetch-1.3",
+    }
+
+
+def test_one_worker_per_group_fetches_its_jobs_one_after_another() -> None:
+    seen: list[tuple[str, str]] = []
+    prefetcher = Prefetcher(max_concurrent=2, max_per_group=1)
+    group = [job(f"w{n}", numbered(f"w{n}", 2, seen)) for n in range(3)]
+    prefetcher.start([group])
+    try:
+        for n in range(3):
+            read_all(prefetcher, f"w{n}")
+    finally:
+        prefetcher.stop()
+    assert [name for name, _ in seen] == ["w0", "w0", "w1", "w1", "w2", "w2"]
+
+
+def test_a_job_read_past_before_its_turn_does_not_stop_the_group() -> None:
+    """The SDK skipped a partition (a refused workspace) before a worker took it: the worker
+    goes on with the next partitions instead of leaving them unfetched."""
+    release = threading.Event()
+
+    def slow() -> t.Iterator[t.Any]:
+        release.wait(10)
+        yield [{"job": "slow"}]
+
+    prefetcher = Prefetcher(max_concurrent=1, max_per_group=1)
+    prefetcher.start(
+        [
+            [
+                job("slow", slow),
+                job("skipped", numbered("skipped", 1)),
+                job("read", numbered("read", 2)),
+            ]
+        ]
+    )
+    try:
+        pages = prefetcher.pages("read")  # closes "slow" and "skipped", never read
+        assert pages is not None
+        release.set()
+        assert list(pages) == [[{"job": "read", "page": n}] for n in range(2)]
+    finally:
+        prefetcher.stop()
+
+
+def test_the_spools_together_stay_within_the_total_disk_budget(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Many partitions fetched side by side, far ahead of their turn: together they keep at
+    most about SPOOL_TOTAL_BYTES on disk (a page over it per writer), and reading them in
+    order still reads everything (no deadlock)."""
+    monkeypatch.setattr(Prefetcher, "SPOOL_TOTAL_BYTES", 20_000)
+    page = [{"filler": "x" * 1000}]
+    produced = [0]
+
+    def pages() -> t.Iterator[t.Any]:
+        for _ in range(30):
+            produced[0] += 1
+            yield page
+
+    names = [f"w{n}" for n in range(8)]
+    prefetcher = Prefetcher(max_concurrent=2, max_per_group=8)
+    prefetcher.start([[job(name, pages) for name in names[:4]], [job(n, pages) for n in names[4:]]])
+    try:
+        deadline = time.monotonic() + 10
+        before = -1
+        while produced[0] != before and time.monotonic() < deadline:
+            before = produced[0]
+            time.sleep(0.2)
+        # 8 writers, each at most one page past the budget: 20 + 8 pages of ~1 kB
+        assert produced[0] <= 20 + 8 + 8 * 2, produced[0]
+        for name in names:
+            assert read_all(prefetcher, name) == [page] * 30
+    finally:
+        prefetcher.stop()
+    assert produced[0] == 8 * 30

@@ -234,8 +234,9 @@ def test_interrupted_run_resumes_in_the_workspace_it_stopped_in(
     pages = [math.ceil(len(expected_integration_logs(emu, team)) / page) for team in teams]
     assert pages[2] >= 2
     # The second page of the third workspace fails for good (invalid_auth stops the run).
-    fail_on = pages[0] + pages[1] + 2
-    emu.add_fault(Fault("team.integrationLogs", "error", on_call=fail_on, error="invalid_auth"))
+    emu.add_fault(
+        Fault("team.integrationLogs", "error", on_call=2, workspace=teams[2], error="invalid_auth")
+    )
     catalog = select_only("integration_logs")
     first = sync(org_config(emu, tmp_path, page_size=page), catalog=catalog)
     assert first.exit_code == 1
