@@ -205,12 +205,20 @@ class RateLimiter:
 
     def __init__(self) -> None:
         self._windows: dict[tuple[str, str | None], tuple[float, int]] = {}
+        self._allowed: dict[tuple[str, str | None], int] = {}
         self._lock = threading.Lock()
 
     def reset(self) -> None:
-        """Forget every window."""
+        """Forget every window and count."""
         with self._lock:
             self._windows.clear()
+            self._allowed.clear()
+
+    def allowed(self) -> dict[tuple[str, str | None], int]:
+        """Requests let through per (method, workspace) bucket since the last reset (while
+        rate limits are on): what a benchmark divides by the allowance."""
+        with self._lock:
+            return dict(self._allowed)
 
     def check(
         self,
@@ -231,6 +239,7 @@ class RateLimiter:
                 start, count = now, 0
             if count < allowance:
                 self._windows[bucket] = (start, count + 1)
+                self._allowed[bucket] = self._allowed.get(bucket, 0) + 1
                 return None
             self._windows[bucket] = (start, count)
             return max(0.0, start + minute_seconds - now)

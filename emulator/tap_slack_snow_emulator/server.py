@@ -6,7 +6,9 @@ A small control API outside ``/api/`` lets a separately started emulator be driv
 * ``POST /_emulator/faults`` — JSON Fault (or list of them): ``{"method", "kind", "on_call",
   "times", "workspace", …extra}``
 * ``POST /_emulator/reset-faults``
-* ``GET  /_emulator/stats`` — ``{"calls", "rate_limited", "refreshes", "query_token_requests"}``
+* ``GET  /_emulator/stats`` — ``{"calls", "rate_limited", "refreshes", "query_token_requests",
+  "buckets"}`` (``buckets``: requests let through per rate-limit bucket, ``[{"method",
+  "workspace", "allowed"}]``, while rate limits are on)
 * ``POST /_emulator/issue-refresh-token`` — optional JSON ``{"scopes", "org_level",
   "user_is_admin"}``; answers ``{"refresh_token": …}``
 * ``POST /_emulator/issue-access-token`` — same plus ``rotating``/``bot``; ``{"access_token"}``
@@ -278,10 +280,22 @@ class SlackEmulator:
             "rate_limited": dict(self.rate_limited),
             "refreshes": self.refreshes,
             "query_token_requests": self.query_token_requests,
+            "buckets": [
+                {"method": method, "workspace": workspace, "allowed": allowed}
+                for (method, workspace), allowed in sorted(
+                    self.bucket_requests.items(), key=lambda item: (item[0][0], item[0][1] or "")
+                )
+            ],
             "page_cache": None
             if self.api.page_cache is None
             else {"hits": self.api.page_cache.hits, "misses": self.api.page_cache.misses},
         }
+
+    @property
+    def bucket_requests(self) -> dict[tuple[str, str | None], int]:
+        """Requests let through per rate-limit bucket, (method, workspace or None for the
+        org's one bucket), while rate limits are on."""
+        return self._limiter.allowed()
 
     def advance(self, seconds: float) -> None:
         """Move the emulator clock forward (token expiry, grace windows, analytics "today")."""

@@ -127,6 +127,14 @@ def test_each_workspace_of_an_org_level_token_has_its_own_bucket_per_method() ->
         assert post(emu, "team.info", token)["error"] == "ratelimited"
         assert emu.rate_limited["users.list"] == 1
         assert emu.rate_limited["team.info"] == 3
+        # the requests let through, per bucket (what a benchmark divides by the allowance)
+        allowed = emu.bucket_requests
+        assert allowed["users.list", first] == 20 and allowed["users.list", second] == 1
+        assert allowed["team.info", second] == 50 and allowed["team.info", third] == 1
+        assert allowed["team.info", None] == 50  # the org's one bucket
+        assert {"method": "team.info", "workspace": None, "allowed": 50} in emu.stats()["buckets"]
+        emu.reset_stats()
+        assert emu.bucket_requests == {}
 
 
 def test_an_org_level_method_has_one_bucket_whatever_team_id_names() -> None:
