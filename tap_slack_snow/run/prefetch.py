@@ -37,6 +37,7 @@ no name on disk and go with the process.
 
 from __future__ import annotations
 
+import collections
 import queue
 import threading
 import time
@@ -78,16 +79,23 @@ class FetchJob:
 
 
 class _Jobs:
-    """A group's jobs, handed out in order to the workers that share the group."""
+    """A group's jobs, handed out in order to the workers that share the group. A job taken
+    is no longer held here: once fetched, what it kept (its fetch's last answer) is freed,
+    not kept until the group's last job is done."""
 
     def __init__(self, jobs: t.Sequence[FetchJob]) -> None:
-        self._jobs = iter(jobs)
+        self._jobs = collections.deque(jobs)
         self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        """Jobs not taken yet."""
+        with self._lock:
+            return len(self._jobs)
 
     def next(self) -> FetchJob | None:
         """The next job to fetch, or None when every job is taken."""
         with self._lock:
-            return next(self._jobs, None)
+            return self._jobs.popleft() if self._jobs else None
 
 
 class Prefetcher:
@@ -105,7 +113,7 @@ class Prefetcher:
         self.max_concurrent = max(1, max_concurrent)
         self.max_per_group = max(1, max_per_group)
         self._spools: dict[t.Hashable, Spool[t.Any]] = {}
-        self._queue: queue.Queue[t.Sequence[FetchJob] | None] = queue.Queue()
+        self._queue: queue.Queue[_Jobs | None] = queue.Queue()
         self._threads: list[threading.Thread] = []
         self._threads_lock = threading.Lock()
         self._stopping = threading.Event()
@@ -125,7 +133,7 @@ class Prefetcher:
                     discard=codec.discard,
                     budget=budget,
                 )
-            self._queue.put(group)
+            self._queue.put(_Jobs(group))
         runners = [
             self._thread(self._run_groups, f"tap-slack-snow-fetch-{number + 1}")
             for number in range(min(self.max_concurrent, len(groups)))
@@ -190,13 +198,12 @@ class Prefetcher:
         """A group runner: one group after another, each with its helpers."""
         name = threading.current_thread().name
         while not self._stopping.is_set():
-            group = self._queue.get()
-            if group is None:
+            jobs = self._queue.get()
+            if jobs is None:
                 return
-            jobs = _Jobs(group)
             helpers = [
                 self._thread(self._drain, f"{name}.{number + 2}", jobs)
-                for number in range(min(self.max_per_group, len(group)) - 1)
+                for number in range(min(self.max_per_group, len(jobs)) - 1)
             ]
             for helper in helpers:
                 helper.start()
@@ -213,6 +220,7 @@ class Prefetcher:
             spool = self._spools.get(job.key)
             if spool is not None:  # else the SDK read past it (skipped), or the run is ending
                 self._fetch(job, spool)
+            del job, spool  # what the job kept goes now, not when the next one is taken
 
     @staticmethod
     def _fetch(job: FetchJob, spool: Spool[t.Any]) -> None:

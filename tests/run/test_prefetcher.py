@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import gc
 import threading
 import time
 import typing as t
+import weakref
 
 import pytest
 
@@ -241,3 +243,41 @@ def test_the_spools_together_stay_within_the_total_disk_budget(
     finally:
         prefetcher.stop()
     assert produced[0] == 8 * 30
+
+
+class Kept:
+    """What a finished job's fetch still holds (its last answer)."""
+
+
+def test_a_fetched_job_is_freed_while_its_group_goes_on() -> None:
+    """A finished partition's fetch (and the last answer it keeps) is not held until the
+    stream's last partition is done: memory does not grow with the number of workspaces."""
+    kept = Kept()
+    alive = weakref.ref(kept)
+    release = threading.Event()
+    waiting = threading.Event()
+
+    def holding(thing: Kept) -> t.Callable[[], t.Iterator[t.Any]]:
+        def pages() -> t.Iterator[t.Any]:
+            assert thing is not None
+            yield [{"job": "first"}]
+
+        return pages
+
+    def later() -> t.Iterator[t.Any]:
+        waiting.set()
+        release.wait(10)
+        yield [{"job": "later"}]
+
+    prefetcher = Prefetcher(max_concurrent=1, max_per_group=1)
+    prefetcher.start([[job("first", holding(kept)), job("later", later)]])
+    del kept
+    try:
+        assert waiting.wait(10)  # the first job is done, the group goes on
+        gc.collect()
+        assert alive() is None
+        release.set()
+        assert read_all(prefetcher, "first") == [[{"job": "first"}]]
+        assert read_all(prefetcher, "later") == [[{"job": "later"}]]
+    finally:
+        prefetcher.stop()
