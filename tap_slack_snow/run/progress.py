@@ -21,6 +21,8 @@ if t.TYPE_CHECKING:
 
 DEFAULT_INTERVAL_SECONDS = 30.0
 
+P = t.TypeVar("P")
+
 
 def interval_from_environment() -> float:
     """``TAP_SLACK_SNOW_PROGRESS_SECONDS``, else 30 s (a bad value falls back to 30 s)."""
@@ -65,6 +67,7 @@ class FetchProgress:
         self.pages = 0
         self.records = 0
         self._lock = threading.Lock()
+        self._expected: int | None = None
         self._started = clock()
         self._last_line = self._started
 
@@ -73,6 +76,24 @@ class FetchProgress:
         with self._lock:
             self.pages = self.records = 0
             self._started = self._last_line = self.clock()
+
+    def whole_stream(self, sizes: t.Sequence[int | None]) -> None:
+        """The stream's partitions are about to be fetched side by side: count them together
+        from now (:meth:`counted`), against the sum of their ``sizes`` (each one's records
+        last time) when every partition knows its own."""
+        self.restart()
+        known = [size for size in sizes if size is not None]
+        self._expected = sum(known) if len(known) == len(sizes) else None
+
+    def counted(
+        self, pages: t.Callable[[], t.Iterator[P]], records_of: t.Callable[[P], int]
+    ) -> t.Iterator[P]:
+        """The pages of one of the partitions :meth:`whole_stream` counts together, each
+        counted as it passes."""
+        for page in pages():
+            expected = self._expected
+            self.page(records_of(page), min(0.99, self.records / expected) if expected else None)
+            yield page
 
     def page(self, records: int, done: float | None = None) -> None:
         """One answer with ``records`` records; ``done`` is the share of the stream read (0-1)

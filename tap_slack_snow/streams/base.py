@@ -277,28 +277,22 @@ class SlackStream(RESTStream[t.Any], t.Generic[FetchT]):
 
     def fetch_jobs(self) -> list[FetchJob]:
         """One job per partition for the prefetch workers, planned now (main thread).
-
-        Several partitions (workspaces) may be fetched side by side, so their pages count in
-        one progress count for the whole stream (from now, against the stream's size last
-        time when every partition knows its own), not each from its own start.
-        """
+        Partitions (workspaces) fetched side by side count in one progress count."""
         contexts = [partition or None for partition in self.partitions or [{}]]
         fetches = [(context, self.plan_fetch(context)) for context in contexts]
-        counted: t.Callable[[FetchT], t.Iterator[t.Any]] = self.counted_pages
-        if len(fetches) > 1:
-            sizes = [size for _, fetch in fetches if (size := fetch.expected_records) is not None]
-            expected = sum(sizes) if len(sizes) == len(fetches) else None
-            self.progress.restart()
-
-            def side_by_side(fetch: FetchT) -> t.Iterator[t.Any]:
-                for page in self.fetch_pages(fetch):
-                    done = min(0.99, self.progress.records / expected) if expected else None
-                    self.progress.page(self.page_record_count(page), done)
-                    yield page
-
-            counted = side_by_side
+        side_by_side = len(fetches) > 1
+        if side_by_side:
+            self.progress.whole_stream([fetch.expected_records for _, fetch in fetches])
         return [
-            FetchJob((self.name, context_key(context)), partial(counted, fetch), self.page_codec)
+            FetchJob(
+                (self.name, context_key(context)),
+                partial(
+                    self.progress.counted, partial(self.fetch_pages, fetch), self.page_record_count
+                )
+                if side_by_side
+                else partial(self.counted_pages, fetch),
+                self.page_codec,
+            )
             for context, fetch in fetches
         ]
 

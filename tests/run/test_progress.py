@@ -5,8 +5,11 @@ where the stream can know it, the time left.
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
+from tap_slack_snow.run.progress import FetchProgress
+from tap_slack_snow.slack.retry import CallStats
 from tap_slack_snow_emulator import SlackEmulator
 from tests._support import run_cli
 from tests.run.grid_org import grid_config
@@ -47,3 +50,29 @@ def test_progress_lines_are_rate_limited_by_default(limited: SlackEmulator, tmp_
     assert result.exit_code == 0
     # a run of a few seconds is shorter than the 30 s interval
     assert " in progress: " not in result.stderr
+
+
+def test_partitions_fetched_side_by_side_count_in_one_progress_count() -> None:
+    """A Grid org's workspaces of one stream, fetched by several workers at once: one count
+    for the whole stream, its share done against the sum of the workspaces' sizes."""
+    lines: list[str] = []
+
+    class Lines(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            lines.append(record.getMessage())
+
+    logger = logging.getLogger("tests.progress.side_by_side")
+    logger.addHandler(Lines())
+    logger.setLevel(logging.INFO)
+    progress = FetchProgress("users", CallStats(), logger, emitted=lambda: 0, interval=0)
+    progress.whole_stream([100, 300])
+    first = progress.counted(lambda: iter([[1] * 50, [1] * 50]), len)
+    second = progress.counted(lambda: iter([[1] * 100]), len)
+    assert next(first) and next(second) and list(first)  # interleaved, as two workers do
+    assert (progress.pages, progress.records) == (3, 200)
+    assert "3 pages, 200 records fetched" in lines[-1]
+    assert lines[-1].endswith("left")  # half of the 400 records of last time: time known
+    # a workspace new since the last run: the share is unknown
+    progress.whole_stream([100, None])
+    list(progress.counted(lambda: iter([[1] * 10]), len))
+    assert progress.records == 10 and lines[-1].endswith("time left unknown")
