@@ -15,6 +15,8 @@ The sections, one module each in ``benchmarks/sections/``:
 
 1. ``requests`` (request_counts.py): requests per stream against the API's minimum;
 2. ``rate_limited`` (rate_limited.py): wall time under Slack's tiers, concurrent and sequential;
+   2b. ``grid`` (grid.py): a Grid org's workspaces side by side under per-(method, workspace)
+   buckets, against one worker per stream and a sequential run;
 3. ``cpu`` (cpu.py): the users stream against the floor pipeline, and a profile;
 4. ``memory`` (memory.py): peak RSS, small against large;
 5. ``analytics`` (analytics.py, loading.py): member_analytics rows per second, RECORD and
@@ -34,6 +36,7 @@ from benchmarks.harness import ROOT, machine
 from benchmarks.report import Report
 from benchmarks.sections.analytics import bench_analytics
 from benchmarks.sections.cpu import bench_cpu
+from benchmarks.sections.grid import bench_grid
 from benchmarks.sections.loading import bench_analytics_postgres
 from benchmarks.sections.memory import bench_memory
 from benchmarks.sections.rate_limited import bench_rate_limited
@@ -44,6 +47,7 @@ from benchmarks.sections.scale import bench_scale
 SECTIONS = {
     "requests": "1",
     "rate_limited": "2",
+    "grid": "2b",
     "cpu": "3",
     "memory": "4",
     "analytics": "5",
@@ -57,7 +61,10 @@ def chosen_sections(parser: argparse.ArgumentParser, value: str) -> set[str]:
     for part in filter(None, (part.strip() for part in value.split(","))):
         number = SECTIONS.get(part, part)
         if number not in SECTIONS.values():
-            parser.error(f"--only: no section {part!r} (sections: 1-6 or {', '.join(SECTIONS)})")
+            parser.error(
+                f"--only: no section {part!r} (sections: {', '.join(SECTIONS.values())} or "
+                f"{', '.join(SECTIONS)})"
+            )
         only.add(number)
     return only
 
@@ -75,7 +82,8 @@ def main(argv: list[str] | None = None) -> int:
         "--only",
         default="",
         help="comma-separated sections to run, by number or name (1 requests, 2 rate_limited, "
-        "3 cpu, 4 memory, 5 analytics, 6 scale; 6 needs 1 and 4, and uses 5 when it runs)",
+        "2b grid, 3 cpu, 4 memory, 5 analytics, 6 scale; 6 needs 1 and 4, and uses 5 when it "
+        "runs)",
     )
     args = parser.parse_args(argv)
     only = chosen_sections(parser, args.only)
@@ -95,6 +103,8 @@ def main(argv: list[str] | None = None) -> int:
         first = bench_requests(report, args.quick)
     if not only or "2" in only:
         bench_rate_limited(report, args.quick)
+    if not only or "2b" in only:
+        bench_grid(report, args.quick)
     if not only or "3" in only:
         bench_cpu(report, args.quick)
     if not only or "4" in only or "6" in only:
