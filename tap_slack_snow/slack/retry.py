@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 import time
 import typing as t
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import requests
 
@@ -52,12 +53,27 @@ RETRIED_WITH_BACKOFF: tuple[type[BaseException], ...] = (TransientError, *NETWOR
 
 @dataclass
 class CallStats:
-    """What one stream (or the token refresh) cost: shown in the per-stream log line."""
+    """What one stream (or the token refresh) cost: shown in the per-stream log line.
+
+    Several workers fetch a stream's workspaces at once, so counts are added under a lock
+    (``+=`` on an attribute is a read and a write another thread can slip between).
+    """
 
     requests: int = 0
     rate_limited: int = 0
     rate_limit_wait_seconds: float = 0.0
     retries: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+
+    def add(
+        self, *, requests: int = 0, rate_limited: int = 0, waited: float = 0.0, retries: int = 0
+    ) -> None:
+        """Count one request, a 429 and its wait, or a retry."""
+        with self._lock:
+            self.requests += requests
+            self.rate_limited += rate_limited
+            self.rate_limit_wait_seconds += waited
+            self.retries += retries
 
 
 class RetryPolicy:
@@ -104,7 +120,7 @@ class RetryPolicy:
         limited = 0  # 429s in a row for this request, and the time they made it wait
         limited_for = 0.0
         while True:
-            stats.requests += 1
+            stats.add(requests=1)
             try:
                 result = send()
             except RateLimitedError as exc:
@@ -112,8 +128,7 @@ class RetryPolicy:
                 waited = self._wait_out(method, exc, limited + 1, limited_for)
                 limited += 1
                 limited_for += waited
-                stats.rate_limited += 1
-                stats.rate_limit_wait_seconds += waited
+                stats.add(rate_limited=1, waited=waited)
                 continue
             except TokenExpiredError as exc:
                 self.slack_answered = True
@@ -145,7 +160,7 @@ class RetryPolicy:
                         f"{reason}; giving up (try again later, or raise retry_max_attempts)"
                     ) from None
                 wait = min(self.initial_wait * 2 ** (faults - 1), MAX_BACKOFF_SECONDS)
-                stats.retries += 1
+                stats.add(retries=1)
                 self.logger.warning(
                     "%s: %s (attempt %d of %d); retrying in %.2f s",
                     method,
