@@ -274,8 +274,9 @@ def test_per_workspace_methods_are_read_side_by_side_under_rate_limits(
     assert methods.index("users.list") < last_billable  # sequential: users after billable
     assert concurrent.records == sequential.records == clean.records
     assert bookmarks(concurrent.state) == bookmarks(sequential.state)
-    # Retry-After is honoured in every worker: about one 429 per window boundary
-    assert 0 < emu.rate_limited.total() <= boundaries + 2 * len(PER_WORKSPACE_METHODS)
+    # Retry-After is honoured in every worker: at most about one 429 per window boundary (how
+    # many depends on the machine's speed; test_grid_side_by_side forces one in a worker)
+    assert emu.rate_limited.total() <= boundaries + 2 * len(PER_WORKSPACE_METHODS)
 
 
 def test_sigkill_in_a_workspace_while_partitions_are_fetched_ahead_then_resume(
