@@ -19,8 +19,10 @@ The sections, one module each in ``benchmarks/sections/``:
    buckets, against one worker per stream and a sequential run;
 3. ``cpu`` (cpu.py): the users stream against the floor pipeline, and a profile;
 4. ``memory`` (memory.py): peak RSS, small against large;
-5. ``analytics`` (analytics.py, loading.py): member_analytics rows per second, RECORD and
-   BATCH messages, and (5b) the same into PostgreSQL through target-postgres;
+5. ``analytics`` (analytics.py): member_analytics rows per second, RECORD and BATCH messages;
+5b. ``loading`` (loading.py): member_analytics and users into PostgreSQL as meltano.yml ships
+   the loader (tap | target-postgres, ``meltano run``), against the tap alone and PostgreSQL's
+   own ``COPY FROM STDIN`` (needs ``meltano install`` in this checkout);
 6. ``scale`` (scale.py): sync times on Slack's real limits, from what 1 and 4 (and 5) measured.
 """
 
@@ -37,7 +39,7 @@ from benchmarks.report import Report
 from benchmarks.sections.analytics import bench_analytics
 from benchmarks.sections.cpu import bench_cpu
 from benchmarks.sections.grid import bench_grid
-from benchmarks.sections.loading import bench_analytics_postgres
+from benchmarks.sections.loading import bench_loading
 from benchmarks.sections.memory import bench_memory
 from benchmarks.sections.rate_limited import bench_rate_limited
 from benchmarks.sections.request_counts import bench_requests
@@ -51,6 +53,7 @@ SECTIONS = {
     "cpu": "3",
     "memory": "4",
     "analytics": "5",
+    "loading": "5b",
     "scale": "6",
 }
 
@@ -82,8 +85,8 @@ def main(argv: list[str] | None = None) -> int:
         "--only",
         default="",
         help="comma-separated sections to run, by number or name (1 requests, 2 rate_limited, "
-        "2b grid, 3 cpu, 4 memory, 5 analytics, 6 scale; 6 needs 1 and 4, and uses 5 when it "
-        "runs)",
+        "2b grid, 3 cpu, 4 memory, 5 analytics, 5b loading, 6 scale; 6 needs 1 and 4, and uses "
+        "5 when it runs)",
     )
     args = parser.parse_args(argv)
     only = chosen_sections(parser, args.only)
@@ -112,7 +115,8 @@ def main(argv: list[str] | None = None) -> int:
     analytics = None
     if not only or "5" in only:
         analytics = bench_analytics(report, args.quick)
-        bench_analytics_postgres(report, args.quick)
+    if not only or "5b" in only:
+        bench_loading(report, args.quick)
     if first is not None and memory is not None:
         bench_scale(report, first, memory, analytics)
     footer = f"\nTotal benchmark time: {time.perf_counter() - started:.0f} s.\n"

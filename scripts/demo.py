@@ -412,6 +412,7 @@ def _demo(
     meltano.run("install", timeout=1800)
 
     say("== The pipeline")
+    say("  target-postgres as meltano.yml sets it: " + loader_settings())
     log_path = LOG_DIR / "meltano-run.log"
     code = run_pipeline(meltano, log_path, workdir / "meltano.pgid")
     say(f"  full log: {log_path.relative_to(REPO)}")
@@ -437,6 +438,18 @@ def _demo(
     say()
     say(f"Demo finished in {time.monotonic() - started:.0f} s.")
     return 0
+
+
+def loader_settings() -> str:
+    """target-postgres' settings in meltano.yml (``use_copy: true, ...``), and why."""
+    import yaml  # noqa: PLC0415 - PyYAML comes with singer-sdk
+
+    project = yaml.safe_load((REPO / "meltano.yml").read_text(encoding="utf-8"))
+    loader = next(p for p in project["plugins"]["loaders"] if p["name"] == "target-postgres")
+    config = loader.get("config") or {}
+    shown = ("load_method", "use_copy", "validate_records")
+    settings = ", ".join(f"{name}: {json.dumps(config[name])}" for name in shown if name in config)
+    return f"{settings} (the fast path; docs/meltano.md says why)"
 
 
 def _has_slack_settings() -> bool:

@@ -1,16 +1,51 @@
-"""Section 5b, member_analytics into PostgreSQL: ``tap-slack-snow | target-postgres`` into an
-embedded PostgreSQL, RECORD against BATCH messages (skipped without the project's
-target-postgres).
+"""Section 5b, loading into PostgreSQL: the pipeline a user runs, as meltano.yml ships it.
+
+Workloads: member_analytics, one day of 200,000 rows (500,000 too in a full run) as RECORD
+messages (shipped) and as BATCH messages (``batch_config``, the opt-in); users, 100,000
+members. For each, three runs of every path, interleaved (run 1 of each path, then run 2 ...),
+each load into a fresh database of one embedded PostgreSQL:
+
+* **tap alone**: ``python -m tap_slack_snow``, stdout to /dev/null;
+* **tap | target-postgres**: the tap piped into the project's target-postgres (from
+  ``.meltano/``) with the config Meltano gives it from meltano.yml (the locked definition's
+  defaults, the project's settings); the target's peak RSS (``VmHWM``) is read as it runs;
+* **meltano run**: ``meltano run tap-slack-snow target-postgres`` in this checkout's project
+  (Meltano's start-up, the tap's discovery and the state included);
+* **target's defaults**: tap | target-postgres with ``use_copy: false`` and
+  ``validate_records: true``, meltano.yml's settings before issue 22 (200,000-row
+  member_analytics and users only: it is the slow path);
+* **COPY FROM STDIN**: PostgreSQL alone loading the same rows (exported from the loaded table
+  with ``COPY TO``) into an empty copy of the table: *append* is one ``COPY``; *merge* is
+  ``COPY`` into a temporary table, then ``INSERT ... ON CONFLICT DO UPDATE``, in one
+  transaction; timed in this process, so it is the database's share of the work.
+
+Skipped without the project's target-postgres (``meltano install``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
+import os
+import resource
 import subprocess
 import time
+import typing as t
+from dataclasses import dataclass, field
+from pathlib import Path
 
-from benchmarks.harness import PYTHON, ROOT, catalog_for, start_emulator, workdir
+from benchmarks.harness import (
+    PYTHON,
+    ROOT,
+    EmulatorProcess,
+    catalog_for,
+    median,
+    run_tap,
+    start_emulator,
+    vm_hwm_kib,
+    workdir,
+)
 from benchmarks.report import Report, table
 from benchmarks.sections.common import (
     analytics_workspace,
@@ -19,98 +54,557 @@ from benchmarks.sections.common import (
     today_utc,
     warm_analytics,
 )
+from tap_slack_snow_emulator.config import WorkspaceConfig
+
+if t.TYPE_CHECKING:
+    from tap_slack_snow_devkit.pg import Postgres
 
 TARGET_POSTGRES = (
     ROOT / ".meltano" / "loaders" / "target-postgres" / "venv" / "bin" / "target-postgres"
 )
+SCHEMA = "tap_slack_snow"
+#: target-postgres' own defaults for the settings meltano.yml changes.
+TARGET_DEFAULTS = {"use_copy": False, "validate_records": True}
+#: The goals of issue 22.
+GOAL_PIPELINE = 9_000  # rows/s, member_analytics RECORD, tap | target-postgres
+GOAL_MELTANO = 6_000  # rows/s, the same through meltano run
+GOAL_BATCH = 15_000  # rows/s, member_analytics with batch_config, tap | target-postgres
+GOAL_USERS = 5.0  # users end to end / the tap alone
+
+TAP = "tap alone (stdout to /dev/null)"
+PIPE = "tap | target-postgres, as shipped"
+MELTANO = "meltano run, as shipped"
+DEFAULTS = "tap | target-postgres, target's defaults"
+APPEND = "COPY FROM STDIN, append"
+MERGE = "COPY FROM STDIN, merge"
 
 
-def bench_analytics_postgres(report: Report, quick: bool) -> None:
-    """member_analytics into a real PostgreSQL: tap | target-postgres, RECORD vs BATCH."""
-    if not TARGET_POSTGRES.is_file():
-        report.add(
-            "5b. member_analytics into PostgreSQL",
-            f"Skipped: {TARGET_POSTGRES.relative_to(ROOT)} is missing (scripts/test installs it).",
-        )
-        return
-    from tap_slack_snow_devkit.pg import Postgres  # noqa: PLC0415 - embedded PostgreSQL
+def shipped_target_config() -> dict[str, t.Any]:
+    """target-postgres' config as Meltano builds it from meltano.yml: the locked definition's
+    default values, then the project's ``config`` (connection settings left out)."""
+    import yaml  # noqa: PLC0415
 
-    count = 20_000 if quick else 200_000
-    lag = 2
-    workspace = analytics_workspace(count, lag)
-    start = (today_utc() - dt.timedelta(days=lag)).isoformat() + "T00:00:00Z"
-    folder = workdir()
-    rows = []
-    with (
-        Postgres(folder / "pgdata") as pg,
-        start_emulator(workspace, folder, start_date=start) as emu,
-    ):
-        warm_analytics(emu, start[:10])
-        for mode, settings in {
-            "RECORD messages (default)": {},
-            "BATCH messages (batch_config)": batch_settings(folder / "batches", "a-"),
-        }.items():
-            database = pg.create_database(f"bench_{len(rows)}")
-            target_config = folder / f"target-{len(rows)}.json"
-            target_config.write_text(
-                json.dumps(
-                    {
-                        "sqlalchemy_url": pg.sqlalchemy_url(database),
-                        "default_target_schema": "tap_slack_snow",
-                        "load_method": "upsert",
-                        "add_record_metadata": True,
-                    }
-                )
+    project = yaml.safe_load((ROOT / "meltano.yml").read_text(encoding="utf-8"))
+    loader = next(p for p in project["plugins"]["loaders"] if p["name"] == "target-postgres")
+    lock = ROOT / "plugins" / "loaders" / f"target-postgres--{loader['variant']}.lock"
+    definition = json.loads(lock.read_text(encoding="utf-8"))
+    config = {s["name"]: s["value"] for s in definition["settings"] if "value" in s}
+    config.update(loader.get("config") or {})
+    for name in ("host", "port", "user", "password", "database"):
+        config.pop(name, None)
+    config["default_target_schema"] = SCHEMA  # $MELTANO_EXTRACT__LOAD_SCHEMA
+    return config
+
+
+@dataclass
+class Workload:
+    """One stream's load: its rows, the tap settings and the paths measured."""
+
+    title: str
+    stream: str
+    rows: int
+    key: tuple[str, ...]
+    tap_settings: dict[str, t.Any] = field(default_factory=dict)
+    reference: bool = False
+    batch_root: Path | None = None
+    times: dict[str, list[float]] = field(default_factory=dict)
+    #: CPU seconds of the path's processes (user + system), and of the target alone.
+    cpu: dict[str, list[float]] = field(default_factory=dict)
+    target_cpu: list[float] = field(default_factory=list)
+    target_rss: list[float] = field(default_factory=list)
+    loaded: dict[str, set[int]] = field(default_factory=dict)
+    batch_bytes: list[int] = field(default_factory=list)
+    export: Path | None = None
+
+    def paths(self) -> list[str]:
+        return [TAP, PIPE, MELTANO, *([DEFAULTS] if self.reference else []), APPEND, MERGE]
+
+    def note(
+        self, path: str, seconds: float, loaded: int | None = None, cpu: float | None = None
+    ) -> None:
+        self.times.setdefault(path, []).append(seconds)
+        if loaded is not None:
+            self.loaded.setdefault(path, set()).add(loaded)
+        if cpu is not None:
+            self.cpu.setdefault(path, []).append(cpu)
+
+    def rate(self, path: str) -> float:
+        return self.rows / median(self.times[path])
+
+
+class Loader:
+    """The database server, the emulator, Meltano and the files of one workload group."""
+
+    #: Database numbers, unique in the benchmark run (the logs are named after them).
+    numbers = itertools.count(1)
+
+    def __init__(self, pg: Postgres, emu: EmulatorProcess, folder: Path) -> None:
+        self.pg = pg
+        self.emu = emu
+        self.folder = folder
+
+    # --- databases ---------------------------------------------------------------------
+
+    def fresh_database(self) -> str:
+        return self.pg.create_database(f"bench_load_{next(self.numbers)}")
+
+    def drop(self, database: str) -> None:
+        with self.pg.connect() as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{database}"')
+
+    def count(self, database: str, table: str) -> int:
+        with self.pg.connect(database) as conn:
+            return rows_in(conn, table)
+
+    # --- the tap's files -----------------------------------------------------------------
+
+    def tap_files(self, work: Workload) -> tuple[Path, Path]:
+        stamp = time.monotonic_ns()
+        config = self.folder / f"tap-{stamp}.json"
+        config.write_text(json.dumps({**fresh_config(self.emu, self.folder), **work.tap_settings}))
+        catalog = self.folder / f"catalog-{stamp}.json"
+        catalog.write_text(json.dumps(catalog_for(work.stream)))
+        return config, catalog
+
+    def clear_batches(self, work: Workload) -> int:
+        """Delete the batch files a run left behind; their total size."""
+        if work.batch_root is None:
+            return 0
+        size = 0
+        for path in work.batch_root.iterdir():
+            size += path.stat().st_size
+            path.unlink()
+        return size
+
+    # --- the paths -----------------------------------------------------------------------
+
+    def tap_alone(self, work: Workload) -> None:
+        config = {**fresh_config(self.emu, self.folder), **work.tap_settings}
+        cpu = children_cpu()
+        run = run_tap(config, self.folder, catalog=catalog_for(work.stream))
+        cpu = children_cpu() - cpu
+        if run.exit_code != 0:
+            raise RuntimeError("tap failed\n" + run.stderr[-3000:])
+        work.note(TAP, run.seconds, cpu=cpu)
+        self.clear_batches(work)
+
+    def pipeline(self, work: Workload, path: str, overrides: dict[str, t.Any]) -> str:
+        """tap | target-postgres into a fresh database (returned, still there)."""
+        database = self.fresh_database()
+        target_config = self.folder / f"target-{database}.json"
+        target_config.write_text(
+            json.dumps(
+                {
+                    **shipped_target_config(),
+                    **overrides,
+                    "sqlalchemy_url": self.pg.sqlalchemy_url(database),
+                }
             )
-            tap_config = folder / f"tap-{len(rows)}.json"
-            tap_config.write_text(json.dumps({**fresh_config(emu, folder), **settings}))
-            catalog_path = folder / f"catalog-{len(rows)}.json"
-            catalog_path.write_text(json.dumps(catalog_for("member_analytics")))
+        )
+        tap_config, catalog = self.tap_files(work)
+        tap_log = self.folder / f"tap-{database}.log"
+        target_log = self.folder / f"target-{database}.log"
+        with open(tap_log, "wb") as tap_err, open(target_log, "wb") as target_err:
             started = time.perf_counter()
             tap = subprocess.Popen(
-                [
-                    PYTHON,
-                    "-m",
-                    "tap_slack_snow",
-                    "--config",
-                    str(tap_config),
-                    "--catalog",
-                    str(catalog_path),
-                ],
+                tap_command(tap_config, catalog),
                 stdout=subprocess.PIPE,
-                stderr=subprocess.DEVNULL,
+                stderr=tap_err,
                 cwd=ROOT,
             )
-            target = subprocess.run(
+            target = subprocess.Popen(
                 [str(TARGET_POSTGRES), "--config", str(target_config)],
                 stdin=tap.stdout,
                 stdout=subprocess.DEVNULL,
-                stderr=subprocess.PIPE,
-                check=False,
-                text=True,
+                stderr=target_err,
             )
-            tap.wait()
+            assert tap.stdout is not None
+            tap.stdout.close()  # the target holds the pipe's only read end
+            peak = 0
+            while True:  # the target's own peak RSS and CPU time (wait4 reaps it)
+                pid, status, usage = os.wait4(target.pid, os.WNOHANG)
+                if pid:
+                    break
+                peak = max(peak, vm_hwm_kib(target.pid) or 0)
+                time.sleep(0.05)
+            target.returncode = os.waitstatus_to_exitcode(status)
+            target_cpu = usage.ru_utime + usage.ru_stime
+            _, tap_status, tap_usage = os.wait4(tap.pid, 0)
+            tap.returncode = os.waitstatus_to_exitcode(tap_status)
             seconds = time.perf_counter() - started
-            if tap.returncode != 0 or target.returncode != 0:
-                raise RuntimeError("analytics into PostgreSQL failed\n" + target.stderr[-3000:])
-            with pg.connect(database) as connection:
-                loaded = connection.execute(
-                    "SELECT count(*) FROM tap_slack_snow.member_analytics"
-                ).fetchone()
-            loaded_rows = int(loaded[0]) if loaded else 0
-            rows.append(
-                [
-                    mode,
-                    f"{seconds:.1f}",
-                    f"{count / seconds:,.0f}",
-                    f"{loaded_rows:,}",
-                    "exact" if loaded_rows == count else "WRONG",
-                ]
+        if tap.returncode or target.returncode:
+            raise RuntimeError(
+                f"{path} failed\n{tap_log.read_text()[-2000:]}\n{target_log.read_text()[-3000:]}"
             )
-    report.add(
-        "5b. member_analytics into PostgreSQL",
-        f"One day of {count:,} rows, `tap-slack-snow | target-postgres` (MeltanoLabs, "
-        "load_method upsert, from the project's `.meltano/`) into an embedded PostgreSQL; "
-        "wall time of the pipeline, one run each.\n\n"
-        + table(["messages", "pipeline s", "rows/s", "rows in PostgreSQL", ""], rows),
+        cpu = target_cpu + tap_usage.ru_utime + tap_usage.ru_stime
+        work.note(path, seconds, self.count(database, work.stream), cpu)
+        if path == PIPE:
+            work.target_rss.append(peak / 1024)
+            work.target_cpu.append(target_cpu)
+            work.batch_bytes.append(self.clear_batches(work))
+        else:
+            self.clear_batches(work)
+        return database
+
+    def meltano_run(self, work: Workload, meltano: t.Any) -> None:
+        """``meltano run tap-slack-snow target-postgres`` in this checkout's project."""
+        database = self.fresh_database()
+        config = {**fresh_config(self.emu, self.folder), **work.tap_settings}
+        from tap_slack_snow_devkit.meltano import tap_env  # noqa: PLC0415
+
+        env = {
+            **tap_env(config),
+            "TAP_SLACK_SNOW__SELECT": json.dumps([f"{work.stream}.*"]),
+            "TARGET_POSTGRES_SQLALCHEMY_URL": self.pg.sqlalchemy_url(database),
+        }
+        cpu = children_cpu()
+        started = time.perf_counter()
+        meltano.run(
+            "run", "--state-id-suffix", database, "tap-slack-snow", "target-postgres", env=env
+        )
+        seconds = time.perf_counter() - started
+        cpu = children_cpu() - cpu  # Meltano, the tap and the target (Meltano reaps them)
+        work.note(MELTANO, seconds, self.count(database, work.stream), cpu)
+        self.clear_batches(work)
+        self.drop(database)
+
+    def copy_floor(self, work: Workload, database: str) -> None:
+        """PostgreSQL alone: the loaded rows COPYed into empty copies of the table."""
+        from psycopg import sql  # noqa: PLC0415
+
+        source = sql.Identifier(SCHEMA, work.stream)
+        stage = sql.Identifier("floor_stage")
+        with self.pg.connect(database) as conn:
+            if work.export is None:
+                work.export = self.folder / f"{work.stream}-{work.rows}-{time.monotonic_ns()}.copy"
+                with (
+                    open(work.export, "wb") as out,
+                    conn.cursor().copy(sql.SQL("COPY {} TO STDOUT").format(source)) as copy,
+                ):
+                    for chunk in copy:
+                        out.write(chunk)
+            columns = [
+                row[0]
+                for row in conn.execute(
+                    "SELECT column_name FROM information_schema.columns WHERE table_schema = %s "
+                    "AND table_name = %s ORDER BY ordinal_position",
+                    (SCHEMA, work.stream),
+                ).fetchall()
+            ]
+            keys = sql.SQL(", ").join(map(sql.Identifier, work.key))
+            updates = sql.SQL(", ").join(
+                sql.SQL("{0} = EXCLUDED.{0}").format(sql.Identifier(c))
+                for c in columns
+                if c not in work.key
+            )
+            for path, name in ((APPEND, "floor_append"), (MERGE, "floor_merge")):
+                table = sql.Identifier(SCHEMA, name)
+                conn.execute(
+                    sql.SQL("CREATE TABLE {} (LIKE {} INCLUDING ALL)").format(table, source)
+                )
+                started = time.perf_counter()
+                with conn.transaction():
+                    into = table
+                    if path == MERGE:
+                        conn.execute(
+                            sql.SQL(
+                                "CREATE TEMP TABLE {} (LIKE {} INCLUDING DEFAULTS) ON COMMIT DROP"
+                            ).format(stage, source)
+                        )
+                        into = stage
+                    with (
+                        conn.cursor().copy(sql.SQL("COPY {} FROM STDIN").format(into)) as copy,
+                        open(work.export, "rb") as data,
+                    ):
+                        while chunk := data.read(1 << 20):
+                            copy.write(chunk)
+                    if path == MERGE:
+                        conn.execute(
+                            sql.SQL(
+                                "INSERT INTO {} SELECT * FROM {} ON CONFLICT ({}) DO UPDATE SET {}"
+                            ).format(table, stage, keys, updates)
+                        )
+                seconds = time.perf_counter() - started
+                work.note(path, seconds, rows_in(conn, name))
+                conn.execute(sql.SQL("DROP TABLE {}").format(table))
+
+
+def compile_bytecode() -> None:
+    """Write the bytecode of the plugins' virtualenvs and of the tap's source once.
+
+    Meltano installs plugins with uv, which writes no bytecode, and Python writes it on a
+    first import only without PYTHONDONTWRITEBYTECODE (set on this machine, and in many
+    container images): else every run compiles the target's imports again (1.4 s of CPU
+    here). A user's second run has the bytecode, so the benchmark measures with it.
+    """
+    for venv in sorted((ROOT / ".meltano").glob("*/*/venv")):
+        for site in venv.glob("lib/python*/site-packages"):
+            subprocess.run(
+                [str(venv / "bin" / "python"), "-m", "compileall", "-q", "-j0", str(site)],
+                stdout=subprocess.DEVNULL,
+                check=False,
+            )
+    subprocess.run(
+        [PYTHON, "-m", "compileall", "-q", "-j0", str(ROOT / "tap_slack_snow")],
+        stdout=subprocess.DEVNULL,
+        check=False,
+    )
+
+
+def children_cpu() -> float:
+    """CPU seconds (user + system) of every child process reaped so far, with the children
+    they reaped: a run's share is the difference around it (the emulator, still running, is
+    not counted)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def tap_command(config: Path, catalog: Path) -> list[str]:
+    """``python -m tap_slack_snow --config C --catalog K``."""
+    return [PYTHON, "-m", "tap_slack_snow", "--config", str(config), "--catalog", str(catalog)]
+
+
+def rows_in(conn: t.Any, table: str) -> int:
+    """Rows of ``tap_slack_snow.<table>``."""
+    from psycopg import sql  # noqa: PLC0415
+
+    query = sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(SCHEMA, table))
+    row = conn.execute(query).fetchone()
+    return int(row[0]) if row else 0
+
+
+def run_workloads(loader: Loader, works: list[Workload], repeats: int, meltano: t.Any) -> None:
+    """Every path of every workload, ``repeats`` times, interleaved."""
+    for _ in range(repeats):
+        for work in works:
+            loader.tap_alone(work)
+            database = loader.pipeline(work, PIPE, {})
+            loader.copy_floor(work, database)
+            loader.drop(database)
+            loader.meltano_run(work, meltano)
+            if work.reference:
+                loader.drop(loader.pipeline(work, DEFAULTS, TARGET_DEFAULTS))
+
+
+def workload_table(work: Workload) -> str:
+    """One workload's paths: runs, median, rows/s, against the tap alone, memory, rows."""
+    tap = median(work.times[TAP])
+    rows = []
+    for path in work.paths():
+        seconds = work.times[path]
+        loaded = work.loaded.get(path)
+        exact = "" if loaded is None else ("exact" if loaded == {work.rows} else f"WRONG {loaded}")
+        cpu = f"{median(work.cpu[path]):.1f}" if path in work.cpu else ""
+        if path == PIPE:
+            cpu += f" (target {median(work.target_cpu):.1f})"
+        rss = f"{median(work.target_rss):,.0f}" if path == PIPE else ""
+        rows.append(
+            [
+                path,
+                " / ".join(f"{s:.1f}" for s in seconds),
+                f"**{median(seconds):.1f}**",
+                f"{work.rows / median(seconds):,.0f}",
+                f"{median(seconds) / tap:.1f}x",
+                cpu,
+                rss,
+                exact,
+            ]
+        )
+    return table(
+        [
+            "path",
+            "runs (s)",
+            "median s",
+            "rows/s",
+            "/ tap alone",
+            "CPU s",
+            "target peak RSS MiB",
+            "rows",
+        ],
+        rows,
+    )
+
+
+def bench_loading(report: Report, quick: bool) -> dict[str, float]:
+    """The loading paths of member_analytics (RECORD and BATCH) and users, as shipped."""
+    title = "5b. Loading into PostgreSQL"
+    if not TARGET_POSTGRES.is_file():
+        report.add(
+            title, f"Skipped: {TARGET_POSTGRES.relative_to(ROOT)} is missing (meltano install)."
+        )
+        return {}
+    from tap_slack_snow_devkit.meltano import Meltano, meltano_executable  # noqa: PLC0415
+    from tap_slack_snow_devkit.pg import Postgres  # noqa: PLC0415
+
+    executable = meltano_executable()
+    if executable is None:
+        report.add(title, "Skipped: Meltano is not installed (.venv-meltano, or MELTANO_BIN).")
+        return {}
+    compile_bytecode()
+    repeats = 1 if quick else 3
+    days = (200_000, 500_000) if not quick else (20_000,)
+    members = 10_000 if quick else 100_000
+    lag = 2
+    folder = workdir()
+    env_file = folder / "empty.env"
+    env_file.write_text("")
+    meltano = Meltano(
+        executable,
+        env={
+            "MELTANO_DATABASE_URI": f"sqlite:///{folder / 'meltano.db'}",
+            "MELTANO_HUB_URL": "http://127.0.0.1:9",  # the locked definitions only
+        },
+        env_file=env_file,
+        project_root=ROOT,
+    )
+    day = (today_utc() - dt.timedelta(days=lag)).isoformat()
+    start = day + "T00:00:00Z"
+    groups: list[list[Workload]] = []
+    with Postgres(folder / "pgdata") as pg:
+        for count in days:
+            root = folder / f"batches-{count}"
+            works = [
+                Workload(
+                    f"member_analytics, one day of {count:,} rows, RECORD messages (shipped)",
+                    "member_analytics",
+                    count,
+                    ("date", "user_id"),
+                    reference=count == days[0],
+                ),
+                Workload(
+                    f"member_analytics, one day of {count:,} rows, BATCH messages (batch_config)",
+                    "member_analytics",
+                    count,
+                    ("date", "user_id"),
+                    tap_settings=batch_settings(root, "analytics-"),
+                    batch_root=root,
+                ),
+            ]
+            with start_emulator(analytics_workspace(count, lag), folder, start_date=start) as emu:
+                warm_analytics(emu, day)
+                run_workloads(Loader(pg, emu, folder), works, repeats, meltano)
+            groups.append(works)
+            for work in works:
+                if work.export is not None:
+                    work.export.unlink()
+        workspace = WorkspaceConfig(seed=3, users=members, plan="enterprise", enterprise=True)
+        # The emulator's page cache: a server that is not the bottleneck (as in section 3).
+        with start_emulator(workspace, folder, cache_pages=True) as emu:
+            members_listed = emu.local_workspace().team_member_count(emu.config["team_id"])
+            users = Workload(
+                f"users, {members_listed:,} members",
+                "users",
+                members_listed,
+                ("id",),
+                reference=True,
+            )
+            loader = Loader(pg, emu, folder)
+            run_tap(fresh_config(emu, folder), folder, catalog=catalog_for("users"))  # warm
+            run_workloads(loader, [users], repeats, meltano)
+            if users.export is not None:
+                users.export.unlink()
+    return report_loading(report, title, groups, users, quick)
+
+
+def report_loading(
+    report: Report, title: str, groups: list[list[Workload]], users: Workload, quick: bool
+) -> dict[str, float]:
+    record, batch = groups[0]
+    users_meltano = median(users.times[MELTANO]) / median(users.times[TAP])
+    users_pipe = median(users.times[PIPE]) / median(users.times[TAP])
+    figures = {
+        "analytics_pipeline_rows_s": record.rate(PIPE),
+        "analytics_meltano_rows_s": record.rate(MELTANO),
+        "analytics_batch_pipeline_rows_s": batch.rate(PIPE),
+        "analytics_batch_meltano_rows_s": batch.rate(MELTANO),
+        "users_meltano_vs_tap": users_meltano,
+        "users_pipeline_vs_tap": users_pipe,
+    }
+
+    def met(ok: bool) -> str:
+        return "met" if ok else "**not met**"
+
+    goals = [
+        [
+            f"member_analytics, {record.rows:,} rows: tap | target-postgres "
+            f"≥ {GOAL_PIPELINE:,} rows/s",
+            f"{record.rate(PIPE):,.0f} rows/s (target's defaults: {record.rate(DEFAULTS):,.0f})",
+            met(record.rate(PIPE) >= GOAL_PIPELINE),
+        ],
+        [
+            f"the same, whole `meltano run` ≥ {GOAL_MELTANO:,} rows/s",
+            f"{record.rate(MELTANO):,.0f} rows/s",
+            met(record.rate(MELTANO) >= GOAL_MELTANO),
+        ],
+        [
+            f"with `batch_config`: tap | target-postgres ≥ {GOAL_BATCH:,} rows/s",
+            f"{batch.rate(PIPE):,.0f} rows/s (whole `meltano run`: {batch.rate(MELTANO):,.0f})",
+            met(batch.rate(PIPE) >= GOAL_BATCH),
+        ],
+        [
+            f"users, {users.rows:,} members, end to end ≤ {GOAL_USERS:.0f}x the tap alone",
+            f"`meltano run` {users_meltano:.1f}x, tap | target-postgres {users_pipe:.1f}x "
+            f"(target's defaults {median(users.times[DEFAULTS]) / median(users.times[TAP]):.1f}x)",
+            met(users_meltano <= GOAL_USERS),
+        ],
+    ]
+    ceiling = ", ".join(
+        f"{work.title.split(',')[0]}{' with batch_config' if work.batch_root else ''} "
+        f"({work.rows:,} rows) {work.rows / median(work.target_cpu):,.0f} rows/s"
+        for work in [*groups[0], users]
+    )
+    for work in [*groups[0], users]:
+        figures[f"{work.stream}_{'batch' if work.batch_root else 'record'}_target_cpu"] = median(
+            work.target_cpu
+        )
+    for works in groups[1:]:
+        for work in works:
+            figures[f"{work.stream}_{work.rows}_{'batch' if work.batch_root else 'record'}"] = (
+                work.rate(PIPE)
+            )
+    sections = [
+        "Three runs of each path, interleaved, each load into a fresh database of one embedded "
+        "PostgreSQL on this machine (Unix socket); the target is the project's target-postgres "
+        "(`.meltano/`, " + target_version() + ") with the config Meltano builds from "
+        "meltano.yml (`load_method: upsert`, `use_copy: true`, `validate_records: false`, "
+        "`add_record_metadata: true`); the tap reads the emulator (member_analytics: the "
+        "day's file cached; users: the page cache). rows/s = rows ÷ the path's median wall "
+        "time. COPY FROM STDIN is PostgreSQL alone loading the same rows (exported from the "
+        "loaded table) into an empty copy of the table with its primary key. The plugins' "
+        "bytecode is compiled first (`compile_bytecode`: this machine sets "
+        "PYTHONDONTWRITEBYTECODE, and Meltano's uv writes none).\n\n"
+        + table(["goal", "measured", ""], goals)
+        + "\n\nCPU s: user + system seconds of the path's processes (tap alone: the tap; "
+        "tap | target-postgres: both, the target's own in brackets; meltano run: Meltano, the "
+        "tap and the target), PostgreSQL's not included. Other jobs on this shared machine "
+        "stretch the wall times much more than the CPU seconds. The target works on one core "
+        "while the tap runs on the other, so even on an idle machine the pipeline cannot load "
+        f"faster than rows ÷ the target's CPU seconds: {ceiling}."
+    ]
+    for works in [*groups, [users]]:
+        for work in works:
+            text = f"**{work.title}**\n\n" + workload_table(work)
+            if work.batch_root is not None and work.batch_bytes:
+                text += (
+                    f"\n\nBatch file of the day: {median(work.batch_bytes) / 2**20:,.0f} MiB "
+                    "(gzip JSON Lines), left on disk by the target (deleted here after each run)."
+                )
+            sections.append(text)
+    if quick:
+        sections.append("(`--quick`: small workloads, one run each; not the goals' sizes.)")
+    report.add(title, "\n\n".join(sections))
+    report.figures["loading"] = figures
+    return figures
+
+
+def target_version() -> str:
+    """``meltanolabs-target-postgres X, singer-sdk Y`` of the project's target."""
+    site = TARGET_POSTGRES.parent.parent / "lib"
+    found = {}
+    for name in ("meltanolabs_target_postgres", "singer_sdk"):
+        for info in site.glob(f"python*/site-packages/{name}-*.dist-info"):
+            found[name] = info.name.removeprefix(name + "-").removesuffix(".dist-info")
+    return (
+        f"meltanolabs-target-postgres {found.get('meltanolabs_target_postgres', '?')}, "
+        f"singer-sdk {found.get('singer_sdk', '?')}"
     )
