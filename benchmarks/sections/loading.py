@@ -114,6 +114,8 @@ class Workload:
     target_rss: list[float] = field(default_factory=list)
     loaded: dict[str, set[int]] = field(default_factory=dict)
     batch_bytes: list[int] = field(default_factory=list)
+    #: Dead row versions per loaded row after the shipped pipeline (the merge's updates).
+    dead_per_row: list[float] = field(default_factory=list)
     export: Path | None = None
 
     def paths(self) -> list[str]:
@@ -155,6 +157,19 @@ class Loader:
     def count(self, database: str, table: str) -> int:
         with self.pg.connect(database) as conn:
             return rows_in(conn, table)
+
+    def dead_per_row(self, database: str, table: str) -> float:
+        """Dead row versions per live row of ``table`` (PostgreSQL's statistics, flushed when
+        the target's connections closed), a second after the load: before autovacuum, which
+        wakes once a minute, has reclaimed them, so they are what the load left."""
+        time.sleep(1.0)  # statistics reach the shared counters within a second
+        with self.pg.connect(database) as conn:
+            live, dead = conn.execute(
+                "SELECT n_live_tup, n_dead_tup FROM pg_stat_user_tables "
+                "WHERE schemaname = %s AND relname = %s",
+                (SCHEMA, table),
+            ).fetchone()
+        return float(dead) / max(1, int(live))
 
     # --- the tap's files -----------------------------------------------------------------
 
@@ -239,6 +254,7 @@ class Loader:
         cpu = target_cpu + tap_usage.ru_utime + tap_usage.ru_stime
         work.note(path, seconds, self.count(database, work.stream), cpu)
         if path == PIPE:
+            work.dead_per_row.append(self.dead_per_row(database, work.stream))
             work.target_rss.append(peak / 1024)
             work.target_cpu.append(target_cpu)
             work.batch_bytes.append(self.clear_batches(work))
@@ -584,6 +600,11 @@ def report_loading(
     for works in [*groups, [users]]:
         for work in works:
             text = f"**{work.title}**\n\n" + workload_table(work)
+            if work.dead_per_row:
+                text += (
+                    "\n\nDead row versions left by the shipped pipeline's merge: "
+                    f"{median(work.dead_per_row):.2f} per loaded row (PostgreSQL's statistics)."
+                )
             if work.batch_root is not None and work.batch_bytes:
                 text += (
                     f"\n\nBatch file of the day: {median(work.batch_bytes) / 2**20:,.0f} MiB "

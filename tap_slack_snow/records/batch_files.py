@@ -1,14 +1,19 @@
-"""BATCH messages for member_analytics: a day's rows as one gzip JSON Lines file.
+"""BATCH messages for member_analytics: a day's rows as gzip JSON Lines files, one BATCH each.
 
 A 500,000-member org's analytics day is 500,000 rows, and Slack allows a day every 3 s (6 µs
 a row). Through RECORD messages the SDK's per-record path (selection walk, message objects,
 one line each) costs about 20 µs a row, so the tap, not Slack, would set the pace. With the
-SDK's ``batch_config`` setting, member_analytics writes each day's rows to one file here and
-the SDK sends one BATCH message and one STATE message per day; the target loads the file
-(target-postgres does). The rows arrive as :class:`RowBlock` s, chunks of rows already
-checked against the schema and encoded (see :mod:`tap_slack_snow.records.typed_lines`), and the
-gzip compression of one block runs in a second thread while the next is decoded (zlib
-releases the GIL), so a day costs about what msgspec and zlib cost.
+SDK's ``batch_config`` setting, member_analytics writes each day's rows to files here and the
+SDK sends one BATCH message (its manifest lists the day's files) and one STATE message per
+day; the target loads the files (target-postgres does). A file holds at most
+``batch_config.batch_size`` rows (the SDK's setting, 10,000 by default): singer-sdk targets
+read a whole batch file into memory before they load it (about 5 KB a row in target-postgres,
+so 950 MB for a 200,000-row day in one file), so the setting bounds the target's memory, not
+only the files' size. The rows arrive as :class:`RowBlock` s,
+chunks of rows already checked against the schema and encoded (see
+:mod:`tap_slack_snow.records.typed_lines`), and the gzip compression of one block runs in a
+second thread while the next is decoded (zlib releases the GIL), so a day costs about what
+msgspec and zlib cost.
 
 The other streams keep RECORD messages: their records are few per request, and the SDK's own
 batcher (``json.dumps`` and gzip level 9 per record) is slower than RECORDs for them.
@@ -61,34 +66,77 @@ def write_batches(
     blocks: t.Iterable[RowBlock],
     advance: t.Callable[[dict[str, t.Any]], None],
 ) -> t.Iterator[tuple[BaseBatchFileEncoding, list[str]]]:
-    """One batch file per group of consecutive blocks (rows arrive grouped, e.g. by day).
+    """One BATCH manifest per group of consecutive blocks (rows arrive grouped, e.g. by
+    day), its files of at most ``batch_config.batch_size`` rows.
 
-    ``advance(last_row)`` moves the bookmark past each file's last row before the caller
-    writes the STATE that follows the file's BATCH message. An error inside a file leaves it
-    without a BATCH message (and the bookmark behind).
+    ``advance(last_row)`` moves the bookmark past the group's last row before the caller
+    writes the STATE that follows the group's BATCH message. An error inside a group leaves
+    it without a BATCH message (and the bookmark behind).
     """
     storage = batch_config.storage
     prefix = storage.prefix or ""
+    rows_per_file = max(1, batch_config.batch_size)
+    numbers = itertools.count(1)
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="tap-slack-snow-gzip") as gzipper:
-        for number, (_group, group_blocks) in enumerate(
-            itertools.groupby(blocks, key=lambda block: block.group), start=1
-        ):
-            filename = f"{prefix}{sync_id}-{number}.json.gz"
+        for _group, group_blocks in itertools.groupby(blocks, key=lambda block: block.group):
+            urls: list[str] = []
             last: dict[str, t.Any] = {}
-            with (
-                storage.open(filename, "wb") as out,
-                gzip.GzipFile(fileobj=out, mode="wb", compresslevel=COMPRESS_LEVEL) as gz,
-            ):
-                writes: list[Future[int]] = []
-                try:
-                    for block in group_blocks:
-                        writes.append(gzipper.submit(gz.write, block.lines))
-                        last = block.last
-                        if len(writes) >= BLOCKS_IN_FLIGHT:
-                            writes.pop(0).result()
-                finally:
-                    wait(writes)  # the file closes after its writes, also after an error
-                for write in writes:
-                    write.result()  # a failed write fails the file
+            for file_blocks in files_of(group_blocks, rows_per_file):
+                filename = f"{prefix}{sync_id}-{next(numbers)}.json.gz"
+                last = write_file(gzipper, storage.open(filename, "wb"), file_blocks) or last
+                urls.append(storage.get_url(filename))
             advance(last)
-            yield batch_config.encoding, [storage.get_url(filename)]
+            yield batch_config.encoding, urls
+
+
+def files_of(blocks: t.Iterable[RowBlock], rows_per_file: int) -> t.Iterator[list[RowBlock]]:
+    """``blocks`` cut into files of at most ``rows_per_file`` rows (a block that straddles a
+    file's end is cut between two lines)."""
+    file: list[RowBlock] = []
+    room = rows_per_file
+    for whole in blocks:
+        rest = whole
+        while rest.row_count > room:
+            head, rest = split_block(rest, room)
+            file.append(head)
+            yield file
+            file, room = [], rows_per_file
+        if rest.row_count:
+            file.append(rest)
+            room -= rest.row_count
+    if file:
+        yield file
+
+
+def split_block(block: RowBlock, rows: int) -> tuple[RowBlock, RowBlock]:
+    """``block``'s first ``rows`` lines and the rest (only the rest keeps ``last``: a file's
+    last row matters only at the end of its group)."""
+    end = 0
+    for _ in range(rows):
+        end = block.lines.index(b"\n", end) + 1
+    head = RowBlock(block.group, block.lines[:end], rows, {})
+    return head, block._replace(lines=block.lines[end:], row_count=block.row_count - rows)
+
+
+def write_file(
+    gzipper: ThreadPoolExecutor, out: t.ContextManager[t.IO[t.Any]], blocks: list[RowBlock]
+) -> dict[str, t.Any]:
+    """Compress ``blocks`` into ``out`` (in the gzip thread, while later blocks are still
+    decoded); the last block's last row. A failed write fails the file."""
+    last: dict[str, t.Any] = {}
+    with (
+        out as raw,
+        gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=COMPRESS_LEVEL) as gz,
+    ):
+        writes: list[Future[int]] = []
+        try:
+            for block in blocks:
+                writes.append(gzipper.submit(gz.write, block.lines))
+                last = block.last
+                if len(writes) >= BLOCKS_IN_FLIGHT:
+                    writes.pop(0).result()
+        finally:
+            wait(writes)  # the file closes after its writes, also after an error
+        for write in writes:
+            write.result()
+    return last

@@ -97,6 +97,35 @@ def test_member_analytics_batches_hold_the_records_of_a_record_run(
     assert all(kinds[i + 1] == "STATE" for i, kind in enumerate(kinds) if kind == "BATCH")
 
 
+def test_batch_size_caps_the_rows_of_each_file_of_a_day(
+    emulator_factory: EmulatorFactory, tmp_path: Path
+) -> None:
+    """A target reads a whole batch file into memory: ``batch_config.batch_size`` caps the rows
+    per file; the day is still one BATCH message (its manifest lists the files), one STATE."""
+    emu = emulator_factory(GRID)
+    catalog = select_only("member_analytics")
+    records = sync(config(emu, tmp_path / "records"), catalog=catalog)
+    assert records.exit_code == 0
+    settings = {**batch_config(tmp_path / "files"), "batch_size": 40}
+    batched = sync(config(emu, tmp_path / "batch", batch_config=settings), catalog=catalog)
+    assert batched.exit_code == 0
+    manifests = [m["manifest"] for m in batched.messages if m["type"] == "BATCH"]
+    days = sorted({row["date"] for row in records.records["member_analytics"]})
+    assert len(manifests) == len(days) >= 3  # still one BATCH message per day
+    sizes = []
+    for manifest in manifests:
+        assert len(manifest) == len(set(manifest)) >= 150 // 40  # 150 rows a day
+        for url in manifest:
+            with gzip.open(Path(url.removeprefix("file://")), "rt") as lines:
+                sizes.append(sum(1 for _ in lines))
+    assert max(sizes) <= 40 and sum(sizes) == len(records.records["member_analytics"])
+    assert [row for file in batch_rows(batched) for row in file] == records.records[
+        "member_analytics"
+    ]
+    assert batched.state is not None and records.state is not None
+    assert batched.state["bookmarks"] == records.state["bookmarks"]
+
+
 def test_a_day_that_fails_gets_no_batch_message(
     emulator_factory: EmulatorFactory, tmp_path: Path
 ) -> None:
