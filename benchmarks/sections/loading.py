@@ -607,8 +607,9 @@ def report_loading(
                 )
             if work.batch_root is not None and work.batch_bytes:
                 text += (
-                    f"\n\nBatch file of the day: {median(work.batch_bytes) / 2**20:,.0f} MiB "
-                    "(gzip JSON Lines), left on disk by the target (deleted here after each run)."
+                    f"\n\nBatch files of the day: {median(work.batch_bytes) / 2**20:,.0f} MiB in "
+                    "all (gzip JSON Lines, files of the SDK's default batch_size, 10,000 rows), "
+                    "left on disk by the target (deleted here after each run)."
                 )
             sections.append(text)
     if quick:
