@@ -23,7 +23,8 @@ The sections, one module each in ``benchmarks/sections/``:
 5b. ``loading`` (loading.py): member_analytics and users into PostgreSQL as meltano.yml ships
    the loader (tap | target-postgres, ``meltano run``), against the tap alone and PostgreSQL's
    own ``COPY FROM STDIN`` (needs ``meltano install`` in this checkout);
-6. ``scale`` (scale.py): sync times on Slack's real limits, from what 1 and 4 (and 5) measured.
+6. ``scale`` (scale.py): sync times on Slack's real limits, from what 1 and 4 (and 5, 5b)
+   measured, loading into PostgreSQL included when 5b ran.
 """
 
 from __future__ import annotations
@@ -115,10 +116,11 @@ def main(argv: list[str] | None = None) -> int:
     analytics = None
     if not only or "5" in only:
         analytics = bench_analytics(report, args.quick)
+    loading = None
     if not only or "5b" in only:
-        bench_loading(report, args.quick)
+        loading = bench_loading(report, args.quick) or None
     if first is not None and memory is not None:
-        bench_scale(report, first, memory, analytics)
+        bench_scale(report, first, memory, analytics, loading)
     footer = f"\nTotal benchmark time: {time.perf_counter() - started:.0f} s.\n"
     print(footer)
     args.out.write_text(header + "\n" + "\n".join(report.sections) + footer, encoding="utf-8")

@@ -533,6 +533,7 @@ def report_loading(
         "analytics_meltano_rows_s": record.rate(MELTANO),
         "analytics_batch_pipeline_rows_s": batch.rate(PIPE),
         "analytics_batch_meltano_rows_s": batch.rate(MELTANO),
+        "users_pipeline_rows_s": users.rate(PIPE),
         "users_meltano_vs_tap": users_meltano,
         "users_pipeline_vs_tap": users_pipe,
     }

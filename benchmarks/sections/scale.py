@@ -1,5 +1,6 @@
 """Section 6, scale on paper: first and daily sync times on Slack's real limits, estimated from
-the costs sections 1 and 4 measured (and section 5's BATCH rate when it ran).
+the costs sections 1 and 4 measured (and section 5's BATCH rate when it ran), with the loading
+into PostgreSQL when section 5b ran.
 """
 
 from __future__ import annotations
@@ -16,9 +17,11 @@ def bench_scale(
     first: dict[str, t.Any],
     memory: dict[str, t.Any],
     analytics: dict[str, float] | None = None,
+    loading: dict[str, float] | None = None,
 ) -> None:
     """First and daily sync times on Slack's real limits, from the measured costs (and, with
-    section 5, member_analytics through BATCH messages)."""
+    section 5, member_analytics through BATCH messages; with section 5b, the load into
+    PostgreSQL)."""
     seconds, requests, records = first["stream_seconds"], first["requests"], first["records"]
 
     def per_request(stream: str) -> float:
@@ -63,6 +66,18 @@ def bench_scale(
         concurrent = max(*parts.values(), emitting)
         return sum(parts.values()), sum(n for n, _ in calls.values()), parts, concurrent
 
+    def load_time(members: int, daily: bool, batch: bool) -> float | None:
+        """Seconds target-postgres (as shipped) needs for the run's rows, at the rates 5b
+        measured: member_analytics at its RECORD or BATCH rate, every other row at the users
+        rate (the widest rows)."""
+        if not loading:
+            return None
+        rate = loading["analytics_batch_pipeline_rows_s" if batch else "analytics_pipeline_rows_s"]
+        analytics_rows = members * (1 if daily else 395)
+        access = 0.8 * members if daily else access_per_member * members
+        others = members * (2 + billable_share) + access + (50 if daily else 5_000)
+        return analytics_rows / rate + others / loading["users_pipeline_rows_s"]
+
     rows = []
     cases: list[tuple[int, bool, float, str]] = []
     for members in (1_000, 100_000, 500_000):
@@ -74,6 +89,10 @@ def bench_scale(
     for members, daily, row_cost, label in cases:
         total, n, parts, concurrent = plan(members, daily, row_cost)
         top = sorted(parts.items(), key=lambda kv: kv[1], reverse=True)[:2]
+        loaded = load_time(members, daily, row_cost is batch_per_row)
+        load_columns = (
+            [] if loaded is None else [human(loaded), f"**{human(max(concurrent, loaded))}**"]
+        )
         rows.append(
             [
                 f"{members:,}",
@@ -81,6 +100,7 @@ def bench_scale(
                 f"{n:,}",
                 f"**{human(concurrent)}**",
                 human(total),
+                *load_columns,
                 ", ".join(f"{m} {human(s)}" for m, s in top),
             ]
         )
@@ -104,8 +124,18 @@ def bench_scale(
         "2 requests a day after; one analytics row per member per day; "
         f"{billable_share * 100:.0f} % of members billable. A daily run re-reads users, "
         "billable_info and admin_users in full (full-table streams).\n\n"
+        + loading_note(loading)
         + table(
-            ["members", "sync", "requests", "concurrent", "sequential", "slowest methods"], rows
+            [
+                "members",
+                "sync",
+                "requests",
+                "concurrent",
+                "sequential",
+                *(["loading into PostgreSQL", "end to end"] if loading else []),
+                "slowest methods",
+            ],
+            rows,
         )
         + "\n\nMeasured cost per request (section 1):\n\n"
         + table(["stream", "requests", "cost / request"], costs)
@@ -117,3 +147,17 @@ def bench_scale(
         )
     )
     report.add("6. Scale on paper (Slack's real limits)", body)
+
+
+def loading_note(loading: dict[str, float] | None) -> str:
+    """How the loading columns are estimated (empty without section 5b)."""
+    if not loading:
+        return ""
+    return (
+        "Loading into PostgreSQL (target-postgres as meltano.yml ships it, section 5b): "
+        f"member_analytics at {loading['analytics_pipeline_rows_s']:,.0f} rows/s (RECORD) or "
+        f"{loading['analytics_batch_pipeline_rows_s']:,.0f} rows/s (`batch_config`), every "
+        f"other row at the users rate, {loading['users_pipeline_rows_s']:,.0f} rows/s. The "
+        "target loads while the tap reads, so a run end to end takes the longer of the two "
+        "(Meltano's start-up, seconds, left out).\n\n"
+    )
