@@ -169,7 +169,7 @@ class TapSlackSnow(Tap):
         )
 
     def selected_slack_streams(self) -> list[SlackStream[t.Any]]:
-        """The streams this run syncs, in the tap's order."""
+        """The streams this run syncs, in the order it syncs them (see ``streams``)."""
         return [
             t.cast("SlackStream[t.Any]", stream)
             for stream in self.streams.values()
