@@ -69,7 +69,7 @@ def test_concurrent_sync_beats_the_sum_of_waits_with_the_sequential_records_and_
     # Retry-After is honoured in every worker: about one 429 per window boundary and method
     _, boundaries = forced_waits(limited)
     assert sum(limited.rate_limited.values()) <= sum(boundaries.values()) + len(boundaries)
-    # SCHEMA, RECORD and STATE still come one stream after another, in the SDK's order
+    # SCHEMA, RECORD and STATE still come one stream after another, as in the sequential run
     order = [m["stream"] for m in concurrent.messages if m["type"] == "SCHEMA"]
     assert order == [m["stream"] for m in sequential.messages if m["type"] == "SCHEMA"]
     streams_of_records = [m["stream"] for m in concurrent.messages if m["type"] == "RECORD"]

@@ -66,7 +66,8 @@ def wait_for(condition: t.Callable[[], bool], seconds: float = 10) -> None:
 
 
 def test_max_concurrent_bounds_the_workers_and_the_last_groups_start_first() -> None:
-    """The groups come in the SDK's order, the longest expected last: those start first."""
+    """The groups come in the order the SDK reads them, the longest expected last: those
+    start first."""
     seen: list[tuple[str, str]] = []
     prefetcher = Prefetcher(max_concurrent=1)
     prefetcher.start([[job(name, numbered(name, 1, seen))] for name in ("x", "y", "z")])
