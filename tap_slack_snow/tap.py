@@ -6,6 +6,7 @@ The settings themselves (schema, credential rule) are in :mod:`tap_slack_snow.se
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import io
 import json
 import typing as t
@@ -40,6 +41,7 @@ from tap_slack_snow.redact import SecretRedactor
 from tap_slack_snow.run.session import SlackRun
 from tap_slack_snow.settings import TAP_NAME, Settings
 from tap_slack_snow.streams import STREAM_TYPES
+from tap_slack_snow.streams.order import sync_order
 from tap_slack_snow.text import printable
 from tap_slack_snow.writer import SlackMessageWriter, TargetStoppedReadingError
 
@@ -66,10 +68,13 @@ class TapSlackSnow(Tap):
 
     def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
         """Build the tap (validating the config unless told not to) and mask its secrets."""
+        #: The streams in the run's order, fixed once the state is loaded (see ``streams``).
+        self._sync_order: dict[str, Stream] | None = None
+        self._state_loaded = False
         super().__init__(*args, **kwargs)
         SecretRedactor.add(*self.settings.secrets)
         if self.input_catalog is not None and not self.selected_slack_streams():
-            self.logger.warning(NOTHING_SELECTED, ", ".join(self.streams))
+            self.logger.warning(NOTHING_SELECTED, ", ".join(sorted(self.streams)))
 
     @override
     def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
@@ -105,6 +110,49 @@ class TapSlackSnow(Tap):
         """The streams; discovery never calls Slack."""
         return [stream_class(tap=self, run=self.run) for stream_class in STREAM_TYPES]
 
+    @override
+    def load_state(self, state: dict[str, t.Any]) -> None:
+        """The SDK's merge; the run's order is then read from this state (see ``streams``)."""
+        super().load_state(state)
+        self._state_loaded = True
+        self._sync_order = None
+
+    @override
+    @property
+    def streams(self) -> dict[str, Stream]:
+        """The streams in the order the run syncs them: the shortest expected fetch first
+        (:mod:`~tap_slack_snow.streams.order`), so that streams whose pages are already
+        fetched are not written after one Slack's rate limits still hold back.
+
+        ``Tap.sync_all`` (final) syncs the streams in this mapping's order; the SDK's own
+        lists them by name. The order is fixed from the state the run starts from (the
+        SDK's mapping, by name, until the state is loaded), so it does not move while the
+        run's bookmarks do. The catalog keeps the streams by name (:attr:`catalog_dict`).
+        """
+        streams = super().streams
+        if not self._state_loaded:
+            return streams
+        if self._sync_order is None:
+            rank = {kind: number for number, kind in enumerate(STREAM_TYPES)}
+            by_kind = sorted(
+                (t.cast("SlackStream[t.Any]", stream) for stream in streams.values()),
+                key=lambda stream: rank.get(type(stream), len(rank)),
+            )
+            today = dt.datetime.now(tz=dt.timezone.utc).date()
+            self._sync_order = {stream.name: stream for stream in sync_order(by_kind, today)}
+        return self._sync_order
+
+    @override
+    @property
+    def catalog_dict(self) -> dict[str, t.Any]:
+        """The catalog (``--discover``) with its streams by name, as the SDK lists them: the
+        run's order depends on the state and is not the catalog's."""
+        catalog = dict(super().catalog_dict)
+        entries = catalog.get("streams")
+        if isinstance(entries, list):
+            catalog["streams"] = sorted(entries, key=lambda entry: str(entry.get("tap_stream_id")))
+        return catalog
+
     @cached_property
     def settings(self) -> Settings:
         """The settings, read once from the config (the only reader of the config)."""
@@ -121,7 +169,7 @@ class TapSlackSnow(Tap):
         )
 
     def selected_slack_streams(self) -> list[SlackStream[t.Any]]:
-        """The streams this run syncs, in the tap's order."""
+        """The streams this run syncs, in the order it syncs them (see ``streams``)."""
         return [
             t.cast("SlackStream[t.Any]", stream)
             for stream in self.streams.values()

@@ -285,23 +285,26 @@ def test_sigkill_mid_sync_then_resume_loses_nothing(emulator_factory, tmp_path: 
         stderr=subprocess.DEVNULL,
     )
     assert proc.stdout is not None
-    # the SDK syncs streams by name: access_logs, billable_info, integration_logs, users;
-    # kill in the middle of users, the last one, after the others' STATE went out
+    # the run's order (the shortest expected first): users, billable_info, integration_logs,
+    # access_logs; kill in the middle of access_logs, the last one, after the others' STATE
+    # went out
     lines: list[bytes] = []
-    user_records = 0
+    log_records = 0
     for line in proc.stdout:
         lines.append(line)
-        if line.startswith(b'{"type":"RECORD","stream":"users"'):
-            user_records += 1
-            if user_records >= 1000:
+        if line.startswith(b'{"type":"RECORD","stream":"access_logs"'):
+            log_records += 1
+            if log_records >= 5000:
                 proc.send_signal(signal.SIGKILL)
                 break
     proc.wait(timeout=60)
     assert proc.returncode == -signal.SIGKILL, "the tap finished before it could be killed"
     first = SyncResult(parse_messages(b"".join(lines).decode(errors="replace").rsplit("\n", 1)[0]))
-    assert 0 < first.count("users") < clean.count("users")
-    assert first.count("access_logs") == clean.count("access_logs")
-    assert first.state is not None and "access_logs" in bookmarks(first.state)
+    assert 0 < first.count("access_logs") < clean.count("access_logs")
+    for stream in ("users", "billable_info", "integration_logs"):
+        assert first.count(stream) == clean.count(stream), stream
+    assert first.state is not None
+    assert bookmarks(first.state)["integration_logs"] == bookmarks(clean.state)["integration_logs"]
 
     resumed = run_cli(killed_config, tmp_path / "killed", catalog=catalog, state=first.state)
     assert resumed.exit_code == 0, resumed.stderr[-2000:]

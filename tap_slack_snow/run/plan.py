@@ -161,7 +161,8 @@ class RunPlan:
         return plan if isinstance(plan, str) else None
 
     def log(self, streams: t.Sequence[StreamTraits]) -> None:
-        """Log the selected streams, the edition and the scope report of a run."""
+        """Log the selected streams (in the order the run writes them), the edition and the
+        scope report of a run (by stream name, as ``tap-slack-snow-auth check`` prints it)."""
         logger = self.logger
         logger.info("Selected streams: %s", ", ".join(s.name for s in streams) or "(none)")
         identity = self.facts.identity
@@ -177,7 +178,8 @@ class RunPlan:
         mismatch = self.facts.team_id_mismatch()
         if mismatch:
             logger.warning("%s", mismatch)
-        rows = self.scope_report(streams, plan=self.plan_when_it_matters(streams))
+        by_name = sorted(streams, key=lambda stream: stream.name)
+        rows = self.scope_report(by_name, plan=self.plan_when_it_matters(streams))
         if not rows:
             return
         line = self.workspace_report()

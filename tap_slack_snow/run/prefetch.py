@@ -6,15 +6,20 @@ the sum of every bucket's windows, while reading them side by side waits about a
 busiest bucket. :class:`Prefetcher` starts, when the first stream starts (after the run's plan
 is logged), workers over groups of :class:`FetchJob` s: a group is a stream, a job one of its
 partitions (one workspace: one (method, workspace) bucket, whose requests stay one after
-another in the job). At most ``max_concurrent`` groups are fetched at once, in the tap's
-order, and each by up to ``max_per_group`` workers at once, which take its jobs in order. A
-job is a page iterator made on the main thread: a worker runs it (the stream's own request
-loop, paginator, error policy, access-log windows, analytics days) and puts each page in the
-job's :class:`~tap_slack_snow.run.spool.Spool`. The workers see jobs and pages, never a
-stream. The SDK still syncs the streams one after another, partition after partition, in the
-main thread: when it reaches one, the stream reads its pages from the spool instead of from
+another in the job). The groups come in the order the SDK reads them, the tap's sync order,
+which puts the streams expected to take longest last
+(:mod:`~tap_slack_snow.streams.order`); at most ``max_concurrent`` groups are fetched at
+once, the last first (the longest fetches start first), and each by up to ``max_per_group``
+workers at once, which take its jobs in order. A job is a page iterator made on the main
+thread: a worker runs it (the stream's own request loop, paginator, error policy,
+access-log windows, analytics days) and puts each page in the job's
+:class:`~tap_slack_snow.run.spool.Spool`. The workers see jobs and pages, never a stream.
+The SDK still syncs the streams one after another, partition after partition, in the main
+thread: when it reaches one, the stream reads its pages from the spool instead of from
 Slack, and everything after that (post-processing, validation, RECORD, SCHEMA and STATE
-messages, bookmarks) is the SDK's, as in a sequential run.
+messages, bookmarks) is the SDK's, as in a sequential run. A job of a group no runner has
+claimed when the SDK reaches it (every runner busy with longer groups) is run by the main
+thread itself, as a sequential run would.
 
 The streams share each workspace's first answer
 (:class:`~tap_slack_snow.run.workspaces.OrgWorkspaces`), so a workspace Slack refuses is asked
@@ -25,7 +30,9 @@ Disk: a job keeps at most ``SPOOL_LIMIT_BYTES`` unread on disk, and all jobs tog
 ``SPOOL_TOTAL_BYTES`` (a :class:`~tap_slack_snow.run.spool.DiskBudget`), whatever the number
 of workspaces; past either, a worker waits for its job's turn. The job the SDK is reading never
 waits on the budget (once its reader has caught up, its pages are handed over in memory), and
-jobs are taken in order, so every job before a running one is running or done: no deadlock.
+a job of a group no runner has claimed by its turn is run by the reader itself; in a claimed
+group, the jobs before the one being read are read or closed, so a worker of the group
+reaches it. The job the SDK reads is always moving: no deadlock.
 Memory: each worker holds the page it is fetching.
 
 A worker's error is raised in the main thread when the SDK reaches that stream (partition),
@@ -81,11 +88,13 @@ class FetchJob:
 class _Jobs:
     """A group's jobs, handed out in order to the workers that share the group. A job taken
     is no longer held here: once fetched, what it kept (its fetch's last answer) is freed,
-    not kept until the group's last job is done."""
+    not kept until the group's last job is done. Until a group runner claims the group
+    (every runner busy with other groups), the reader may take a job itself."""
 
     def __init__(self, jobs: t.Sequence[FetchJob]) -> None:
         self._jobs = collections.deque(jobs)
         self._lock = threading.Lock()
+        self._claimed = False
 
     def __len__(self) -> int:
         """Jobs not taken yet."""
@@ -96,6 +105,23 @@ class _Jobs:
         """The next job to fetch, or None when every job is taken."""
         with self._lock:
             return self._jobs.popleft() if self._jobs else None
+
+    def claim(self) -> None:
+        """A group runner has the group: its workers take every job left, in order."""
+        with self._lock:
+            self._claimed = True
+
+    def take(self, key: t.Hashable) -> FetchJob | None:
+        """The job of ``key`` while no runner has claimed the group (then no worker will
+        fetch it), else None."""
+        with self._lock:
+            if self._claimed:
+                return None
+            for job in self._jobs:
+                if job.key == key:
+                    self._jobs.remove(job)
+                    return job
+            return None
 
 
 class Prefetcher:
@@ -113,6 +139,7 @@ class Prefetcher:
         self.max_concurrent = max(1, max_concurrent)
         self.max_per_group = max(1, max_per_group)
         self._spools: dict[t.Hashable, Spool[t.Any]] = {}
+        self._groups: dict[t.Hashable, _Jobs] = {}
         self._queue: queue.Queue[_Jobs | None] = queue.Queue()
         self._threads: list[threading.Thread] = []
         self._threads_lock = threading.Lock()
@@ -120,10 +147,15 @@ class Prefetcher:
 
     def start(self, groups: t.Sequence[t.Sequence[FetchJob]]) -> None:
         """Open a spool per job, then start the workers: a group's jobs are taken in order by
-        up to ``max_per_group`` workers, the groups in order, ``max_concurrent`` at once."""
+        up to ``max_per_group`` workers, the groups last first (``groups`` come in the order
+        the SDK reads them, the longest expected last), ``max_concurrent`` at once."""
         budget = DiskBudget(self.SPOOL_TOTAL_BYTES)
+        queued = []
         for group in groups:
+            jobs = _Jobs(group)
+            queued.append(jobs)
             for job in group:
+                self._groups[job.key] = jobs
                 codec = job.codec
                 self._spools[job.key] = Spool(
                     encode=codec.encode,
@@ -133,7 +165,10 @@ class Prefetcher:
                     discard=codec.discard,
                     budget=budget,
                 )
-            self._queue.put(_Jobs(group))
+        for number, jobs in enumerate(reversed(queued)):
+            if number < self.max_concurrent:
+                jobs.claim()  # a runner is started for it below: never taken by the reader
+            self._queue.put(jobs)
         runners = [
             self._thread(self._run_groups, f"tap-slack-snow-fetch-{number + 1}")
             for number in range(min(self.max_concurrent, len(groups)))
@@ -146,9 +181,10 @@ class Prefetcher:
     def pages(self, key: t.Hashable) -> t.Iterator[t.Any] | None:
         """The pages fetched for ``key``, or None if it is not prefetched.
 
-        The SDK reads the jobs in the order the prefetch started them, so a spool still open
-        before this one will never be read (its stream or partition was skipped): it is
-        closed, which also frees a worker waiting on it.
+        The SDK reads the jobs in the order :meth:`start` was given them, so a spool still
+        open before this one will never be read (its stream or partition was skipped): it is
+        closed, which also frees a worker waiting on it. A job of a group no runner has
+        claimed yet is run here, in the reader's thread (its spool is not used).
         """
         spool = self._spools.get(key)
         if spool is None:
@@ -157,6 +193,11 @@ class Prefetcher:
             if earlier == key:
                 break
             self._spools.pop(earlier).close()
+        group = self._groups.get(key)
+        job = group.take(key) if group is not None else None
+        if job is not None:
+            self._spools.pop(key).close()
+            return job.pages()
         return self._read(key, spool)
 
     def _read(self, key: t.Hashable, spool: Spool[t.Any]) -> t.Iterator[t.Any]:
@@ -181,6 +222,7 @@ class Prefetcher:
         for spool in spools:
             spool.close()
         self._spools.clear()
+        self._groups.clear()
 
     @property
     def threads(self) -> list[threading.Thread]:
@@ -201,6 +243,7 @@ class Prefetcher:
             jobs = self._queue.get()
             if jobs is None:
                 return
+            jobs.claim()
             helpers = [
                 self._thread(self._drain, f"{name}.{number + 2}", jobs)
                 for number in range(min(self.max_per_group, len(jobs)) - 1)

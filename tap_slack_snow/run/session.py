@@ -172,7 +172,8 @@ class SlackRun:
     def start_fetching(self) -> None:
         """Once per run, when the first stream starts: with ``concurrent_fetch`` (the
         default), start fetching every stream that can run, side by side: up to
-        ``max_concurrent_streams`` streams at once, and on a Grid org read with an org-level
+        ``max_concurrent_streams`` streams at once (the streams come in the run's order, the
+        longest expected last: those start first), and on a Grid org read with an org-level
         token up to ``max_concurrent_workspaces`` workspaces of each per-workspace stream at
         once (Slack counts rate limits per method and workspace: each is its own bucket).
 

@@ -1,4 +1,4 @@
-"""The tap's streams, in the order a run syncs them.
+"""The tap's streams; :mod:`.order` is the order a run syncs them in.
 
 :mod:`.workspace` users, team, billing, billable_info; :mod:`.activity` access_logs,
 integration_logs; :mod:`.enterprise` admin_users and :mod:`.analytics` member_analytics
@@ -21,15 +21,18 @@ from tap_slack_snow.streams.workspace import (
     UsersStream,
 )
 
+#: The tap's streams. A run syncs them by expected fetch time (:mod:`.order`); streams
+#: expected to take as long keep this order: the logs last, access_logs (usually the largest)
+#: after integration_logs.
 STREAM_TYPES: list[type[SlackStream[t.Any]]] = [
     UsersStream,
     TeamStream,
     BillingStream,
     BillableInfoStream,
-    AccessLogsStream,
-    IntegrationLogsStream,
     AdminUsersStream,
     MemberAnalyticsStream,
+    IntegrationLogsStream,
+    AccessLogsStream,
 ]
 
 __all__ = [

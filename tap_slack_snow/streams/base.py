@@ -91,6 +91,9 @@ class SlackStream(RESTStream[t.Any], t.Generic[FetchT]):
     page_codec: t.ClassVar[PageCodec[t.Any]] = RecordPages()
     #: A full-table stream whose key several partitions send (kept once, silently).
     keys_repeat_across_partitions: t.ClassVar[bool] = False
+    #: Slack's rate-limit tier of the method in requests per minute (Tier 2: 20, Tier 3: 50,
+    #: Tier 4: 100): with the requests a run expects, it orders the run (:mod:`.order`).
+    requests_per_minute: t.ClassVar[int] = 20
 
     http_method = "GET"
     payload_as_json = False

@@ -30,6 +30,7 @@ class AdminUsersStream(SlackStream[AdminUsersFetch]):
 
     name = "admin_users"
     slack_method = "admin.users.list"
+    requests_per_minute = 100  # Tier 4
     records_key = "users"
     primary_keys = ("id",)
     required_scopes = ("admin.users:read",)

@@ -56,6 +56,7 @@ class TeamStream(SlackStream[Fetch]):
 
     name = "team"
     slack_method = "team.info"
+    requests_per_minute = 50  # Tier 3
     records_key = "team"
     primary_keys = ("id",)
     required_scopes = ("team:read",)
@@ -107,6 +108,7 @@ class BillingStream(SlackStream[Fetch]):
 
     name = "billing"
     slack_method = "team.billing.info"
+    requests_per_minute = 50  # Tier 3
     records_key = "plan"
     primary_keys = ("team_id",)
     required_scopes = ("team.billing:read",)

@@ -69,7 +69,7 @@ def test_concurrent_sync_beats_the_sum_of_waits_with_the_sequential_records_and_
     # Retry-After is honoured in every worker: about one 429 per window boundary and method
     _, boundaries = forced_waits(limited)
     assert sum(limited.rate_limited.values()) <= sum(boundaries.values()) + len(boundaries)
-    # SCHEMA, RECORD and STATE still come one stream after another, in the SDK's order
+    # SCHEMA, RECORD and STATE still come one stream after another, as in the sequential run
     order = [m["stream"] for m in concurrent.messages if m["type"] == "SCHEMA"]
     assert order == [m["stream"] for m in sequential.messages if m["type"] == "SCHEMA"]
     streams_of_records = [m["stream"] for m in concurrent.messages if m["type"] == "RECORD"]
@@ -142,9 +142,9 @@ def test_an_unavailable_stream_is_skipped_or_fails_as_in_a_sequential_run(
         assert failed.exit_code == 1
         assert "Traceback" not in failed.stderr
         lines[mode] = failed.stderr.strip().splitlines()[-1].split("Run failed: ", 1)[-1]
-        # access_logs is the SDK's first stream (it syncs by name): the run stops there and
-        # nothing fetched ahead for the other streams is emitted
-        assert failed.records == {}
+        # access_logs is the run's last stream (the longest expected): the run stops there,
+        # after every other stream's records, as the skipping run wrote them
+        assert failed.records == skipped.records
     assert lines[True] == lines[False]
     assert "paid_only" in lines[True] and "team.accessLogs" in lines[True]
 
@@ -168,8 +168,8 @@ KEYS = {
 def test_sigkill_while_workers_are_ahead_then_resume_loses_nothing(
     limited: SlackEmulator, tmp_path: Path
 ) -> None:
-    """Killed in the SDK's second stream while the other workers have fetched ahead (and
-    are waiting on rate limits): the resumed run, from the last STATE, completes every
+    """Killed in the run's fourth stream (users) while the other workers have fetched ahead
+    (and are waiting on rate limits): the resumed run, from the last STATE, completes every
     stream, and the two runs together hold every record of an uninterrupted run."""
     clean = sync(grid_config(limited, tmp_path / "clean"))
     assert clean.exit_code == 0
@@ -184,20 +184,21 @@ def test_sigkill_while_workers_are_ahead_then_resume_loses_nothing(
     )
     assert proc.stdout is not None
     lines: list[bytes] = []
-    admin_records = 0
-    for line in proc.stdout:  # the SDK's order: access_logs, admin_users, billable_info, ...
+    users = 0
+    for line in proc.stdout:  # the run's order: admin_users, team, billing, users, ...
         lines.append(line)
-        if line.startswith(b'{"type":"RECORD","stream":"admin_users"'):
-            admin_records += 1
-            if admin_records >= 300:
+        if line.startswith(b'{"type":"RECORD","stream":"users"'):
+            users += 1
+            if users >= 300:
                 proc.send_signal(signal.SIGKILL)
                 break
     proc.wait(timeout=60)
     assert proc.returncode == -signal.SIGKILL, "the tap finished before it could be killed"
     first = SyncResult(parse_messages(b"".join(lines).decode(errors="replace").rsplit("\n", 1)[0]))
-    assert first.count("access_logs") == clean.count("access_logs")
-    assert 0 < first.count("admin_users") < clean.count("admin_users")
-    assert "users" not in first.records  # fetched ahead, never emitted
+    for stream in ("admin_users", "team", "billing"):
+        assert first.count(stream) == clean.count(stream), stream
+    assert 0 < first.count("users") < clean.count("users")
+    assert "access_logs" not in first.records  # fetched ahead, never emitted
 
     resumed = run_cli(config, tmp_path / "killed", state=first.state)
     assert resumed.exit_code == 0, resumed.stderr[-2000:]

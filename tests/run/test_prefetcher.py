@@ -58,16 +58,52 @@ def test_a_group_runs_in_one_worker_job_after_job() -> None:
     assert len({thread for _, thread in seen}) == 1
 
 
-def test_max_concurrent_bounds_the_workers() -> None:
+def wait_for(condition: t.Callable[[], bool], seconds: float = 10) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert condition()
+
+
+def test_max_concurrent_bounds_the_workers_and_the_last_groups_start_first() -> None:
+    """The groups come in the order the SDK reads them, the longest expected last: those
+    start first."""
     seen: list[tuple[str, str]] = []
     prefetcher = Prefetcher(max_concurrent=1)
     prefetcher.start([[job(name, numbered(name, 1, seen))] for name in ("x", "y", "z")])
     try:
+        wait_for(lambda: len(seen) == 3)  # fetched before any is read
         for name in ("x", "y", "z"):
             read_all(prefetcher, name)
     finally:
         prefetcher.stop()
-    assert {thread for _, thread in seen} == {"tap-slack-snow-fetch-1"}
+    assert seen == [(name, "tap-slack-snow-fetch-1") for name in ("z", "y", "x")]
+
+
+def test_a_group_no_runner_claimed_by_its_turn_is_fetched_by_the_reader() -> None:
+    """The one runner is busy with the longest group: the reader does not wait for it, it
+    fetches the groups before it itself (the sequential run's way), in its own thread."""
+    seen: list[tuple[str, str]] = []
+    release = threading.Event()
+
+    def longest() -> t.Iterator[t.Any]:
+        release.wait(10)
+        seen.append(("z", threading.current_thread().name))
+        yield [{"job": "z"}]
+
+    prefetcher = Prefetcher(max_concurrent=1)
+    groups = [[job("x", numbered("x", 2, seen))], [job("y", numbered("y", 1, seen))]]
+    prefetcher.start([*groups, [job("z", longest)]])
+    try:
+        assert read_all(prefetcher, "x") == [[{"job": "x", "page": n}] for n in range(2)]
+        assert read_all(prefetcher, "y") == [[{"job": "y", "page": 0}]]
+        release.set()
+        assert read_all(prefetcher, "z") == [[{"job": "z"}]]
+    finally:
+        prefetcher.stop()
+    main = threading.main_thread().name
+    assert seen == [("x", main), ("x", main), ("y", main), ("z", "tap-slack-snow-fetch-1")]
+    assert {thread.name for thread in prefetcher.threads} == {"tap-slack-snow-fetch-1"}
 
 
 def test_an_error_comes_after_the_pages_before_it() -> None:
