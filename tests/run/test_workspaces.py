@@ -391,6 +391,8 @@ def test_rate_limits_per_method_and_workspace_are_waited_out(
         WorkspaceConfig(seed=3, users=400, plan="enterprise", enterprise=True, workspaces=2),
         minute_seconds=0.3,
     )
+    # a window a slow or busy machine may never fill: one 429 is forced, the rest come if so
+    emu.add_fault(Fault("team.billableInfo", "http_429", on_call=3))
     result = run_cli(
         org_config(emu, tmp_path, page_size=8), tmp_path, catalog=select_only("billable_info")
     )
