@@ -147,7 +147,8 @@ def test_429_waits_retry_after_and_completes(emulator_factory, tmp_path: Path) -
 
 
 def test_emulated_tiers_are_ridden_without_failing(emulator_factory, tmp_path: Path) -> None:
-    emu = emulator_factory(WorkspaceConfig(seed=2, users=500), minute_seconds=0.5)
+    # a 2 s window: even a busy machine asks 20 pages in it (a 0.5 s one was not always filled)
+    emu = emulator_factory(WorkspaceConfig(seed=2, users=500), minute_seconds=2.0)
     config = oauth_config(emu, tmp_path, page_size=10)  # 50 pages on a 20/minute tier
     result = sync(config, catalog=select_only("users"))
     assert result.exit_code == 0
