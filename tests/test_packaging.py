@@ -321,3 +321,26 @@ OWN_SETTINGS = {
     "retry_max_attempts",
     "retry_initial_wait",
 }
+
+
+def test_workflow_actions_are_pinned_by_commit() -> None:
+    """A tag can be moved; a commit hash cannot (the version stays in a comment, which
+    Dependabot updates with the hash)."""
+    pinned = re.compile(r"^[\w.-]+/[\w.-]+@[0-9a-f]{40}  # v\d+\.\d+\.\d+$")
+    uses = [
+        line.split("uses:", 1)[1].strip()
+        for workflow in sorted((REPO / ".github" / "workflows").glob("*.yml"))
+        for line in workflow.read_text(encoding="utf-8").splitlines()
+        if line.strip().startswith(("uses:", "- uses:"))
+    ]
+    assert uses
+    assert [use for use in uses if not pinned.match(use)] == []
+
+
+def test_filelock_floor_has_the_symlink_fixes() -> None:
+    (floor,) = [
+        Requirement(r) for r in PYPROJECT["project"]["dependencies"] if r.startswith("filelock")
+    ]
+    # CVE-2025-68146 fixed in 3.20.1, CVE-2026-22701 in 3.20.3
+    assert not floor.specifier.contains("3.20.2")
+    assert floor.specifier.contains("3.20.3")
