@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from packaging.markers import Marker
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
@@ -344,3 +345,55 @@ def test_filelock_floor_has_the_symlink_fixes() -> None:
     # CVE-2025-68146 fixed in 3.20.1, CVE-2026-22701 in 3.20.3
     assert not floor.specifier.contains("3.20.2")
     assert floor.specifier.contains("3.20.3")
+
+
+def locked_versions() -> dict[str, list[tuple[str, str]]]:
+    """requirements/dev.lock as name -> [(version, marker)] (a name may be pinned twice,
+    for different Pythons)."""
+    pins: dict[str, list[tuple[str, str]]] = {}
+    for line in (REPO / "requirements" / "dev.lock").read_text(encoding="utf-8").splitlines():
+        match = re.match(r"^([A-Za-z0-9._-]+)==([^ ;\\]+)(?: ; ([^\\]+?))?\s*(?:\\)?$", line)
+        if match:
+            name, version, marker = match.groups()
+            pins.setdefault(canonicalize_name(name), []).append((version, marker or ""))
+    return pins
+
+
+def group_requirements(name: str) -> list[Requirement]:
+    """A dependency group's requirements, its included groups expanded (PEP 735)."""
+    found = []
+    for item in PYPROJECT["dependency-groups"][name]:
+        if isinstance(item, dict):
+            found += group_requirements(item["include-group"])
+        else:
+            found.append(Requirement(item))
+    return found
+
+
+def lock_problems(wanted: list[Requirement], pins: dict[str, list[tuple[str, str]]]) -> list[str]:
+    """Each requirement (for this Python) pinned once, at a version it allows."""
+    problems = []
+    for requirement in wanted:
+        if requirement.marker is not None and not requirement.marker.evaluate():
+            continue
+        name = canonicalize_name(requirement.name)
+        here = [v for v, marker in pins.get(name, []) if not marker or Marker(marker).evaluate()]
+        if len(here) != 1 or not requirement.specifier.contains(here[0], prereleases=True):
+            problems.append(f"{requirement}: locked {here or 'nothing'}")
+    return problems
+
+
+def test_the_lock_pins_everything_pyproject_asks_for_within_its_bounds() -> None:
+    """scripts/test installs requirements/dev.lock; after a change to pyproject.toml,
+    `scripts/lock` must be run (this fails until then)."""
+    wanted = [Requirement(r) for r in PYPROJECT["project"]["dependencies"]]
+    wanted += [Requirement(r) for r in PYPROJECT["project"]["optional-dependencies"]["postgres"]]
+    wanted += group_requirements("dev")
+    assert "--hash=sha256:" in (REPO / "requirements" / "dev.lock").read_text(encoding="utf-8")
+    assert lock_problems(wanted, locked_versions()) == [], "run scripts/lock"
+
+
+def test_the_lock_check_can_fail() -> None:
+    pins = locked_versions()
+    assert lock_problems([Requirement("filelock>=999")], pins) != []
+    assert lock_problems([Requirement("not-a-locked-package")], pins) != []
