@@ -63,8 +63,11 @@ CONFIG_JSONSCHEMA: dict[str, t.Any] = th.PropertiesList(
         title="Token Store Path",
         description="File where rotated tokens are kept between runs (encrypted, mode "
         "0600, locked while rotating; one chain per Slack app and authorisation). Default: "
-        "`$XDG_STATE_HOME/tap-slack-snow/tokens-<hash>.json`, with `~/.local/state` when "
-        "XDG_STATE_HOME is unset. It is the only place the rotated refresh token survives "
+        "`tokens-<hash>.json` in the user state folder: `$XDG_STATE_HOME/tap-slack-snow` on "
+        "Linux (`~/.local/state` when XDG_STATE_HOME is unset), "
+        "`~/Library/Application Support/tap-slack-snow` on macOS, "
+        "`%LOCALAPPDATA%/tap-slack-snow` on Windows. "
+        "It is the only place the rotated refresh token survives "
         "between runs (Meltano deletes its config file after each run): in CI and on many "
         "machines, use token_store_url instead.",
     ),

@@ -137,5 +137,5 @@ state_file_option = click.option(
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
     help="Where pending OAuth states are kept (default: oauth-states.json beside the default "
-    "token store, $XDG_STATE_HOME/tap-slack-snow/).",
+    "token store, in the user state folder: $XDG_STATE_HOME/tap-slack-snow/ on Linux).",
 )
