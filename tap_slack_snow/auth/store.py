@@ -87,9 +87,7 @@ def state_folder() -> Path:
     so the chains in it stay found.
     """
     folder = Path(platformdirs.user_state_dir(APP_FOLDER, appauthor=False))
-    legacy = (
-        Path(os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state") / APP_FOLDER
-    )
+    legacy = Path(os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state") / APP_FOLDER
     if legacy != folder and legacy.is_dir():
         return legacy
     return folder
