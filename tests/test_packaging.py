@@ -397,3 +397,20 @@ def test_the_lock_check_can_fail() -> None:
     pins = locked_versions()
     assert lock_problems([Requirement("filelock>=999")], pins) != []
     assert lock_problems([Requirement("not-a-locked-package")], pins) != []
+
+
+def test_the_changelog_top_section_matches_the_built_version() -> None:
+    """A .dev build (no release tag) has [Unreleased] on top and no released section
+    without its git tag; a release build has its own version on top."""
+    version = importlib.metadata.version("tap-slack-snow")
+    text = (REPO / "CHANGELOG.md").read_text(encoding="utf-8")
+    sections = re.findall(r"^## \[([^\]]+)\]", text, flags=re.MULTILINE)
+    tags = subprocess.run(
+        ["git", "tag", "--list", "v*"], capture_output=True, text=True, cwd=REPO, check=False
+    ).stdout.split()
+    released = [name for name in sections if name != "Unreleased"]
+    assert [name for name in released if f"v{name}" not in tags] == []
+    if ".dev" in version or version == "0.0.0":
+        assert sections[0] == "Unreleased"
+    else:
+        assert sections[0] == version
