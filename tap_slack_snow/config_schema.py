@@ -79,7 +79,7 @@ CONFIG_JSONSCHEMA: dict[str, t.Any] = th.PropertiesList(
         description="A PostgreSQL database to keep the token chains in instead of a file "
         "(`postgresql://USER:PASSWORD@HOST:PORT/DB`, or the `postgresql+psycopg://` form): "
         "shared by every machine and locked per chain, so CI runners and worker pools need "
-        "no cache. Needs `pip install 'tap-slack-snow[postgres]'`. The table "
+        "no cache. Needs the package's postgres extra (`tap-slack-snow[postgres]`). The table "
         "`tap_slack_snow_token_chains` is created on first use.",
     ),
     th.Property(
