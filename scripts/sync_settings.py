@@ -125,7 +125,8 @@ def write_hub_definition(path: Path, settings: list[dict[str, t.Any]]) -> None:
     """The Hub definition with these settings, sorted as Meltano Hub's lint wants it; the
     comment lines at its top are kept."""
     text = path.read_text(encoding="utf-8")
-    header = "".join(f"{line}\n" for line in takewhile(lambda x: x.startswith("#"), text.splitlines()))
+    comments = takewhile(lambda line: line.startswith("#"), text.splitlines())
+    header = "".join(f"{line}\n" for line in comments)
     definition = yaml.safe_load(text)
     definition["settings"] = sorted(settings, key=lambda setting: setting["name"])
     body = yaml.dump(
