@@ -82,7 +82,7 @@ def state_folder() -> Path:
 
     The platform's user state folder (platformdirs): ``$XDG_STATE_HOME/tap-slack-snow`` on
     Linux (``~/.local/state`` when unset), ``~/Library/Application Support/tap-slack-snow``
-    on macOS, ``%LOCALAPPDATA%\\tap-slack-snow`` on Windows. Where an older release already
+    on macOS, ``%LOCALAPPDATA%\\tap-slack-snow`` on Windows. Where an earlier version already
     keeps a folder at the Linux-style path (macOS before this change), that folder is kept,
     so the chains in it stay found.
     """
