@@ -7,7 +7,9 @@ after adding or rewording a setting::
 
     .venv/bin/python scripts/sync_settings.py
 
-Only the ``settings:`` list of each file is rewritten; the SDK's built-in settings
+Only the ``settings:`` list of meltano.yml is rewritten. The Hub definition is rewritten
+whole, every mapping's keys and the settings sorted by name, as Meltano Hub's yamllint
+configuration (``key-ordering``) and its formatter want it. The SDK's built-in settings
 (stream maps, flattening, batch) keep the entries the files already have.
 """
 
@@ -18,6 +20,7 @@ import re
 import subprocess
 import sys
 import typing as t
+from itertools import takewhile
 from pathlib import Path
 
 import yaml
@@ -103,8 +106,33 @@ def main() -> None:
     rewrite_block(meltano, "    ", synced(extractor["settings"], own))
 
     hub = REPO / "hub" / "tap-slack-snow.yml"
-    definition = yaml.safe_load(hub.read_text(encoding="utf-8"))
-    rewrite_block(hub, "", synced(definition["settings"], own))
+    write_hub_definition(hub, synced(yaml.safe_load(hub.read_text())["settings"], own))
+
+
+class BlockTextDumper(yaml.SafeDumper):
+    """Text of several lines (``prereq``, ``settings_preamble``) as a ``|`` block."""
+
+
+def _text(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    style = "|" if "\n" in value else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+BlockTextDumper.add_representer(str, _text)
+
+
+def write_hub_definition(path: Path, settings: list[dict[str, t.Any]]) -> None:
+    """The Hub definition with these settings, sorted as Meltano Hub's lint wants it; the
+    comment lines at its top are kept."""
+    text = path.read_text(encoding="utf-8")
+    comments = takewhile(lambda line: line.startswith("#"), text.splitlines())
+    header = "".join(f"{line}\n" for line in comments)
+    definition = yaml.safe_load(text)
+    definition["settings"] = sorted(settings, key=lambda setting: setting["name"])
+    body = yaml.dump(
+        definition, Dumper=BlockTextDumper, sort_keys=True, width=88, allow_unicode=True
+    )
+    path.write_text(header + body, encoding="utf-8")
 
 
 if __name__ == "__main__":

@@ -21,7 +21,7 @@ from singer_sdk.helpers._packaging import get_package_version
 from singer_sdk.helpers.capabilities import FLATTENING_CONFIG, STREAM_MAPS_CONFIG
 from singer_sdk.plugin_base import JSONSchemaValidator, _format_validation_error
 
-from tap_slack_snow.config_schema import ANY_OF_FAILURE, CONFIG_JSONSCHEMA
+from tap_slack_snow.config_schema import CONFIG_JSONSCHEMA, CREDENTIAL_RULE_FAILURES
 from tap_slack_snow.inputs import json_object, read_json_file
 from tap_slack_snow.settings import ENV_PREFIX, TAP_NAME, Settings
 
@@ -110,12 +110,13 @@ def schema_problems(
     schema's defaults into ``config``).
 
     jsonschema words the schema's failed ``anyOf`` (the two ways to authenticate) as the
-    whole config, secrets included, "is not valid under any of the given schemas": that
-    line is left out; :meth:`Settings.credential_errors` says what is wrong instead.
+    whole config, secrets included, "is not valid under any of the given schemas", and its
+    ``dependentRequired`` (the same rule, for Meltano Hub) once more: those lines are left
+    out; :meth:`Settings.credential_errors` says what is wrong instead.
     """
     validator = JSONSchemaValidator(checked_schema() if schema is None else schema)
     errors = [_format_validation_error(error) for error in validator.iter_errors(config)]
-    return [error for error in errors if ANY_OF_FAILURE not in error]
+    return [e for e in errors if not any(rule in e for rule in CREDENTIAL_RULE_FAILURES)]
 
 
 def config_problems(

@@ -12,12 +12,17 @@ from singer_sdk import typing as th
 
 OAUTH_SETTINGS = ("client_id", "client_secret", "refresh_token")
 SECRET_SETTINGS = ("client_secret", "refresh_token", "access_token", "token_store_key")
-#: The two ways to authenticate, in the config schema: Meltano Hub derives the settings groups
-#: (``settings_group_validation``) from it. :meth:`Settings.credential_errors` says what is
-#: wrong.
+#: The two ways to authenticate, in the config schema (a config checker reads the ``anyOf``).
+#: :meth:`Settings.credential_errors` says what is wrong, in the tap's words.
 AUTH_ANY_OF = [{"required": list(OAUTH_SETTINGS)}, {"required": ["access_token"]}]
-#: How jsonschema words a failed ``anyOf``: after the whole config, secrets included.
-ANY_OF_FAILURE = "is not valid under any of the given schemas"
+#: The OAuth set as ``dependentRequired``, the only shape Meltano Hub's tooling (hub-utils)
+#: turns into a settings group when it builds a definition from ``--about``: it reads
+#: ``required`` and ``dependentRequired``, never ``anyOf``. (A one-setting group such as
+#: ``[access_token]`` cannot be said this way; hub/tap-slack-snow.yml adds it by hand.)
+AUTH_DEPENDENT_REQUIRED = {OAUTH_SETTINGS[0]: list(OAUTH_SETTINGS[1:])}
+#: How jsonschema words a failed ``anyOf`` (after the whole config, secrets included) and a
+#: failed ``dependentRequired``: both left to :meth:`Settings.credential_errors`.
+CREDENTIAL_RULE_FAILURES = ("is not valid under any of the given schemas", "is a dependency of")
 
 
 CONFIG_JSONSCHEMA: dict[str, t.Any] = th.PropertiesList(
@@ -58,8 +63,11 @@ CONFIG_JSONSCHEMA: dict[str, t.Any] = th.PropertiesList(
         title="Token Store Path",
         description="File where rotated tokens are kept between runs (encrypted, mode "
         "0600, locked while rotating; one chain per Slack app and authorisation). Default: "
-        "`$XDG_STATE_HOME/tap-slack-snow/tokens-<hash>.json`, with `~/.local/state` when "
-        "XDG_STATE_HOME is unset. It is the only place the rotated refresh token survives "
+        "`tokens-<hash>.json` in the user state folder: `$XDG_STATE_HOME/tap-slack-snow` on "
+        "Linux (`~/.local/state` when XDG_STATE_HOME is unset), "
+        "`~/Library/Application Support/tap-slack-snow` on macOS, "
+        "`%LOCALAPPDATA%/tap-slack-snow` on Windows. "
+        "It is the only place the rotated refresh token survives "
         "between runs (Meltano deletes its config file after each run): in CI and on many "
         "machines, use token_store_url instead.",
     ),
@@ -71,7 +79,7 @@ CONFIG_JSONSCHEMA: dict[str, t.Any] = th.PropertiesList(
         description="A PostgreSQL database to keep the token chains in instead of a file "
         "(`postgresql://USER:PASSWORD@HOST:PORT/DB`, or the `postgresql+psycopg://` form): "
         "shared by every machine and locked per chain, so CI runners and worker pools need "
-        "no cache. Needs `pip install 'tap-slack-snow[postgres]'`. The table "
+        "no cache. Needs the package's postgres extra (`tap-slack-snow[postgres]`). The table "
         "`tap_slack_snow_token_chains` is created on first use.",
     ),
     th.Property(
@@ -233,4 +241,4 @@ CONFIG_JSONSCHEMA: dict[str, t.Any] = th.PropertiesList(
         "16 MiB; a row is under 1 KB). A longer line fails the run with one line naming "
         "the day, instead of the tap's memory growing with the line.",
     ),
-).to_dict() | {"anyOf": AUTH_ANY_OF}
+).to_dict() | {"anyOf": AUTH_ANY_OF, "dependentRequired": AUTH_DEPENDENT_REQUIRED}

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from packaging.markers import Marker
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
@@ -161,11 +162,16 @@ def test_dependency_groups_replace_the_test_extra() -> None:
     assert "s3" in s3.extras
 
 
+def by_name(setting: dict[str, t.Any]) -> str:
+    return t.cast("str", setting["name"])
+
+
 def test_hub_definition_matches_meltano_yml() -> None:
     extractor = meltano_extractor()
     assert HUB["name"] == extractor["name"]
     assert HUB["namespace"] == extractor["namespace"]
-    assert HUB["settings"] == extractor["settings"]
+    # The Hub wants its settings sorted by name; meltano.yml keeps the schema's order.
+    assert sorted(HUB["settings"], key=by_name) == sorted(extractor["settings"], key=by_name)
     assert set(HUB["capabilities"]) == set(extractor["capabilities"])
     assert HUB["settings_group_validation"] == extractor["settings_group_validation"]
     assert HUB["commands"] == extractor["commands"]
@@ -249,13 +255,15 @@ def test_about_declares_what_the_hub_definition_says(about: dict[str, t.Any]) ->
     assert set(about["capabilities"]) == set(HUB["capabilities"])
     assert "test" in about["capabilities"]
     schema = about["settings"]
-    # The settings groups, as the Hub derives them: the required sets of the schema's anyOf.
+    # The settings groups are the required sets of the schema's anyOf (the rule the tap
+    # checks); tests/test_hub_checks.py checks what the Hub's tooling reads (dependentRequired).
     groups = [option["required"] for option in schema["anyOf"]]
     assert groups == HUB["settings_group_validation"]
     properties = schema["properties"]
     hub = {s["name"]: s for s in HUB["settings"]}
     assert len(hub) == len(HUB["settings"]), "a setting is listed twice"
-    assert list(hub) == list(properties)
+    assert sorted(hub) == sorted(properties)
+    assert list(hub) == sorted(hub), "the Hub wants the settings sorted by name"
     for name, prop in properties.items():
         setting = hub[name]
         json_type = next(x for x in prop["type"] if x != "null")
@@ -314,3 +322,95 @@ OWN_SETTINGS = {
     "retry_max_attempts",
     "retry_initial_wait",
 }
+
+
+def test_workflow_actions_are_pinned_by_commit() -> None:
+    """A tag can be moved; a commit hash cannot (the version stays in a comment, which
+    Dependabot updates with the hash)."""
+    pinned = re.compile(r"^[\w.-]+/[\w.-]+@[0-9a-f]{40}  # v\d+\.\d+\.\d+$")
+    uses = [
+        line.split("uses:", 1)[1].strip()
+        for workflow in sorted((REPO / ".github" / "workflows").glob("*.yml"))
+        for line in workflow.read_text(encoding="utf-8").splitlines()
+        if line.strip().startswith(("uses:", "- uses:"))
+    ]
+    assert uses
+    assert [use for use in uses if not pinned.match(use)] == []
+
+
+def test_filelock_floor_has_the_symlink_fixes() -> None:
+    (floor,) = [
+        Requirement(r) for r in PYPROJECT["project"]["dependencies"] if r.startswith("filelock")
+    ]
+    # CVE-2025-68146 fixed in 3.20.1, CVE-2026-22701 in 3.20.3
+    assert not floor.specifier.contains("3.20.2")
+    assert floor.specifier.contains("3.20.3")
+
+
+def locked_versions() -> dict[str, list[tuple[str, str]]]:
+    """requirements/dev.lock as name -> [(version, marker)] (a name may be pinned twice,
+    for different Pythons)."""
+    pins: dict[str, list[tuple[str, str]]] = {}
+    for line in (REPO / "requirements" / "dev.lock").read_text(encoding="utf-8").splitlines():
+        match = re.match(r"^([A-Za-z0-9._-]+)==([^ ;\\]+)(?: ; ([^\\]+?))?\s*(?:\\)?$", line)
+        if match:
+            name, version, marker = match.groups()
+            pins.setdefault(canonicalize_name(name), []).append((version, marker or ""))
+    return pins
+
+
+def group_requirements(name: str) -> list[Requirement]:
+    """A dependency group's requirements, its included groups expanded (PEP 735)."""
+    found = []
+    for item in PYPROJECT["dependency-groups"][name]:
+        if isinstance(item, dict):
+            found += group_requirements(item["include-group"])
+        else:
+            found.append(Requirement(item))
+    return found
+
+
+def lock_problems(wanted: list[Requirement], pins: dict[str, list[tuple[str, str]]]) -> list[str]:
+    """Each requirement (for this Python) pinned once, at a version it allows."""
+    problems = []
+    for requirement in wanted:
+        if requirement.marker is not None and not requirement.marker.evaluate():
+            continue
+        name = canonicalize_name(requirement.name)
+        here = [v for v, marker in pins.get(name, []) if not marker or Marker(marker).evaluate()]
+        if len(here) != 1 or not requirement.specifier.contains(here[0], prereleases=True):
+            problems.append(f"{requirement}: locked {here or 'nothing'}")
+    return problems
+
+
+def test_the_lock_pins_everything_pyproject_asks_for_within_its_bounds() -> None:
+    """scripts/test installs requirements/dev.lock; after a change to pyproject.toml,
+    `scripts/lock` must be run (this fails until then)."""
+    wanted = [Requirement(r) for r in PYPROJECT["project"]["dependencies"]]
+    wanted += [Requirement(r) for r in PYPROJECT["project"]["optional-dependencies"]["postgres"]]
+    wanted += group_requirements("dev")
+    assert "--hash=sha256:" in (REPO / "requirements" / "dev.lock").read_text(encoding="utf-8")
+    assert lock_problems(wanted, locked_versions()) == [], "run scripts/lock"
+
+
+def test_the_lock_check_can_fail() -> None:
+    pins = locked_versions()
+    assert lock_problems([Requirement("filelock>=999")], pins) != []
+    assert lock_problems([Requirement("not-a-locked-package")], pins) != []
+
+
+def test_the_changelog_top_section_matches_the_built_version() -> None:
+    """A .dev build (no release tag) has [Unreleased] on top and no released section
+    without its git tag; a release build has its own version on top."""
+    version = importlib.metadata.version("tap-slack-snow")
+    text = (REPO / "CHANGELOG.md").read_text(encoding="utf-8")
+    sections = re.findall(r"^## \[([^\]]+)\]", text, flags=re.MULTILINE)
+    tags = subprocess.run(
+        ["git", "tag", "--list", "v*"], capture_output=True, text=True, cwd=REPO, check=False
+    ).stdout.split()
+    released = [name for name in sections if name != "Unreleased"]
+    assert [name for name in released if f"v{name}" not in tags] == []
+    if ".dev" in version or version == "0.0.0":
+        assert sections[0] == "Unreleased"
+    else:
+        assert sections[0] == version

@@ -11,7 +11,6 @@ it back into the configured store. Nothing of it goes to stdout or a log.
 from __future__ import annotations
 
 import json
-import os
 import tempfile
 import time
 import typing as t
@@ -24,6 +23,7 @@ from tap_slack_snow.auth.store import (
     StoredTokens,
     StoreWriteError,
     describe_os_error,
+    state_folder,
     write_private_file,
 )
 from tap_slack_snow.errors import TapSlackError
@@ -35,9 +35,8 @@ RESTORE_COMMAND = "tap-slack-snow-auth restore --from"
 
 def rescue_folders() -> list[Path]:
     """Candidate folders, most durable first: the state folder, home, temp, working dir."""
-    state = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
     return [
-        Path(state) / "tap-slack-snow" / "rescue",
+        state_folder() / "rescue",
         Path.home() / ".tap-slack-snow-rescue",
         Path(tempfile.gettempdir()) / "tap-slack-snow-rescue",
         Path.cwd(),

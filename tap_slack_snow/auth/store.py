@@ -27,12 +27,16 @@ import typing as t
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
+import platformdirs
+
 from tap_slack_snow.auth.links import follow_links
 from tap_slack_snow.errors import TapSlackError
 
 if t.TYPE_CHECKING:
     from tap_slack_snow.auth.crypto import StoreKey
 
+#: The name of the tap's folder in the platform's user state folder.
+APP_FOLDER = "tap-slack-snow"
 #: How long a run waits for another run that is rotating the same token.
 LOCK_TIMEOUT_SECONDS = 300.0
 STORE_VERSION = 1
@@ -53,7 +57,8 @@ def write_private_file(path: Path, text: str) -> None:
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     fd, tmp_name = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=folder)
     try:
-        os.fchmod(fd, 0o600)
+        if hasattr(os, "fchmod"):  # POSIX, and Windows from Python 3.13
+            os.fchmod(fd, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
             handle.flush()
@@ -63,6 +68,8 @@ def write_private_file(path: Path, text: str) -> None:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp_name)
         raise
+    if os.name == "nt":
+        return  # Windows cannot open a folder to fsync it; NTFS journals the rename
     dir_fd = os.open(folder, os.O_RDONLY)
     try:
         os.fsync(dir_fd)
@@ -70,15 +77,30 @@ def write_private_file(path: Path, text: str) -> None:
         os.close(dir_fd)
 
 
+def state_folder() -> Path:
+    """The tap's own folder for private state: token stores, OAuth states, rescue files.
+
+    The platform's user state folder (platformdirs): ``$XDG_STATE_HOME/tap-slack-snow`` on
+    Linux (``~/.local/state`` when unset), ``~/Library/Application Support/tap-slack-snow``
+    on macOS, ``%LOCALAPPDATA%\\tap-slack-snow`` on Windows. Where an earlier version already
+    keeps a folder at the Linux-style path (macOS before this change), that folder is kept,
+    so the chains in it stay found.
+    """
+    folder = Path(platformdirs.user_state_dir(APP_FOLDER, appauthor=False))
+    legacy = Path(os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state") / APP_FOLDER
+    if legacy != folder and legacy.is_dir():
+        return legacy
+    return folder
+
+
 def default_token_store_path(client_id: str, refresh_token: str) -> Path:
     """Where tokens are kept when ``token_store_path`` is not set.
 
-    ``$XDG_STATE_HOME/tap-slack-snow/`` (default ``~/.local/state/tap-slack-snow/``), one
-    file per app and authorisation, so two configs never share (and break) one chain.
+    In :func:`state_folder`, one file per app and authorisation, so two configs never share
+    (and break) one chain.
     """
-    base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
     digest = hashlib.sha256(f"{client_id}\0{refresh_token}".encode()).hexdigest()[:16]
-    return Path(base) / "tap-slack-snow" / f"tokens-{digest}.json"
+    return state_folder() / f"tokens-{digest}.json"
 
 
 def fingerprint(secret: str) -> str:

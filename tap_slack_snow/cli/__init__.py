@@ -33,6 +33,7 @@ from tap_slack_snow.cli.token_exchange import exchange
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="tap-slack-snow", prog_name="tap-slack-snow-auth")
 def main() -> None:
     """Set up the Slack app for tap-slack-snow: manifest, OAuth, connection check.
 
@@ -46,6 +47,10 @@ def main() -> None:
 
     The client secret is read from SLACK_CLIENT_SECRET or TAP_SLACK_SNOW_CLIENT_SECRET,
     else asked for with a hidden prompt; it is never a command-line option.
+
+    check and exchange take --format json (one object on stdout, never a secret). Shell
+    completion: eval "$(_TAP_SLACK_SNOW_AUTH_COMPLETE=bash_source tap-slack-snow-auth)"
+    (zsh_source, fish_source for those shells).
     """
 
 

@@ -10,7 +10,13 @@ from pathlib import Path
 import click
 
 from tap_slack_snow.auth import RotatingTokenProvider
-from tap_slack_snow.cli.common import UserError, signals_wait_for_saves
+from tap_slack_snow.cli.common import (
+    UserError,
+    echo_json,
+    failures_as,
+    format_option,
+    signals_wait_for_saves,
+)
 from tap_slack_snow.cli.tap_settings import read_settings
 from tap_slack_snow.config import user_agent
 from tap_slack_snow.errors import TapSlackError
@@ -70,34 +76,50 @@ def read_plan(run: SlackRun) -> tuple[str | None, str]:
     return plan, f"{PLAN_LABELS.get(plan or 'free', plan)} ({plan or 'free'})"
 
 
-def describe_store(run: SlackRun) -> str:
-    """Which token store the config uses, and whether its chain can be read and decrypted."""
+def store_facts(run: SlackRun) -> dict[str, t.Any] | None:
+    """Which token store the config uses and whether its chain can be read and decrypted
+    (None: a static access token needs no store)."""
     provider = run.token_provider
     if not isinstance(provider, RotatingTokenProvider):
-        return "none (a static access token needs no store)"
+        return None
     store = provider.store
     try:
         found = store.load()
     except TapSlackError as exc:
         raise UserError(f"token store {store.location} is not readable: {exc}") from None
-    held = "holds this chain" if found else "no chain yet for this config"
-    return f"{store.location} (readable, {held}; encrypted, key from {store.key.source})"
+    return {"location": store.location, "holds_chain": bool(found), "key": store.key.source}
 
 
-def describe_token(run: SlackRun) -> str:
-    """Refresh or validate the token through the run's provider; say what happened."""
+def token_facts(run: SlackRun) -> dict[str, t.Any]:
+    """Refresh or validate the token through the run's provider; what happened."""
     provider = run.token_provider
     provider.current()
     if not isinstance(provider, RotatingTokenProvider):
-        return "static access token (no rotation)"
+        return {"rotating": False}
     held = provider.held
     left = ((held.expires_at or 0) - time.time()) / 60 if held else 0
-    where = provider.store.location
-    if provider.refreshes:
-        return (
-            f"rotated: new access token (valid {left:.0f} min) and refresh token saved in {where}"
-        )
-    return f"stored access token reused (valid {left:.0f} more min) from {where}"
+    return {
+        "rotating": True,
+        "rotated": bool(provider.refreshes),
+        "valid_minutes": round(left),
+        "store": provider.store.location,
+    }
+
+
+def describe_store(store: dict[str, t.Any] | None) -> str:
+    if store is None:
+        return "none (a static access token needs no store)"
+    held = "holds this chain" if store["holds_chain"] else "no chain yet for this config"
+    return f"{store['location']} (readable, {held}; encrypted, key from {store['key']})"
+
+
+def describe_token(token: dict[str, t.Any]) -> str:
+    if not token["rotating"]:
+        return "static access token (no rotation)"
+    left, where = token["valid_minutes"], token["store"]
+    if token["rotated"]:
+        return f"rotated: new access token (valid {left} min) and refresh token saved in {where}"
+    return f"stored access token reused (valid {left} more min) from {where}"
 
 
 @click.command()
@@ -120,88 +142,137 @@ def describe_token(run: SlackRun) -> str:
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     default=None,
     help="A .env file (e.g. from exchange --write-env) whose TAP_SLACK_SNOW_* and "
-    "SLACK_CLIENT_SECRET values are used as if exported (they win over the shell's).",
+    "SLACK_CLIENT_SECRET values are used as if exported; a variable the shell already has "
+    "wins, as in Meltano.",
 )
-def check(*, config_paths: tuple[str, ...], catalog: str | None, env_file: Path | None) -> None:
+@format_option
+def check(
+    *,
+    config_paths: tuple[str, ...],
+    catalog: str | None,
+    env_file: Path | None,
+    output_format: str,
+) -> None:
     """Check the token against Slack and show, per stream, whether it will run.
 
     Exit codes: 0 every selected stream will run; 3 a selected stream cannot run (the
-    table says the fix); 1 the check could not be done. Without --catalog, Enterprise Grid
-    streams on a non-Enterprise workspace are shown as n/a and do not fail the check.
+    table says the fix); 1 the check could not be done; 2 a usage mistake. Without
+    --catalog, Enterprise Grid streams on a non-Enterprise workspace are shown as n/a and
+    do not fail the check. --format json prints the same as one JSON object.
     """
-    settings = read_settings(config_paths, env_file)
-    streams = selected_streams(catalog)
-    run = SlackRun(settings, user_agent=user_agent(), logger=logging.getLogger(TAP_NAME))
-    with signals_wait_for_saves():
-        report(run, streams, by_default=catalog is None)
+    with failures_as(output_format):
+        settings = read_settings(config_paths, env_file)
+        streams = selected_streams(catalog)
+        run = SlackRun(settings, user_agent=user_agent(), logger=logging.getLogger(TAP_NAME))
+        with signals_wait_for_saves():
+            found = inspect(run, streams, by_default=catalog is None)
+    if output_format == "json":
+        echo_json(found)
+    else:
+        click.echo("\n".join(text_report(found)))
+    if found["exit_code"]:
+        raise SystemExit(found["exit_code"])
 
 
-def report(run: SlackRun, streams: list[StreamTraits], *, by_default: bool) -> None:
-    """Print what the token can do and the table; exit 3 if a selected stream cannot run.
-
-    ``by_default``: every stream is selected because no catalog was given.
-    """
-    try:
-        store_text = describe_store(run)
-    except TapSlackError as exc:
-        raise UserError(str(exc)) from None
-    try:
-        token = describe_token(run)
-        identity = run.facts.identity
-        plan, plan_text = read_plan(run)
-        rows = run.plan.scope_report(streams, plan=plan)
-        workspaces = run.plan.workspace_report(streams)
-    except TapSlackError as exc:
-        raise UserError(str(exc)) from None
-
-    edition = run.facts.edition
-    how = "detected" if run.settings.edition == "auto" else "set in config"
-    # Names, ids, scopes and the plan come from Slack's answers: printable, one line each.
-    scopes = printable(", ".join(sorted(identity.scopes)), 2000)
-    lines = [
-        f"Store:      {store_text}",
-        f"Token:      {token}",
-        f"Team:       {printable(identity.team_name or '-')} "
-        f"({printable(identity.team_id or '-')}); enterprise "
-        f"{printable(identity.enterprise_id or '-')}; org-level token: "
-        f"{'yes' if identity.is_enterprise_install else 'no'}",
-        f"User:       {printable(identity.user_id or '-')}",
-        f"Edition:    {edition} ({how})",
-        f"Plan:       {printable(plan_text)}",
-        f"Scopes:     {scopes or 'unknown (Slack sent none)'}",
-        *([workspaces] if workspaces else []),
-        "",
-    ]
-    table: list[tuple[str, str, str, str, str]] = []
+def stream_rows(
+    run: SlackRun, streams: list[StreamTraits], plan: str | None, *, by_default: bool
+) -> list[dict[str, str]]:
+    """One row per stream: what it needs, whether it is granted, whether it will run."""
     by_name = {stream.name: stream for stream in streams}
-    blocked: list[str] = []
-    for name, needs, granted, outcome, availability in rows:
+    rows = []
+    for name, needs, granted, outcome, availability in run.plan.scope_report(streams, plan=plan):
         stream = by_name[name]
         if availability.runs:
             will_run = "yes"
-        elif by_default and stream.enterprise_only and edition != "enterprise":
+        elif by_default and stream.enterprise_only and run.facts.edition != "enterprise":
             # Selected only by default, and meaningless on this edition: not a setup fault.
             will_run = "n/a"
         else:
             will_run = "no"
-            blocked.append(name)
-        table.append((name, needs, granted, will_run, outcome))
+        rows.append(
+            {"stream": name, "needs": needs, "granted": granted, "will_run": will_run}
+            | {"outcome": outcome}
+        )
+    return rows
+
+
+def inspect(run: SlackRun, streams: list[StreamTraits], *, by_default: bool) -> dict[str, t.Any]:
+    """What the token can do, as a JSON-ready object (Slack's text made printable; no
+    secret); ``exit_code`` 3 if a selected stream cannot run.
+
+    ``by_default``: every stream is selected because no catalog was given.
+    """
+    try:
+        store = store_facts(run)
+        token = token_facts(run)
+        identity = run.facts.identity
+        plan, plan_text = read_plan(run)
+        rows = stream_rows(run, streams, plan, by_default=by_default)
+        summary = run.plan.workspace_report(streams)
+        workspaces = (
+            [{"id": w.id, "name": printable(w.name)} for w in run.workspaces.to_read]
+            if summary
+            else None
+        )
+    except TapSlackError as exc:
+        raise UserError(str(exc)) from None
+    blocked = [row["stream"] for row in rows if row["will_run"] == "no"]
+    return {
+        "outcome": "streams_cannot_run" if blocked else "ok",
+        "exit_code": EXIT_STREAMS_CANNOT_RUN if blocked else 0,
+        "store": store,
+        "token": token,
+        "team": {"id": identity.team_id, "name": printable(identity.team_name or "") or None},
+        "enterprise_id": identity.enterprise_id,
+        "org_level_token": bool(identity.is_enterprise_install),
+        "user": identity.user_id,
+        "edition": run.facts.edition,
+        "edition_from": "detected" if run.settings.edition == "auto" else "config",
+        "plan": plan,
+        "plan_text": printable(plan_text),
+        "scopes": sorted(printable(scope) for scope in identity.scopes),
+        "workspaces": workspaces,
+        "workspaces_text": summary,
+        "streams": rows,
+        "cannot_run": blocked,
+    }
+
+
+def text_report(found: dict[str, t.Any]) -> list[str]:
+    """The check as people read it: the facts, the table, what to do."""
+    team = found["team"]
+    how = "detected" if found["edition_from"] == "detected" else "set in config"
+    scopes = printable(", ".join(found["scopes"]), 2000)
+    lines = [
+        f"Store:      {describe_store(found['store'])}",
+        f"Token:      {describe_token(found['token'])}",
+        f"Team:       {printable(team['name'] or '-')} ({printable(team['id'] or '-')}); "
+        f"enterprise {printable(found['enterprise_id'] or '-')}; org-level token: "
+        f"{'yes' if found['org_level_token'] else 'no'}",
+        f"User:       {printable(found['user'] or '-')}",
+        f"Edition:    {found['edition']} ({how})",
+        f"Plan:       {found['plan_text']}",
+        f"Scopes:     {scopes or 'unknown (Slack sent none)'}",
+        *([found["workspaces_text"]] if found["workspaces_text"] else []),
+        "",
+    ]
+    table = [tuple(row.values()) for row in found["streams"]]
     lines += format_table(("stream", "needs", "granted", "will run", "what will happen"), table)
     lines.append("")
-    if blocked:
+    blocked = found["cannot_run"]
+    if not blocked:
+        ready = sum(1 for row in found["streams"] if row["will_run"] == "yes")
+        return [*lines, f"All {ready} selected streams will run."]
+    lines.append(
+        f"{len(blocked)} selected stream(s) cannot run: {', '.join(blocked)}. "
+        "Fix them as the table says, or deselect them in the catalog."
+    )
+    if any(row["granted"] == "no" and row["will_run"] == "no" for row in found["streams"]):
+        edition = found["edition"]
         lines.append(
-            f"{len(blocked)} selected stream(s) cannot run: {', '.join(blocked)}. "
-            "Fix them as the table says, or deselect them in the catalog."
+            "To add scopes: print a new manifest (tap-slack-snow-auth manifest "
+            f"--edition {edition}"
+            + (" --extra-scopes" if edition == "standard" else "")
+            + "), update the app with it, then run authorize-url and exchange again."
         )
-        if any(row[2] == "no" and row[3] == "no" for row in table):
-            lines.append(
-                "To add scopes: print a new manifest (tap-slack-snow-auth manifest "
-                f"--edition {edition}"
-                + (" --extra-scopes" if edition == "standard" else "")
-                + "), update the app with it, then run authorize-url and exchange again."
-            )
-    else:
-        lines.append(f"All {sum(1 for row in table if row[3] == 'yes')} selected streams will run.")
-    click.echo("\n".join(lines))
-    if blocked:
-        raise SystemExit(EXIT_STREAMS_CANNOT_RUN)
+    return lines

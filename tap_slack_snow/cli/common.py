@@ -4,6 +4,7 @@ the client secret prompt."""
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import os
 import signal
@@ -33,6 +34,40 @@ logger = logging.getLogger("tap-slack-snow-auth")
 
 class UserError(click.ClickException):
     """A mistake the user can fix: click prints ``Error: <message>`` and exits 1."""
+
+
+#: Exit code of a command that could not do its job (a user mistake, Slack refused, a store
+#: failed); click's usage errors exit 2, a signal 128 + its number.
+EXIT_FAILED = 1
+OUTPUT_FORMATS = ("text", "json")
+
+format_option = click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(OUTPUT_FORMATS),
+    default="text",
+    show_default=True,
+    help="json: one JSON object on stdout (the outcome, never a secret), for CI jobs and "
+    "schedulers; a failure is also an object, with the same exit code.",
+)
+
+
+def echo_json(document: dict[str, t.Any]) -> None:
+    """One JSON object, one line, on stdout."""
+    click.echo(json.dumps(document, sort_keys=True))
+
+
+@contextlib.contextmanager
+def failures_as(output_format: str) -> t.Iterator[None]:
+    """With ``--format json``, a :class:`UserError` is also printed as
+    ``{"outcome": "error", "error": ..., "exit_code": 1}`` on stdout (the line on stderr
+    stays, for people)."""
+    try:
+        yield
+    except UserError as exc:
+        if output_format == "json":
+            echo_json({"outcome": "error", "error": exc.message, "exit_code": EXIT_FAILED})
+        raise
 
 
 def read_client_secret() -> str:
@@ -102,5 +137,5 @@ state_file_option = click.option(
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
     help="Where pending OAuth states are kept (default: oauth-states.json beside the default "
-    "token store, $XDG_STATE_HOME/tap-slack-snow/).",
+    "token store, in the user state folder: $XDG_STATE_HOME/tap-slack-snow/ on Linux).",
 )

@@ -50,8 +50,9 @@ def upsert_env_file(path: Path, values: dict[str, str], remove: t.Iterable[str] 
 def environment_from(env_file: Path | None) -> t.Iterator[None]:
     """Expose a .env file's tap variables while the tap reads its settings, then restore.
 
-    The tap reads ``TAP_SLACK_SNOW_*`` from the environment only when it is built, so the
-    process environment is put back afterwards (the SDK may also load a .env of its own).
+    A variable the shell already has wins over the file's, as in Meltano (the environment
+    comes before .env). The tap reads ``TAP_SLACK_SNOW_*`` from the environment only when
+    it is built, so the process environment is put back afterwards.
     """
     saved = dict(os.environ)
     try:
@@ -61,7 +62,9 @@ def environment_from(env_file: Path | None) -> t.Iterator[None]:
                 {
                     key: value
                     for key, value in values.items()
-                    if value is not None and (key.startswith(ENV_PREFIX) or key in SECRET_ENV_VARS)
+                    if value is not None
+                    and key not in saved
+                    and (key.startswith(ENV_PREFIX) or key in SECRET_ENV_VARS)
                 }
             )
         yield

@@ -27,7 +27,7 @@ STATE_FILE_NAME = "oauth-states.json"
 def default_state_file() -> Path:
     """The OAuth state file, in the folder of the default token store.
 
-    ``default_token_store_path`` owns the folder choice (XDG_STATE_HOME); the file name it
+    ``default_token_store_path`` owns the folder choice (the user state folder); the file name it
     derives from the (here irrelevant) token arguments is dropped.
     """
     return default_token_store_path("state", "state").parent / STATE_FILE_NAME

@@ -18,15 +18,19 @@ import requests
 from tap_slack_snow.auth.grant import Grant, Named, parse_grant
 from tap_slack_snow.cli.common import (
     DEFAULT_API_URL,
+    EXIT_FAILED,
     UserError,
     client_id_option,
+    echo_json,
+    failures_as,
+    format_option,
     logger,
     read_client_secret,
     state_file_option,
 )
 from tap_slack_snow.cli.next_steps import next_step
 from tap_slack_snow.cli.oauth_state import PendingState, StateBook, default_state_file
-from tap_slack_snow.cli.tap_setup import StoreOptions, set_up_tap, write_env_file
+from tap_slack_snow.cli.tap_setup import StoreOptions, TapSetup, set_up_tap, write_env_file
 from tap_slack_snow.errors import TapSlackError
 from tap_slack_snow.redact import SecretRedactor
 from tap_slack_snow.slack.client import SlackClient
@@ -233,6 +237,7 @@ def secret_lines(grant: Grant, *, show_secrets: bool) -> list[str]:
 )
 @click.option("--show-secrets", is_flag=True, help="Print the refresh and access tokens.")
 @state_file_option
+@format_option
 def exchange(
     *,
     client_id: str,
@@ -247,9 +252,47 @@ def exchange(
     write_env: Path | None,
     show_secrets: bool,
     state_file: Path | None,
+    output_format: str,
 ) -> None:
-    """Exchange the authorisation for tokens and save them where the tap looks."""
-    stores = StoreOptions.given(token_store_path, token_store_url, token_store_schema)
+    """Exchange the authorisation for tokens and save them where the tap looks.
+
+    Exit codes: 0 the tokens are saved in the token store; 1 nothing was exchanged, or the
+    store could not be written (the chain is then in the rescue file the output names);
+    2 a usage mistake. --format json prints the outcome as one JSON object (never a token).
+    """
+    if show_secrets and output_format == "json":
+        raise click.UsageError("--show-secrets prints tokens as text only; not with --format json")
+    with failures_as(output_format):
+        exchange_and_report(
+            client_id=client_id,
+            redirect_response=redirect_response,
+            code=code,
+            state=state,
+            redirect_url=redirect_url,
+            api_url=api_url,
+            stores=StoreOptions.given(token_store_path, token_store_url, token_store_schema),
+            write_env=write_env,
+            show_secrets=show_secrets,
+            state_file=state_file,
+            output_format=output_format,
+        )
+
+
+def exchange_and_report(
+    *,
+    client_id: str,
+    redirect_response: str | None,
+    code: str | None,
+    state: str | None,
+    redirect_url: str | None,
+    api_url: str,
+    stores: StoreOptions,
+    write_env: Path | None,
+    show_secrets: bool,
+    state_file: Path | None,
+    output_format: str,
+) -> None:
+    """The exchange, then its report as text or JSON; a failed store ends it (exit 1)."""
     code, state = read_code_and_state(redirect_response, code, state)
     book = StateBook(state_file or default_state_file())
     pending = book.verify(state, client_id)
@@ -271,8 +314,43 @@ def exchange(
     out = [*grant_lines(grant), *setup.lines, *secret_lines(grant, show_secrets=show_secrets)]
     out += write_env_file(write_env, setup) if write_env else []
     out += next_step(setup, stores, env_file=write_env, show_secrets=show_secrets)
-    click.echo("\n".join(out))
-    for warning in grant_warnings(grant, pending):
+    warnings = grant_warnings(grant, pending)
+    if output_format == "json":
+        echo_json(exchange_report(grant, setup, warnings, env_file=write_env))
+    else:
+        click.echo("\n".join(out))
+    for warning in warnings:
         click.echo(f"Warning: {warning}", err=True)
     if setup.store_error is not None:
         raise setup.store_error
+
+
+def exchange_report(
+    grant: Grant, setup: TapSetup, warnings: list[str], *, env_file: Path | None
+) -> dict[str, t.Any]:
+    """The exchange as one JSON-ready object: what Slack granted and where the chain went
+    (Slack's text made printable; never a token or the secret)."""
+    failed = setup.store_error is not None
+    return {
+        "outcome": "rescued" if failed else "saved",
+        "exit_code": EXIT_FAILED if failed else 0,
+        "error": setup.store_error.message if setup.store_error is not None else None,
+        "team": _named_json(grant.team),
+        "enterprise": _named_json(grant.enterprise),
+        "org_level_install": grant.is_enterprise_install,
+        "user": grant.user_id,
+        "user_scopes": [printable(scope) for scope in grant.user_scopes],
+        "bot_scopes": printable(grant.bot_scopes) if grant.bot_scopes else None,
+        "rotating": setup.rotating,
+        "store": setup.location,
+        "chain": setup.chain,
+        "rescue_file": str(setup.rescue_file) if setup.rescue_file else None,
+        "env_file": str(env_file) if env_file else None,
+        "warnings": warnings,
+    }
+
+
+def _named_json(named: Named | None) -> dict[str, str | None] | None:
+    if named is None:
+        return None
+    return {"id": printable(named.id), "name": printable(named.name) if named.name else None}

@@ -12,6 +12,7 @@ import logging
 import time
 import typing as t
 
+from tap_slack_snow.run.metrics import log_call_metrics
 from tap_slack_snow.run.workspaces import WORKSPACE_ACCESS_ERRORS
 from tap_slack_snow.slack.errors import SlackAPIError, StreamUnavailableError, describe
 from tap_slack_snow.text import printable
@@ -242,12 +243,16 @@ class PartitionRunner:
     def log_summary(self, seconds: float) -> None:
         """One line per finished stream: records, requests, rate-limit waits, time.
 
-        A skipped stream already had its one line (the reason and the fix).
+        A skipped stream already had its one line (the reason and the fix). Both also log
+        their Slack calls as METRIC points (:mod:`tap_slack_snow.run.metrics`).
         """
-        if self.skipped_reason:
-            return
         stream = self.stream
         stats = stream.call_stats
+        log_call_metrics(
+            stream.name, stats, status="skipped" if self.skipped_reason else "succeeded"
+        )
+        if self.skipped_reason:
+            return
         read = self.workspaces_read
         self.run.logger.info(
             "Stream %s done: %s%d records, %d requests (%d rate-limited, %d retried), "

@@ -1,9 +1,10 @@
 """The Meltano Hub definition (hub/tap-slack-snow.yml) as a Hub user gets it.
 
 An empty Meltano project (``meltano init``) adds the tap with ``meltano add --from-ref``
-from the definition, with ``pip_url`` pointing at this checkout instead of the package
-index, and with Meltano Hub unreachable; then ``meltano config test`` and the definition's
-``auth-check`` command run against the Slack emulator.
+from the definition as shipped, with Meltano Hub unreachable, the way docs/install.md says to
+until the first release: ``--no-install``, ``pip_url`` pointed at this checkout in the
+project's meltano.yml, ``meltano install tap-slack-snow``; then ``meltano config test`` and
+the definition's ``auth-check`` command run against the Slack emulator.
 """
 
 from __future__ import annotations
@@ -27,10 +28,9 @@ NO_HUB = "http://127.0.0.1:9"
 def test_hub_definition_installs_from_ref_and_passes_config_test(
     meltano_bin: Path, tmp_path: Path
 ) -> None:
-    definition = yaml.safe_load((REPO / "hub" / "tap-slack-snow.yml").read_text())
-    definition["pip_url"] = str(REPO)
-    ref = tmp_path / "tap-slack-snow.yml"
-    ref.write_text(yaml.safe_dump(definition, sort_keys=False))
+    ref = REPO / "hub" / "tap-slack-snow.yml"
+    definition = yaml.safe_load(ref.read_text())
+    assert definition["pip_url"] == "tap-slack-snow"  # PyPI, after the first release
     env_file = tmp_path / "empty.env"
     env_file.write_text("")
     base_env = {"MELTANO_HUB_URL": NO_HUB}
@@ -40,9 +40,15 @@ def test_hub_definition_installs_from_ref_and_passes_config_test(
     )
     project = tmp_path / "project"
     meltano = Meltano(meltano_bin, env=base_env, env_file=env_file, project_root=project)
-    meltano.run("add", "tap-slack-snow", "--from-ref", str(ref), timeout=900)
+    meltano.run("add", "tap-slack-snow", "--from-ref", str(ref), "--no-install", timeout=900)
+    # Until the first release: pip_url at the clone (docs/install.md), then install.
+    project_file = project / "meltano.yml"
+    text = project_file.read_text()
+    assert "pip_url: tap-slack-snow\n" in text
+    project_file.write_text(text.replace("pip_url: tap-slack-snow\n", f"pip_url: {REPO}\n"))
+    meltano.run("install", "tap-slack-snow", timeout=900)
 
-    added = yaml.safe_load((project / "meltano.yml").read_text())
+    added = yaml.safe_load(project_file.read_text())
     (extractor,) = added["plugins"]["extractors"]
     assert set(added["plugins"]) == {"extractors"}
     assert extractor["name"] == "tap-slack-snow"
