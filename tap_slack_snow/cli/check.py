@@ -20,11 +20,11 @@ from tap_slack_snow.inputs import (
     read_json_file,
     selected_stream_ids,
 )
+from tap_slack_snow.run.availability import PLAN_LABELS
 from tap_slack_snow.run.plan import format_table
 from tap_slack_snow.run.session import SlackRun
 from tap_slack_snow.settings import TAP_NAME
 from tap_slack_snow.streams import STREAM_TYPES
-from tap_slack_snow.run.availability import PLAN_LABELS
 from tap_slack_snow.text import printable
 
 if t.TYPE_CHECKING:
