@@ -81,7 +81,7 @@ def scim_user_record(user: t.Any, what: str) -> dict[str, t.Any]:
         raise MalformedPayloadError(
             f"{what} returned a user without an id (id: {printable(repr(user_id), 40)})"
         )
-    record: dict[str, t.Any] = {RENAMED.get(key, key): value for key, value in user.items()}
+    record: dict[str, t.Any] = {RENAMED.get(key) or key: value for key, value in user.items()}
     name = _object(user.get("name"))
     enterprise = _object(user.get(ENTERPRISE_URN))
     guest = _object(user.get(GUEST_URN))
