@@ -62,6 +62,7 @@ class RunFacts:
         self._client = client
         self._lock = threading.Lock()
         self._identity: SlackIdentity | None = None
+        self._plan_lock = threading.Lock()  # the plan's read takes the identity's lock
         self._plan_read = False
         self._plan: str | None = None
 
@@ -80,7 +81,7 @@ class RunFacts:
         billing scope is not granted, or the call failed)."""
         if self.edition == "enterprise":
             return "enterprise"
-        with self._lock:
+        with self._plan_lock:
             if not self._plan_read:
                 self._plan_read = True
                 self._plan = self._read_plan()
