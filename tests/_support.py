@@ -337,7 +337,10 @@ def static_config(url: str, token: str, **extra: t.Any) -> dict[str, t.Any]:
     return {
         "access_token": token,
         "api_url": url,
-        "scim_url": url.removesuffix("/api") + "/scim/v2",
+        # the emulator's (or a test server's) SCIM beside its Web API
+        **(
+            {"scim_url": url.removesuffix("/api") + "/scim/v2"} if url.startswith("http://") else {}
+        ),
         "retry_initial_wait": 0.01,
         "retry_max_attempts": 2,
         **extra,

@@ -256,3 +256,12 @@ def test_a_local_plain_http_scim_url_is_allowed(tmp_path: Path) -> None:
         result = run_cli(cfg, tmp_path, catalog=CATALOG)
     assert result.exit_code == 0, result.stderr[-2000:]
     assert len(ids(result)) == 3
+
+
+def test_an_unreachable_scim_url_fails_at_once_naming_it(tmp_path: Path) -> None:
+    with Server() as server:
+        cfg = {**config(server), "scim_url": "http://127.0.0.1:9/scim/v2", "retry_max_attempts": 8}
+        result = run_cli(cfg, tmp_path, catalog=CATALOG)
+    line = one_line_failure(result)
+    assert "cannot reach Slack at scim_url http://127.0.0.1:9/scim/v2" in line
+    assert "retrying" not in result.stderr  # a setting's mistake, not a blip: no backoff
