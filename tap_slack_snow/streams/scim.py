@@ -146,7 +146,6 @@ class ScimUsersStream(SlackStream[ScimFetch]):
         "Business+ or Enterprise; a Workspace Owner or Admin, on Grid an org-level token "
         "of an Org Owner"
     )
-    datetime_fields = ()
 
     @override
     @property
