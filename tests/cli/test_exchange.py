@@ -130,7 +130,7 @@ def test_exchange_saves_tokens_the_tap_then_syncs_without_refreshing(
     assert checked.exit_code == 0, checked.output
     assert f"stored access token reused (valid 720 more min) from {store_path}" in checked.stdout
     assert "Plan:       Business+ (plus)" in checked.stdout
-    assert "All 6 selected streams will run." in checked.stdout
+    assert "All 7 selected streams will run." in checked.stdout
     assert "TAP_SLACK_SNOW_REFRESH_TOKEN" not in os.environ  # the .env did not leak
     assert emu.refreshes == 0
 
