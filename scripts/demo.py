@@ -169,6 +169,25 @@ def _worth_showing(line: str) -> str | None:
     return None
 
 
+#: The SCIM roster by department (Business+ and Enterprise: the table exists only there).
+SCIM_DEPARTMENTS = (
+    "SELECT coalesce(department, '(none)') AS department, count(*) AS people, "
+    "count(*) FILTER (WHERE active) AS active, min(created_at)::date AS first_created "
+    "FROM tap_slack_snow.scim_users GROUP BY 1 ORDER BY 2 DESC"
+)
+#: Billable seats of active people with no login in the last 30 days (access_logs), per
+#: SCIM department: where a licence team reclaims seats first.
+IDLE_BY_DEPARTMENT = (
+    "SELECT coalesce(s.department, '(none)') AS department, count(*) AS idle_paid_seats "
+    "FROM tap_slack_snow.billable_info AS b "
+    "JOIN tap_slack_snow.scim_users AS s ON s.id = b.user_id "
+    "WHERE b.billing_active AND s.active AND NOT EXISTS ("
+    "SELECT 1 FROM tap_slack_snow.access_logs AS a WHERE a.user_id = b.user_id "
+    "AND a.date_last >= now() - interval '30 days') "
+    "GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 3"
+)
+
+
 def show_results(server: pg.Postgres, database: str) -> None:
     """Tables, row counts and a few rows of each interesting table."""
     with server.connect(database) as conn:
@@ -223,9 +242,19 @@ def show_results(server: pg.Postgres, database: str) -> None:
                 "ORDER BY date DESC LIMIT 5",
             ),
             ("team", "team", "SELECT id, name, domain, email_domain FROM tap_slack_snow.team"),
+            (
+                "scim_users",
+                "scim_users: who holds each seat (SCIM), by department",
+                SCIM_DEPARTMENTS,
+            ),
+            (
+                "scim_users",
+                "the three departments with the most idle paid seats",
+                IDLE_BY_DEPARTMENT,
+            ),
         ]
         for table, title, query in samples:
-            if table not in counts:
+            if table not in counts or (query is IDLE_BY_DEPARTMENT and "access_logs" not in counts):
                 continue
             cursor = conn.execute(query)
             rows = cursor.fetchall()

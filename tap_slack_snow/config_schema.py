@@ -107,6 +107,15 @@ CONFIG_JSONSCHEMA: dict[str, t.Any] = th.PropertiesList(
         "goes under it.",
     ),
     th.Property(
+        "scim_url",
+        th.StringType,
+        default="https://api.slack.com/scim/v2",
+        title="SCIM URL",
+        description="Base URL of Slack's SCIM v2 API, read by the scim_users stream "
+        "(`GET {scim_url}/Users`; Business+ and Enterprise Grid). The token is sent only to "
+        "this host and api_url's; plain http:// only for 127.0.0.1 or localhost.",
+    ),
+    th.Property(
         "start_date",
         th.DateTimeType,
         title="Start Date",

@@ -24,6 +24,9 @@ TAP_NAME = "tap-slack-snow"
 #: Every setting can be set as ``TAP_SLACK_SNOW_<NAME>`` (the SDK's convention for the name).
 ENV_PREFIX = "TAP_SLACK_SNOW_"
 
+#: Hosts a plain-HTTP ``scim_url`` may name (a test server on this machine).
+LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+
 #: ``token_store_url`` spellings the PostgreSQL store takes (libpq's and SQLAlchemy's).
 DATABASE_URL_SCHEMES = ("postgresql://", "postgres://", "postgresql+psycopg://")
 
@@ -97,6 +100,7 @@ class Settings:
     token_store_schema: str = DEFAULTS["token_store_schema"]
     token_store_key: str | None = None
     api_url: str = DEFAULTS["api_url"]
+    scim_url: str = DEFAULTS["scim_url"]
     start_date: str | None = None
     edition: str = DEFAULTS["edition"]
     team_id: str | None = None
@@ -130,6 +134,7 @@ class Settings:
             token_store_schema=_text(config, "token_store_schema") or "public",
             token_store_key=_raw(config, "token_store_key"),
             api_url=_raw(config, "api_url") or "",
+            scim_url=_raw(config, "scim_url") or "",
             start_date=_raw(config, "start_date"),
             edition=_text(config, "edition") or "auto",
             team_id=_text(config, "team_id"),
@@ -155,6 +160,11 @@ class Settings:
     def api_base(self) -> str:
         """``api_url`` without a trailing slash: every call goes to ``{api_base}/{method}``."""
         return (self.api_url or DEFAULTS["api_url"]).rstrip("/")
+
+    @property
+    def scim_base(self) -> str:
+        """``scim_url`` without a trailing slash: SCIM reads go to ``{scim_base}/Users``."""
+        return (self.scim_url or DEFAULTS["scim_url"]).rstrip("/")
 
     @property
     def skips_unavailable(self) -> bool:
@@ -259,9 +269,31 @@ class Settings:
                 f"api_url {self.api_url!r} is not an http(s) URL: set it to Slack's Web API "
                 "base URL, https://slack.com/api (GovSlack: https://slack-gov.com/api)"
             )
+        errors.extend(self.scim_url_errors())
         if self.start_date is not None and parse_date_time(self.start_date) is None:
             errors.append(
                 f"start_date {self.start_date!r} is not an ISO 8601 date-time: set it like "
                 f"{DATE_TIME_EXAMPLE} (or a date, 2026-01-01)"
             )
         return errors
+
+    def scim_url_errors(self) -> list[str]:
+        """``scim_url``: an http(s) URL, and HTTPS unless it names this machine (the token
+        travels to it, so plain HTTP is for a local test server only)."""
+        try:
+            parts = urlsplit(self.scim_url)
+            host = parts.hostname
+        except ValueError:  # e.g. an unclosed IPv6 address
+            parts, host = urlsplit(""), None
+        if parts.scheme not in {"http", "https"} or not host:
+            return [
+                f"scim_url {self.scim_url!r} is not an http(s) URL: set it to Slack's SCIM "
+                f"base URL, {DEFAULTS['scim_url']}"
+            ]
+        if parts.scheme == "http" and host not in LOCAL_HOSTS:
+            return [
+                f"scim_url {self.scim_url!r} is plain HTTP: the token would cross the network "
+                f"unencrypted; use https:// (Slack's is {DEFAULTS['scim_url']}); http:// is "
+                "only for 127.0.0.1 or localhost"
+            ]
+        return []

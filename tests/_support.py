@@ -152,6 +152,7 @@ def oauth_config(emu: SlackEmulator, tmp_path: Path, **extra: t.Any) -> dict[str
         "client_secret": emu.client_secret,
         "refresh_token": refresh_token,
         "api_url": emu.url,
+        "scim_url": emu.scim_url,
         "token_store_path": str(tmp_path / "tokens.json"),
         **FAST_RETRIES,
         **extra,
@@ -165,6 +166,7 @@ def refresh_config(emu: SlackEmulator, **extra: t.Any) -> dict[str, t.Any]:
         "client_secret": emu.client_secret,
         "refresh_token": emu.issue_refresh_token(),
         "api_url": emu.url,
+        "scim_url": emu.scim_url,
         **FAST_RETRIES,
         **extra,
     }
@@ -335,6 +337,10 @@ def static_config(url: str, token: str, **extra: t.Any) -> dict[str, t.Any]:
     return {
         "access_token": token,
         "api_url": url,
+        # the emulator's (or a test server's) SCIM beside its Web API
+        **(
+            {"scim_url": url.removesuffix("/api") + "/scim/v2"} if url.startswith("http://") else {}
+        ),
         "retry_initial_wait": 0.01,
         "retry_max_attempts": 2,
         **extra,

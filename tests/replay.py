@@ -5,6 +5,8 @@ tap can be pointed at answers recorded from real Slack (``tests/corpus``) instea
 emulator's. An answer is served as it is, except that pagination ends after it: a recorded
 page has no recorded next page. ``admin.analytics.getFile`` answers are file lines, sent
 gzip-compressed for the first day asked and ``file_not_yet_available`` for later days.
+SCIM answers (``scim.v2.Users``) are served at ``/scim/v2/Users`` as one page of
+``totalResults`` users (``scim_url``: :attr:`ReplayServer.scim_url`).
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ ALL_SCOPES = (
     "admin.analytics:read"
 )
 ANALYTICS = "admin.analytics.getFile"
+#: The corpus folder (and replay name) of SCIM's ``GET /scim/v2/Users``.
+SCIM_USERS = "scim.v2.Users"
 
 
 def load(method: str, variant: str) -> t.Any:
@@ -40,6 +44,18 @@ def load(method: str, variant: str) -> t.Any:
 def variants(method: str) -> list[str]:
     """The corpus variants recorded for ``method``."""
     return sorted(path.stem for path in (CORPUS / method).iterdir())
+
+
+def scim_page(answer: dict[str, t.Any], start: int) -> dict[str, t.Any]:
+    """A recorded SCIM list as one page: its users from index 1, ``totalResults`` their
+    count (paging values are control data), nothing after them."""
+    answer = copy.deepcopy(answer)
+    users = answer.get("Resources") or []
+    answer["totalResults"] = len(users)
+    answer["startIndex"] = start
+    answer["Resources"] = users if start <= 1 else []
+    answer["itemsPerPage"] = len(answer["Resources"])
+    return answer
 
 
 def last_page(answer: dict[str, t.Any]) -> dict[str, t.Any]:
@@ -84,6 +100,8 @@ class ReplayServer:
                 body = self.rfile.read(length).decode() if length else ""
                 args.update({k: v[0] for k, v in parse_qs(body).items()})
                 method = parts.path.removeprefix("/api/")
+                if parts.path.startswith("/scim/"):
+                    method = parts.path.strip("/").replace("/", ".")
                 replay.requests.append((method, args))
                 content_type, payload = replay.reply(method, args)
                 self.send_response(200)
@@ -110,6 +128,8 @@ class ReplayServer:
             # the file of the day asked for: its rows are of that day, as Slack's are
             lines = "".join(json.dumps({**line, "date": day}) + "\n" for line in answer)
             return "application/gzip", gzip.compress(lines.encode())
+        if method == SCIM_USERS:
+            return _json(scim_page(answer, int(args.get("startIndex", "1"))))
         if method == "admin.users.list" and args.get("is_active") == "false":
             return _json({"ok": True, "users": [], "response_metadata": {"next_cursor": ""}})
         return _json(last_page(answer))
@@ -118,6 +138,11 @@ class ReplayServer:
     def url(self) -> str:
         """The ``api_url`` to give the tap."""
         return f"http://127.0.0.1:{self._server.server_address[1]}/api"
+
+    @property
+    def scim_url(self) -> str:
+        """The ``scim_url`` to give the tap."""
+        return f"http://127.0.0.1:{self._server.server_address[1]}/scim/v2"
 
     def __enter__(self) -> ReplayServer:
         self._thread.start()

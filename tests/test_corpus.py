@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import typing as t
+from datetime import datetime, timezone
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -22,9 +23,10 @@ from tap_slack_snow.records.unix_times import unix_int
 from tap_slack_snow.tap import STREAM_TYPES, TapSlackSnow
 from tap_slack_snow_devkit.catalogs import select_only
 from tests._support import stored_chain, sync_catching
-from tests.replay import ReplayServer, load, variants
+from tests.replay import SCIM_USERS, ReplayServer, load, variants
 
-STREAMS = {stream.slack_method: stream for stream in STREAM_TYPES}
+#: The Web API streams by method (scim_users reads SCIM: its own tests below).
+STREAMS = {stream.slack_method: stream for stream in STREAM_TYPES if stream.name != "scim_users"}
 TAP = TapSlackSnow(config={"access_token": "xoxp-corpus"}, validate_config=False)
 SCHEMAS = {name: stream.schema for name, stream in TAP.streams.items()}
 FORMATS = jsonschema.FormatChecker()
@@ -234,3 +236,97 @@ def test_the_schema_declares_every_recorded_field(method: str, variant: str) -> 
         for name in undeclared(entry, SCHEMAS[stream], stream)
     }
     assert not found, sorted(found)
+
+
+# --- SCIM (scim_users): camelCase and extension URNs become snake_case columns -------------
+
+SCIM_RENAMED = {
+    "externalId": "external_id",
+    "userName": "user_name",
+    "nickName": "nick_name",
+    "displayName": "display_name",
+    "profileUrl": "profile_url",
+    "phoneNumbers": "phone_numbers",
+    "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User": "enterprise_extension",
+    "urn:ietf:params:scim:schemas:extension:slack:guest:2.0:User": "guest_extension",
+}
+ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
+GUEST = "urn:ietf:params:scim:schemas:extension:slack:guest:2.0:User"
+
+
+def expected_columns(user: dict[str, t.Any]) -> dict[str, t.Any]:
+    """The flattened columns of docs/streams.md's scim_users table, from the raw user."""
+
+    def text(value: t.Any) -> t.Any:
+        return None if value in (None, "") else value
+
+    def utc(value: t.Any) -> str | None:
+        if not value:
+            return None
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        return parsed.astimezone(timezone.utc).isoformat()
+
+    emails = user.get("emails") or []
+    primary = [e for e in emails if e.get("primary") is True] or emails[:1]
+    enterprise = user.get(ENTERPRISE) or {}
+    guest = user.get(GUEST) or {}
+    return {
+        "given_name": text(user.get("name", {}).get("givenName")),
+        "family_name": text(user.get("name", {}).get("familyName")),
+        "email": text(primary[0].get("value")) if primary else None,
+        "created_at": utc(user.get("meta", {}).get("created")),
+        "employee_number": text(enterprise.get("employeeNumber")),
+        "cost_center": text(enterprise.get("costCenter")),
+        "organization": text(enterprise.get("organization")),
+        "division": text(enterprise.get("division")),
+        "department": text(enterprise.get("department")),
+        "manager_id": text((enterprise.get("manager") or {}).get("managerId")),
+        "guest_type": text(guest.get("type")),
+        "guest_expires_at": utc(guest.get("expiration")),
+    }
+
+
+@pytest.mark.parametrize("variant", variants(SCIM_USERS))
+def test_every_recorded_scim_answer_becomes_records_with_every_field(variant: str) -> None:
+    answer = load(SCIM_USERS, variant)
+    with ReplayServer({"auth.test": DEFAULT_AUTH_TEST, SCIM_USERS: answer}) as replay:
+        config = {**stream_config(replay.url), "scim_url": replay.scim_url}
+        result, error = sync_catching(config, select_only("scim_users"))
+    assert result.exit_code == 0, error
+    users = answer["Resources"]
+    records = result.records["scim_users"]
+    assert len(records) == len(users), "every SCIM user becomes exactly one record"
+    validator = jsonschema.Draft7Validator(SCHEMAS["scim_users"], format_checker=FORMATS)
+    for user, record in zip(users, records, strict=True):
+        assert not [e.message for e in validator.iter_errors(record)]
+        for key, value in user.items():
+            assert_kept(value, record[SCIM_RENAMED.get(key, key)], f"scim_users.{key}")
+        for column, value in expected_columns(user).items():
+            assert record[column] == value, (user["id"], column)
+    assert len({r["id"] for r in records}) == len(records)
+    assert [path for path, _ in replay.requests if path != "auth.test"] == [SCIM_USERS]
+
+
+@pytest.mark.parametrize("variant", variants(SCIM_USERS))
+def test_the_scim_schema_declares_every_recorded_field(variant: str) -> None:
+    found = {
+        name
+        for user in load(SCIM_USERS, variant)["Resources"]
+        for name in undeclared(
+            {SCIM_RENAMED.get(k, k): v for k, v in user.items()},
+            SCHEMAS["scim_users"],
+            "scim_users",
+        )
+    }
+    assert not found, sorted(found)
+
+
+def test_the_scim_corpus_has_the_cases_slack_sends() -> None:
+    """Members without the enterprise extension, an empty addresses entry, a deactivated
+    member, guests with and without expiration (what the issue asks the corpus to hold)."""
+    users = [u for v in variants(SCIM_USERS) for u in load(SCIM_USERS, v)["Resources"]]
+    assert any(ENTERPRISE not in u for u in users)
+    assert any({} in (u.get("addresses") or []) for u in users)
+    assert any(u.get("active") is False for u in users)
+    assert any(GUEST in u and u[GUEST].get("expiration") for u in users)
+    assert any(GUEST in u and not u[GUEST].get("expiration") for u in users)

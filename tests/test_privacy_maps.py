@@ -36,6 +36,9 @@ def documented_privacy_config() -> dict[str, t.Any]:
     return config
 
 
+ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
+
+
 def salted_md5(salt: str, value: str) -> str:
     return hashlib.md5((salt + value).encode()).hexdigest()
 
@@ -97,6 +100,18 @@ def test_documented_maps_hash_emails_and_drop_ips(
     access_schema = schema(result, "access_logs")
     assert access_schema["key_properties"] == ["user_id", "ip_hash", "user_agent"]
     assert "ip" not in access_schema["schema"]["properties"]
+
+    roster = {u["id"]: u for u in emu.workspace.scim_users()}
+    scim = records(result, "scim_users")
+    assert {r["id"] for r in scim} == set(roster)
+    for row in scim:
+        assert not {"emails", "phone_numbers", "addresses"} & set(row)
+        primary = [e for e in roster[row["id"]]["emails"] if e.get("primary")]
+        first = (primary or roster[row["id"]]["emails"])[0]["value"]
+        assert row["email"] == salted_md5(salt, first)
+        assert row["department"] == (roster[row["id"]].get(ENTERPRISE) or {}).get("department")
+    scim_emails = {e["value"] for u in roster.values() for e in u["emails"]}
+    assert [e for e in scim_emails if e in output] == []
 
 
 def test_documented_maps_hash_admin_user_emails_on_grid(

@@ -33,6 +33,7 @@ SAMPLE_CONFIG = {
     "client_secret": _EMULATOR.client_secret,
     "refresh_token": _EMULATOR.issue_refresh_token(scopes=ENTERPRISE_USER_SCOPES, org_level=True),
     "api_url": _EMULATOR.url,
+    "scim_url": _EMULATOR.scim_url,
     "token_store_path": f"{_STORE}/tokens.json",
     "team_id": _EMULATOR.workspace.team_ids[0],
     "start_date": (datetime.now(tz=timezone.utc) - timedelta(days=5)).strftime(

@@ -19,6 +19,7 @@ from tests._support import ENV_PREFIX, failure_line, run_cli, run_tap, static_co
 def env_for(emu: SlackEmulator, **settings: str) -> dict[str, str]:
     return {
         "TAP_SLACK_SNOW_API_URL": emu.url,
+        "TAP_SLACK_SNOW_SCIM_URL": emu.scim_url,
         "TAP_SLACK_SNOW_ACCESS_TOKEN": emu.issue_access_token(),
         **{f"TAP_SLACK_SNOW_{name.upper()}": value for name, value in settings.items()},
     }
@@ -59,7 +60,13 @@ def test_missing_credentials_are_named_and_the_config_is_not_printed(
     # the whole config with the secret in it.
     secret = "not-to-be-printed-4711"
     result = run_cli(
-        {"client_id": "123.456", "client_secret": secret, "api_url": emulator.url}, tmp_path
+        {
+            "client_id": "123.456",
+            "client_secret": secret,
+            "api_url": emulator.url,
+            "scim_url": emulator.scim_url,
+        },
+        tmp_path,
     )
     assert result.exit_code == 1
     assert "Incomplete OAuth settings: missing refresh_token" in result.stderr
@@ -83,6 +90,7 @@ def env_settings(emu: SlackEmulator, **settings: str) -> dict[str, str]:
     return {
         ENV_PREFIX + "ACCESS_TOKEN": emu.issue_access_token(),
         ENV_PREFIX + "API_URL": emu.url,
+        ENV_PREFIX + "SCIM_URL": emu.scim_url,
         **{ENV_PREFIX + name.upper(): value for name, value in settings.items()},
     }
 

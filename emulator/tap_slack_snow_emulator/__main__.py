@@ -2,9 +2,9 @@
 
 ``python -m tap_slack_snow_emulator --port 0 --users 500 --plan plus [--enterprise]
 [--seed 1] [--minute-seconds X] --write-config PATH`` starts the server, writes
-``{"api_url", "client_id", "client_secret", "refresh_token", "start_date"}`` (a freshly issued
-refresh token; org-level on Enterprise Grid unless ``--org-level no``) to PATH, prints
-``emulator listening on http://127.0.0.1:PORT/api`` and serves until stopped.
+``{"api_url", "scim_url", "client_id", "client_secret", "refresh_token", "start_date"}``
+(a freshly issued refresh token; org-level on Enterprise Grid unless ``--org-level no``) to
+PATH, prints ``emulator listening on http://127.0.0.1:PORT/api`` and serves until stopped.
 ``--enterprise`` implies ``--plan enterprise``. ``start_date`` defaults to 30 days before the
 emulator clock.
 """
@@ -107,6 +107,7 @@ def main(argv: list[str] | None = None) -> int:
             ).strftime("%Y-%m-%dT00:00:00Z")
             cfg = {
                 "api_url": emu.url,
+                "scim_url": emu.scim_url,
                 "client_id": emu.client_id,
                 "client_secret": emu.client_secret,
                 "refresh_token": emu.issue_refresh_token(org_level=org_level),

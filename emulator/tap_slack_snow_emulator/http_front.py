@@ -7,7 +7,8 @@ in that order (a later source wins); invalid JSON answers ``invalid_json`` and a
 JSON value that is not an object ``json_not_object``. JSON answers carry
 ``Content-Type: application/json; charset=utf-8``; analytics files are streamed with
 ``Transfer-Encoding: chunked`` the first time and sent with a ``Content-Length`` from the cache
-afterwards. Paths under ``/_emulator/`` go to the control API of :mod:`.server`.
+afterwards. Paths under ``/_emulator/`` go to the control API of :mod:`.server`; paths
+under ``/scim/`` to Slack's SCIM v2 API (:mod:`.api.scim`).
 """
 
 from __future__ import annotations
@@ -104,6 +105,9 @@ class EmulatorRequestHandler(BaseHTTPRequestHandler):
         if path.startswith("/_emulator/"):
             self._send(emu._control(verb, path, body))
             return
+        if path.startswith("/scim/"):
+            self._scim(verb, path, parts.query)
+            return
         if not path.startswith("/api/") or len(path) <= 5:
             self._send(
                 Reply(status=404, body=b"Not Found\n", content_type="text/plain; charset=utf-8")
@@ -159,6 +163,24 @@ class EmulatorRequestHandler(BaseHTTPRequestHandler):
                 call_no=call_no,
             )
         self._send(reply)
+
+    def _scim(self, verb: str, path: str, query_text: str) -> None:
+        """A SCIM request (``/scim/v2/…``): logged and counted as ``scim.Users``."""
+        emu = self.server.emulator
+        query = _first_values(parse_qs(query_text, keep_blank_values=True))
+        call_no = emu._record(
+            RequestLog(
+                method="scim.Users",
+                http_verb=verb,
+                path=self.path,
+                query=dict(query),
+                form={},
+                headers=dict(self.headers.items()),
+            )
+        )
+        authorization = self.headers.get("Authorization") or ""
+        token = authorization[7:].strip() if authorization.startswith("Bearer ") else None
+        self._send(emu.api.handle_scim(verb, path, query, token or None, call_no))
 
     # ------------------------------------------------------------------ responses
     def _send(self, reply: Reply) -> None:

@@ -13,7 +13,9 @@ A small control API outside ``/api/`` lets a separately started emulator be driv
   "user_is_admin"}``; answers ``{"refresh_token": …}``
 * ``POST /_emulator/issue-access-token`` — same plus ``rotating``/``bot``; ``{"access_token"}``
 * ``POST /_emulator/advance`` ``{"seconds": n}``, ``POST /_emulator/expire-access-tokens``,
-  ``POST /_emulator/settings`` ``{"minute_seconds", "refresh_grace_seconds", "cache_pages"}``,
+  ``POST /_emulator/settings`` ``{"minute_seconds", "refresh_grace_seconds", "cache_pages",
+  "scim_reads_per_minute"}``, ``POST /_emulator/scim/other-app-reads`` ``{"n"}`` (another
+  app's SCIM reads, counted in the org's one SCIM bucket),
   ``POST /_emulator/access-logs/touch`` / ``/_emulator/access-logs/add`` ``{"n", "at"}``,
   ``POST /_emulator/integration-logs/add`` ``{"n"}``
 """
@@ -131,6 +133,25 @@ class SlackEmulator:
     def url(self) -> str:
         """``http://127.0.0.1:PORT/api`` — methods live at ``{url}/{method}``."""
         return f"{self.base_url}/api"
+
+    @property
+    def scim_url(self) -> str:
+        """``http://127.0.0.1:PORT/scim/v2`` — Slack's SCIM v2 API (``{scim_url}/Users``)."""
+        return f"{self.base_url}/scim/v2"
+
+    @property
+    def scim_reads_per_minute(self) -> int:
+        """SCIM reads allowed per (scaled) minute, for the whole org (default 1,000)."""
+        return self.api.scim_reads_per_minute
+
+    @scim_reads_per_minute.setter
+    def scim_reads_per_minute(self, value: int) -> None:
+        self.api.scim_reads_per_minute = max(1, int(value))
+
+    def scim_other_app_reads(self, n: int) -> int:
+        """``n`` SCIM reads by another app of the org: SCIM's rate limit is shared by every
+        app, so they count in the same bucket (while rate limits are on)."""
+        return self.api.scim_other_app_reads(n)
 
     @property
     def cache_pages(self) -> bool:
@@ -373,7 +394,12 @@ class SlackEmulator:
                 self.refresh_grace_seconds = float(opts["refresh_grace_seconds"])
             if "cache_pages" in opts:
                 self.cache_pages = bool(opts["cache_pages"])
+            if "scim_reads_per_minute" in opts:
+                self.scim_reads_per_minute = int(opts["scim_reads_per_minute"])
             return Reply(payload=ok)
+        if path == "/_emulator/scim/other-app-reads":
+            allowed = self.scim_other_app_reads(int(opts.get("n", 1)))
+            return Reply(payload={"ok": True, "allowed": allowed})
         if path.startswith(("/_emulator/access-logs/", "/_emulator/integration-logs/")):
             self._workspace_changed()
         if path == "/_emulator/access-logs/touch":

@@ -26,11 +26,11 @@ from tap_slack_snow.inputs import (
     read_json_file,
     selected_stream_ids,
 )
+from tap_slack_snow.run.availability import PLAN_LABELS, PLANS_WITH, Verdict
 from tap_slack_snow.run.plan import format_table
 from tap_slack_snow.run.session import SlackRun
 from tap_slack_snow.settings import TAP_NAME
 from tap_slack_snow.streams import STREAM_TYPES
-from tap_slack_snow.streams.workspace import PLAN_LABELS
 from tap_slack_snow.text import printable
 
 if t.TYPE_CHECKING:
@@ -157,8 +157,9 @@ def check(
 
     Exit codes: 0 every selected stream will run; 3 a selected stream cannot run (the
     table says the fix); 1 the check could not be done; 2 a usage mistake. Without
-    --catalog, Enterprise Grid streams on a non-Enterprise workspace are shown as n/a and
-    do not fail the check. --format json prints the same as one JSON object.
+    --catalog, Enterprise Grid streams on a non-Enterprise workspace, and scim_users on Free
+    or Pro, are shown as n/a and do not fail the check. --format json prints the same as
+    one JSON object.
     """
     with failures_as(output_format):
         settings = read_settings(config_paths, env_file)
@@ -184,8 +185,12 @@ def stream_rows(
         stream = by_name[name]
         if availability.runs:
             will_run = "yes"
-        elif by_default and stream.enterprise_only and run.facts.edition != "enterprise":
-            # Selected only by default, and meaningless on this edition: not a setup fault.
+        elif by_default and (
+            (stream.enterprise_only and run.facts.edition != "enterprise")
+            or (availability.verdict is Verdict.REFUSED_ON_PLAN and name in PLANS_WITH)
+        ):
+            # Selected only by default, and meaningless on this edition or plan (scim_users
+            # on Free or Pro): not a setup fault.
             will_run = "n/a"
         else:
             will_run = "no"

@@ -10,7 +10,7 @@ import enum
 import typing as t
 from dataclasses import dataclass
 
-from tap_slack_snow.slack.errors import StreamUnavailableError, describe
+from tap_slack_snow.slack.errors import StreamUnavailableError, describe, rule_for
 
 if t.TYPE_CHECKING:
     from tap_slack_snow.run.facts import RunFacts
@@ -20,6 +20,46 @@ if t.TYPE_CHECKING:
 #: Streams Slack refuses on the Free plan, with the error code it answers (team.accessLogs
 #: answers ``paid_only`` on Free).
 FREE_PLAN_REFUSALS: dict[str, str] = {"access_logs": "paid_only"}
+
+#: Slack's plan keys (team.billing.info; ``""`` is Free) and the names its pricing page uses.
+PLAN_LABELS = {
+    "free": "Free",
+    "std": "Pro",
+    "plus": "Business+",
+    "enterprise": "Enterprise Grid",
+    "compliance": "Enterprise Select / Compliance",
+}
+
+#: Streams Slack offers on some plans only: those plans, and the error table's code for the
+#: others. Checked before the stream's first request once the plan is known (one
+#: team.billing.info call, only when such a stream is selected), so nothing is sent that
+#: Slack would refuse, and the line names the plan.
+PLANS_WITH: dict[str, tuple[frozenset[str], str]] = {
+    "scim_users": (frozenset({"plus", "enterprise", "compliance"}), "scim_unavailable_on_plan"),
+}
+
+
+def refused_on_plan(name: str, plan: str | None) -> str | None:
+    """The error code Slack answers stream ``name`` with on ``plan`` (None: it is offered,
+    or the plan is unknown)."""
+    if plan is None:
+        return None
+    if plan in {"free", ""} and name in FREE_PLAN_REFUSALS:
+        return FREE_PLAN_REFUSALS[name]
+    plans, code = PLANS_WITH.get(name, (None, ""))
+    if plans is not None and (plan or "free") not in plans:
+        return code
+    return None
+
+
+def plan_refusal_message(stream: StreamTraits, plan: str) -> str:
+    """The one line for a stream its plan does not offer: the plan named, and the fix."""
+    code = refused_on_plan(stream.name, plan) or ""
+    key = plan or "free"
+    return (
+        f"{stream.slack_method}: this workspace is on {PLAN_LABELS.get(key, key)} "
+        f"(team.billing.info plan '{key}'); {rule_for(code).fix}"
+    )
 
 
 class StreamTraits(t.Protocol):
@@ -116,17 +156,28 @@ class Availabilities:
         reason = self.reason_to_skip(stream)
         if reason:
             return Availability(Verdict.SKIPPED, reason)
-        refused_on_plan = FREE_PLAN_REFUSALS if plan in {"free", ""} else {}
-        if stream.name in refused_on_plan:
-            return Availability(Verdict.REFUSED_ON_PLAN, refused_on_plan[stream.name])
+        refusal = refused_on_plan(stream.name, plan)
+        if refusal:
+            return Availability(Verdict.REFUSED_ON_PLAN, refusal)
         needed = self.missing_scope(stream)
         if needed:
             return Availability(Verdict.MISSING_SCOPE, needed)
         return Availability(Verdict.RUNS)
 
+    def plan_refusal(self, stream: StreamTraits) -> str | None:
+        """The line for a stream of :data:`PLANS_WITH` the workspace's plan does not offer
+        (the plan is read only for such a stream); else None."""
+        if stream.name not in PLANS_WITH:
+            return None
+        plan = self.facts.plan
+        if refused_on_plan(stream.name, plan) is None or plan is None:
+            return None
+        return plan_refusal_message(stream, plan)
+
     def check(self, stream: StreamTraits) -> str | None:
         """The skip reason by edition; raise StreamUnavailableError when a scope is missing
-        (the stream then skips or fails by ``on_unavailable``)."""
+        or the plan does not offer the stream (it then skips or fails by
+        ``on_unavailable``)."""
         reason = self.reason_to_skip(stream)
         if reason:
             return reason
@@ -135,8 +186,17 @@ class Availabilities:
             raise StreamUnavailableError(
                 describe("missing_scope", stream.slack_method, needed), code="missing_scope"
             )
+        refusal = self.plan_refusal(stream)
+        if refusal:
+            code = PLANS_WITH[stream.name][1]
+            raise StreamUnavailableError(refusal, code=code)
         return None
 
     def can_run(self, stream: StreamTraits) -> bool:
-        """Whether a stream will send requests: not skipped by edition, no scope missing."""
-        return self.reason_to_skip(stream) is None and self.missing_scope(stream) is None
+        """Whether a stream will send requests: not skipped by edition, no scope missing,
+        offered on the plan."""
+        return (
+            self.reason_to_skip(stream) is None
+            and self.missing_scope(stream) is None
+            and self.plan_refusal(stream) is None
+        )

@@ -10,6 +10,7 @@ import threading
 import typing as t
 from dataclasses import dataclass, field
 
+from tap_slack_snow.errors import TapSlackError
 from tap_slack_snow.text import printable
 
 if t.TYPE_CHECKING:
@@ -61,6 +62,9 @@ class RunFacts:
         self._client = client
         self._lock = threading.Lock()
         self._identity: SlackIdentity | None = None
+        self._plan_lock = threading.Lock()  # the plan's read takes the identity's lock
+        self._plan_read = False
+        self._plan: str | None = None
 
     @property
     def identity(self) -> SlackIdentity:
@@ -69,6 +73,29 @@ class RunFacts:
             if self._identity is None:
                 self._identity = read_identity(self._client())
             return self._identity
+
+    @property
+    def plan(self) -> str | None:
+        """The plan key (team.billing.info, read once on first use; ``free`` for Slack's
+        ``""``); ``enterprise`` on Enterprise Grid without a call; None when unknown (the
+        billing scope is not granted, or the call failed)."""
+        if self.edition == "enterprise":
+            return "enterprise"
+        with self._plan_lock:
+            if not self._plan_read:
+                self._plan_read = True
+                self._plan = self._read_plan()
+            return self._plan
+
+    def _read_plan(self) -> str | None:
+        granted = self.identity.scopes
+        if granted and "team.billing:read" not in granted:
+            return None
+        try:
+            plan = self._client().call("team.billing.info").payload.get("plan")
+        except TapSlackError:
+            return None
+        return (plan or "free") if isinstance(plan, str) else None
 
     @property
     def edition(self) -> str:

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import typing as t
 
-from tap_slack_snow.errors import TapSlackError
 from tap_slack_snow.run.availability import (
     FREE_PLAN_REFUSALS,
+    PLAN_LABELS,
+    PLANS_WITH,
     Availability,
     StreamTraits,
     Verdict,
@@ -91,8 +92,11 @@ class RunPlan:
             skipped_or_fails = "skipped" if policy == "skip" else "FAILS the run"
             if verdict is Verdict.SKIPPED:
                 outcome = f"skipped: {reason}"
-            elif verdict is Verdict.REFUSED_ON_PLAN:
+            elif verdict is Verdict.REFUSED_ON_PLAN and reason in FREE_PLAN_REFUSALS.values():
                 outcome = f"{skipped_or_fails}: Slack answers {reason}: {rule_for(reason).fix}"
+            elif verdict is Verdict.REFUSED_ON_PLAN:
+                label = PLAN_LABELS.get(plan or "free", plan or "free")
+                outcome = f"{skipped_or_fails}: the plan is {label}: {rule_for(reason).fix}"
             elif verdict is Verdict.MISSING_SCOPE:
                 outcome = (
                     f"{skipped_or_fails}: add user scope {reason} in the Slack app and re-authorise"
@@ -142,23 +146,15 @@ class RunPlan:
             self.logger.warning("Skipping workspace %s (on_unavailable=skip): %s", team_id, message)
 
     def plan_when_it_matters(self, streams: t.Sequence[StreamTraits]) -> str | None:
-        """The plan key, read (one team.billing.info call) only when it changes the report.
+        """The plan key, read (one team.billing.info call, once per run) only when it changes
+        the report: a stream Slack refuses on some plans is selected.
 
-        Only a standard workspace can be on Free, and only streams Slack refuses on Free
-        care; without the billing scope, or if the call fails, the plan stays unknown.
+        Only a standard workspace can be on Free or Pro; without the billing scope, or if
+        the call fails, the plan stays unknown (then Slack's own answer decides).
         """
-        if not any(stream.name in FREE_PLAN_REFUSALS for stream in streams):
+        if not any(s.name in FREE_PLAN_REFUSALS or s.name in PLANS_WITH for s in streams):
             return None
-        if self.facts.edition == "enterprise":
-            return None
-        granted = self.facts.identity.scopes
-        if granted and "team.billing:read" not in granted:
-            return None
-        try:
-            plan = self._client().call("team.billing.info").payload.get("plan")
-        except TapSlackError:
-            return None
-        return plan if isinstance(plan, str) else None
+        return self.facts.plan
 
     def log(self, streams: t.Sequence[StreamTraits]) -> None:
         """Log the selected streams (in the order the run writes them), the edition and the

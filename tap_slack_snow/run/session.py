@@ -89,6 +89,7 @@ class SlackRun:
         #: The client without a token (the token refresh authenticates as the app).
         self.app_client = SlackClient(
             api_url=settings.api_base,
+            scim_url=settings.scim_base,
             retry=RetryPolicy(
                 max_attempts=settings.retry_max_attempts,
                 initial_wait=settings.retry_initial_wait,

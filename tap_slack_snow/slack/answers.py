@@ -62,7 +62,7 @@ def decode_json(data: bytes) -> t.Any:
         return json.loads(data)
 
 
-def _announces_retry_after(response: requests.Response) -> bool:
+def announces_retry_after(response: requests.Response) -> bool:
     try:
         float(response.headers.get("Retry-After", ""))
     except ValueError:
@@ -94,7 +94,7 @@ def read_slack_response(response: requests.Response, method: str) -> dict[str, t
     status = response.status_code
     if status == 429:
         seconds, floored = parse_retry_after(response)
-        raise RateLimitedError(seconds, announced=_announces_retry_after(response), floored=floored)
+        raise RateLimitedError(seconds, announced=announces_retry_after(response), floored=floored)
     if status >= 500:
         raise TransientError(f"HTTP {status} from Slack method {method}")
     if 300 <= status < 400:

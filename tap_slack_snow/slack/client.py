@@ -59,13 +59,15 @@ class _ThreadSessions:
 
 
 class SlackClient:
-    """Sends Slack calls under ``api_url`` with one retry policy and (once bound) one token."""
+    """Sends Slack calls under ``api_url`` (and SCIM reads under ``scim_url``) with one retry
+    policy and (once bound) one token: the token goes to these two hosts only."""
 
     def __init__(
         self,
         *,
         api_url: str,
         retry: RetryPolicy,
+        scim_url: str | None = None,
         timeout: float,
         user_agent: str = "tap-slack-snow",
         http: requests.Session | None = None,
@@ -77,6 +79,7 @@ class SlackClient:
         thread gets its own.
         """
         self.api_url = api_url.rstrip("/")
+        self.scim_url = scim_url.rstrip("/") if scim_url else None
         self.retry = retry
         self.timeout = timeout
         self.clock = clock
@@ -97,17 +100,25 @@ class SlackClient:
         return self._http if self._http is not None else self._sessions.get()
 
     def with_retries(
-        self, label: str, attempt: t.Callable[[], T], stats: CallStats, *, rotates: bool = True
+        self,
+        label: str,
+        attempt: t.Callable[[], T],
+        stats: CallStats,
+        *,
+        rotates: bool = True,
+        scim: bool = False,
     ) -> T:
         """Run ``attempt`` until it returns, by the retry policy (``token_expired`` rotates
-        the bound token once, when the attempt sent it: ``rotates``)."""
+        the bound token once, when the attempt sent it: ``rotates``; ``scim``: the attempt
+        goes to ``scim_url``, named in the policy's lines)."""
         auth = self.auth if rotates else None
         return self.retry.call(
             label,
             attempt,
             stats,
             on_token_expired=auth.rotate_after_expiry if auth is not None else None,
-            api_url=self.api_url,
+            api_url=self.scim_url if scim and self.scim_url else self.api_url,
+            setting="scim_url" if scim else "api_url",
         )
 
     def send(
@@ -122,18 +133,22 @@ class SlackClient:
         stats: CallStats | None = None,
         label: str | None = None,
         auth: requests.auth.AuthBase | None = None,
+        scim: bool = False,
     ) -> T:
         """Send ``method`` and hand each answer to ``read(response, sent_at)``, retrying.
 
         ``auth`` replaces the bound token for this call (the token refresh authenticates
-        with the app's client id and secret instead).
+        with the app's client id and secret instead). With ``scim``, ``method`` is a path
+        under ``scim_url`` (``Users``), the only other host the token is sent to.
 
         ``read`` raises the error-table exceptions (see
         :func:`~tap_slack_snow.slack.answers.read_slack_response`) to have the attempt
         retried, or returns the result. With ``stream`` the body is read by ``read`` while
         the connection is open.
         """
-        url = f"{self.api_url}/{method}"
+        if scim and not self.scim_url:
+            raise ValueError("this client has no scim_url")
+        url = f"{self.scim_url if scim else self.api_url}/{method}"
         request_auth = auth if auth is not None else self.auth
 
         def attempt() -> T:
@@ -150,7 +165,7 @@ class SlackClient:
                 return read(response, sent_at)
 
         return self.with_retries(
-            label or method, attempt, stats or CallStats(), rotates=auth is None
+            label or method, attempt, stats or CallStats(), rotates=auth is None, scim=scim
         )
 
     def call(

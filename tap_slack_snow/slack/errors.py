@@ -195,6 +195,36 @@ ERROR_POLICY: dict[str, ErrorRule] = {
         Action.FAIL, "the tap asked for more pages than Slack allows (a bug: please report it)"
     ),
     "limit_required": ErrorRule(Action.FAIL, "Slack needs a page size: set page_size"),
+    # --- SCIM (scim_users): HTTP statuses, not codes; the tap names them scim_<status> ----
+    "scim_401": ErrorRule(
+        Action.FAIL,
+        "SCIM refused the token (HTTP 401: invalid, revoked or expired); " + _REAUTHORISE,
+    ),
+    "scim_403": ErrorRule(
+        Action.UNAVAILABLE,
+        "SCIM needs three things: the user token scope 'admin', an authorising user who is a "
+        "Workspace Owner or Admin (on Enterprise Grid an Org Owner, with the app installed on "
+        "the whole org), and a Business+ or Enterprise plan; fix the one Slack names, or "
+        "deselect scim_users",
+    ),
+    "scim_404": ErrorRule(
+        Action.FAIL,
+        "nothing at that SCIM address: set scim_url to Slack's SCIM v2 base URL "
+        "(https://api.slack.com/scim/v2)",
+    ),
+    "scim_4xx": ErrorRule(
+        Action.FAIL, "SCIM refused the request; check scim_url (Slack's SCIM v2 base URL)"
+    ),
+    "scim_429": ErrorRule(
+        Action.RETRY,
+        "SCIM's rate limit, shared by every SCIM app of the org; the tap waits Retry-After",
+    ),
+    "scim_5xx": ErrorRule(Action.RETRY, "transient SCIM error; retried with backoff"),
+    "scim_unavailable_on_plan": ErrorRule(
+        Action.UNAVAILABLE,
+        "Slack offers SCIM on Business+ and Enterprise Grid (and Enterprise Select / "
+        "Compliance) only; upgrade the plan, or deselect scim_users",
+    ),
     "method_deprecated": ErrorRule(Action.FAIL, "Slack retired this method; upgrade the tap"),
     "deprecated_endpoint": ErrorRule(Action.FAIL, "Slack retired this method; upgrade the tap"),
 }

@@ -2,8 +2,8 @@
 
 Stream pages, the analytics download, the token refresh and the CLI's code exchange all go
 through it (answers are read by :mod:`tap_slack_snow.slack.answers`). The policy is safe to
-share between threads: its only state is the ``slack_answered`` flag, which only ever turns
-on.
+share between threads: its only state is the set of base URLs that have answered once
+(``answered``), which only ever grows.
 """
 
 from __future__ import annotations
@@ -101,9 +101,15 @@ class RetryPolicy:
         self.max_rate_limit_wait = max(0.0, max_rate_limit_wait)
         self.logger = logger
         self.sleep = sleep
-        # Until Slack has answered once, a refused connection or unknown host is a
-        # configuration mistake (api_url), not a blip: fail at once instead of backing off.
-        self.slack_answered = False
+        # Until a base URL (api_url, scim_url) has answered once, a refused connection or
+        # unknown host there is a configuration mistake, not a blip: fail at once instead of
+        # backing off.
+        self.answered: set[str] = set()
+
+    @property
+    def slack_answered(self) -> bool:
+        """Slack has answered at least once (at any base URL)."""
+        return bool(self.answered)
 
     def call(
         self,
@@ -113,8 +119,13 @@ class RetryPolicy:
         *,
         on_token_expired: t.Callable[[], None] | None = None,
         api_url: str = "",
+        setting: str = "api_url",
     ) -> T:
-        """Run ``send`` until it returns, retrying by policy; raise TapSlackError on give-up."""
+        """Run ``send`` until it returns, retrying by policy; raise TapSlackError on give-up.
+
+        ``api_url`` is the base URL ``send`` goes to and ``setting`` the setting that names
+        it (``api_url`` or ``scim_url``), for the lines of a host that never answered.
+        """
         faults = 0
         refreshed = False
         limited = 0  # 429s in a row for this request, and the time they made it wait
@@ -124,14 +135,14 @@ class RetryPolicy:
             try:
                 result = send()
             except RateLimitedError as exc:
-                self.slack_answered = True
+                self.answered.add(api_url)
                 waited = self._wait_out(method, exc, limited + 1, limited_for)
                 limited += 1
                 limited_for += waited
                 stats.add(rate_limited=1, waited=waited)
                 continue
             except TokenExpiredError as exc:
-                self.slack_answered = True
+                self.answered.add(api_url)
                 if on_token_expired is None or refreshed:
                     raise TapSlackError(str(exc) + "; the token was already rotated") from None
                 refreshed = True
@@ -140,18 +151,18 @@ class RetryPolicy:
             except RETRIED_WITH_BACKOFF as exc:
                 reason = _short_reason(exc)
                 if isinstance(exc, TransientError):
-                    self.slack_answered = True
-                elif not self.slack_answered and isinstance(exc, requests.exceptions.SSLError):
+                    self.answered.add(api_url)
+                elif api_url not in self.answered and isinstance(exc, requests.exceptions.SSLError):
                     raise TapSlackError(
-                        f"TLS handshake with api_url {api_url or '?'} failed ({_tls_detail(exc)})"
-                        ": the server there does not speak TLS. For a plain-HTTP server (a "
-                        "local proxy or test server) use http:// in api_url; otherwise "
-                        "something between here and Slack intercepts TLS"
+                        f"TLS handshake with {setting} {api_url or '?'} failed "
+                        f"({_tls_detail(exc)}): the server there does not speak TLS. For a "
+                        f"plain-HTTP server (a local proxy or test server) use http:// in "
+                        f"{setting}; otherwise something between here and Slack intercepts TLS"
                     ) from None
-                elif not self.slack_answered and _is_unreachable(exc):
+                elif api_url not in self.answered and _is_unreachable(exc):
                     raise TapSlackError(
-                        f"cannot reach Slack at api_url {api_url or '?'} ({reason}): "
-                        "check api_url and the network"
+                        f"cannot reach Slack at {setting} {api_url or '?'} ({reason}): "
+                        f"check {setting} and the network"
                     ) from None
                 faults += 1
                 if faults >= self.max_attempts:
@@ -171,7 +182,7 @@ class RetryPolicy:
                 )
                 self.sleep(wait)
                 continue
-            self.slack_answered = True
+            self.answered.add(api_url)
             return result
 
     def _wait_out(self, method: str, exc: RateLimitedError, nth: int, waited: float) -> float:

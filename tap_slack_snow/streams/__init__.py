@@ -2,8 +2,8 @@
 
 :mod:`.workspace` users, team, billing, billable_info; :mod:`.activity` access_logs,
 integration_logs; :mod:`.enterprise` admin_users and :mod:`.analytics` member_analytics
-(Enterprise Grid). Their base, :class:`~tap_slack_snow.streams.base.SlackStream`, is the only
-stream base class.
+(Enterprise Grid); :mod:`.scim` scim_users (Slack's SCIM API, Business+ and Enterprise).
+Their base, :class:`~tap_slack_snow.streams.base.SlackStream`, is the only stream base class.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from tap_slack_snow.streams.activity import AccessLogsStream, IntegrationLogsStr
 from tap_slack_snow.streams.analytics import MemberAnalyticsStream
 from tap_slack_snow.streams.base import SlackStream
 from tap_slack_snow.streams.enterprise import AdminUsersStream
+from tap_slack_snow.streams.scim import ScimUsersStream
 from tap_slack_snow.streams.workspace import (
     BillableInfoStream,
     BillingStream,
@@ -31,6 +32,7 @@ STREAM_TYPES: list[type[SlackStream[t.Any]]] = [
     BillableInfoStream,
     AdminUsersStream,
     MemberAnalyticsStream,
+    ScimUsersStream,
     IntegrationLogsStream,
     AccessLogsStream,
 ]
@@ -43,6 +45,7 @@ __all__ = [
     "BillingStream",
     "IntegrationLogsStream",
     "MemberAnalyticsStream",
+    "ScimUsersStream",
     "TeamStream",
     "UsersStream",
 ]

@@ -8,6 +8,7 @@ from typing_extensions import override
 
 from tap_slack_snow.errors import MalformedPayloadError
 from tap_slack_snow.records.payloads import records_value
+from tap_slack_snow.run.availability import PLAN_LABELS
 from tap_slack_snow.streams.base import SlackStream
 from tap_slack_snow.streams.fetch import Fetch
 from tap_slack_snow.text import printable
@@ -16,15 +17,6 @@ if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
 
     from tap_slack_snow.slack.client import SlackAnswer
-
-#: Slack's plan keys and the names Slack's pricing page uses.
-PLAN_LABELS = {
-    "free": "Free",
-    "std": "Pro",
-    "plus": "Business+",
-    "enterprise": "Enterprise Grid",
-    "compliance": "Enterprise Select / Compliance",
-}
 
 
 class UsersStream(SlackStream[Fetch]):

@@ -384,7 +384,7 @@ def test_exchange_starts_the_chain_in_the_database_and_check_reports_it(
     assert "TAP_SLACK_SNOW_TOKEN_STORE_URL" in env_file.read_text()
 
     api_only = tmp_path / "api.json"
-    api_only.write_text(json.dumps({"api_url": emu.url}))
+    api_only.write_text(json.dumps({"api_url": emu.url, "scim_url": emu.scim_url}))
     checked = auth("check", "--config", str(api_only), "--env-file", str(env_file))
     assert checked.returncode == 0, checked.stdout + checked.stderr
     assert f"Store:      table public.{TABLE}" in checked.stdout
@@ -397,6 +397,7 @@ def test_exchange_starts_the_chain_in_the_database_and_check_reports_it(
         "client_secret": emu.client_secret,
         "refresh_token": values["TAP_SLACK_SNOW_REFRESH_TOKEN"],
         "api_url": emu.url,
+        "scim_url": emu.scim_url,
         "token_store_url": database,
     }
     run = run_cli(config, tmp_path, catalog=USERS, env=machine(tmp_path, "ci"))

@@ -117,7 +117,7 @@ def test_static_access_token_works_and_cannot_refresh(
     emulator: SlackEmulator, tmp_path: Path
 ) -> None:
     token = emulator.issue_access_token()
-    config = {"access_token": token, "api_url": emulator.url}
+    config = {"access_token": token, "api_url": emulator.url, "scim_url": emulator.scim_url}
     assert (
         sync(config, catalog=select_only("users")).count("users") == emulator.workspace.user_count
     )

@@ -274,6 +274,7 @@ def test_exchange_into_an_unwritable_store_keeps_the_tokens_in_a_rescue_file(
         "client_secret": emu.client_secret,
         "refresh_token": values["TAP_SLACK_SNOW_REFRESH_TOKEN"],
         "api_url": emu.url,
+        "scim_url": emu.scim_url,
         "token_store_path": str(store),
     }
     config_path = tmp_path / "config.json"

@@ -144,7 +144,7 @@ def test_check_enterprise_org_everything_runs(
     assert "Plan:       Enterprise Grid (enterprise)" in result.stdout
     assert "Edition:    enterprise (detected)" in result.stdout
     assert "org-level token: yes" in result.stdout
-    assert "All 8 selected streams will run." in result.stdout
+    assert "All 9 selected streams will run." in result.stdout
 
 
 def test_check_errors_are_one_line(emu: SlackEmulator, tmp_path: Path) -> None:

@@ -125,12 +125,12 @@ def test_exchange_saves_tokens_the_tap_then_syncs_without_refreshing(
 
     # check, fed the .env the exchange wrote, reuses the stored token and passes.
     api_only = tmp_path / "api.json"
-    api_only.write_text(json.dumps({"api_url": emu.url}))
+    api_only.write_text(json.dumps({"api_url": emu.url, "scim_url": emu.scim_url}))
     checked = cli("check", "--config", str(api_only), "--env-file", str(env_file))
     assert checked.exit_code == 0, checked.output
     assert f"stored access token reused (valid 720 more min) from {store_path}" in checked.stdout
     assert "Plan:       Business+ (plus)" in checked.stdout
-    assert "All 6 selected streams will run." in checked.stdout
+    assert "All 7 selected streams will run." in checked.stdout
     assert "TAP_SLACK_SNOW_REFRESH_TOKEN" not in os.environ  # the .env did not leak
     assert emu.refreshes == 0
 
@@ -144,6 +144,7 @@ def test_exchange_saves_tokens_the_tap_then_syncs_without_refreshing(
                 "client_secret": emu.client_secret,
                 "refresh_token": refresh_token,
                 "api_url": emu.url,
+                "scim_url": emu.scim_url,
             }
         )
     )

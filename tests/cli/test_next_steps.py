@@ -82,6 +82,7 @@ def test_exchange_without_write_env_says_how_to_get_the_refresh_token(
         "client_secret": emu.client_secret,
         "refresh_token": token,
         "api_url": emu.url,
+        "scim_url": emu.scim_url,
     }
     if store == "path":
         assert f"token_store_path {tmp_path / 'my store' / 't.json'}" in line
@@ -114,6 +115,7 @@ def test_exchange_into_a_failed_store_says_how_to_read_the_rescue_file(
         "client_secret": emu.client_secret,
         "refresh_token": token,
         "api_url": emu.url,
+        "scim_url": emu.scim_url,
         "token_store_path": str(store),
     }
     config_path = tmp_path / "config.json"
@@ -132,6 +134,7 @@ def test_show_refresh_token_prints_the_configured_chains_current_token(
         "client_secret": emu.client_secret,
         "refresh_token": emu.issue_refresh_token(),
         "api_url": emu.url,
+        "scim_url": emu.scim_url,
         "token_store_path": str(tmp_path / "tokens.json"),
     }
     assert sync(config, catalog=USERS).exit_code == 0  # rotates once

@@ -188,6 +188,7 @@ def make_pipeline(
             **tap_env(
                 {
                     "api_url": emu.url,
+                    "scim_url": emu.scim_url,
                     "client_id": emu.client_id,
                     "client_secret": emu.client_secret,
                     "refresh_token": refresh_token,

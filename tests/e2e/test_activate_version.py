@@ -37,6 +37,7 @@ def tap_into_postgres(
     files = {
         "tap.json": {
             "api_url": emu.url,
+            "scim_url": emu.scim_url,
             "client_id": emu.client_id,
             "client_secret": emu.client_secret,
             "refresh_token": pipeline.refresh_token,

@@ -42,6 +42,7 @@ def test_grid_org_lands_every_workspace_once(
             **tap_env(
                 {
                     "api_url": emu.url,
+                    "scim_url": emu.scim_url,
                     "client_id": emu.client_id,
                     "client_secret": emu.client_secret,
                     "refresh_token": emu.issue_refresh_token(

@@ -62,6 +62,7 @@ def test_hub_definition_installs_from_ref_and_passes_config_test(
     with SlackEmulator(WorkspaceConfig(seed=3, users=80, plan="plus")) as emu:
         settings: dict[str, t.Any] = {
             "api_url": emu.url,
+            "scim_url": emu.scim_url,
             "client_id": emu.client_id,
             "client_secret": emu.client_secret,
             "refresh_token": emu.issue_refresh_token(scopes=SCOPES),

@@ -126,6 +126,7 @@ def test_shipped_settings_land_the_same_rows_as_the_defaults(
             **tap_env(
                 {
                     "api_url": emu.url,
+                    "scim_url": emu.scim_url,
                     "client_id": emu.client_id,
                     "client_secret": emu.client_secret,
                     "refresh_token": emu.issue_refresh_token(

@@ -913,7 +913,15 @@ def test_command_line(tmp_path, session):
         url = line.rsplit(" ", 1)[1]
         cfg = json.loads(config_path.read_text())
         assert cfg["api_url"] == url
-        assert set(cfg) == {"api_url", "client_id", "client_secret", "refresh_token", "start_date"}
+        assert cfg["scim_url"] == url.removesuffix("/api") + "/scim/v2"
+        assert set(cfg) == {
+            "api_url",
+            "scim_url",
+            "client_id",
+            "client_secret",
+            "refresh_token",
+            "start_date",
+        }
         r = session.post(
             f"{url}/oauth.v2.access",
             data={

@@ -242,6 +242,7 @@ def test_a_file_mixing_clean_and_drifted_rows_batches_what_records_emit(
             settings: dict[str, t.Any] = {
                 "access_token": "xoxp-replay",
                 "api_url": replay.url,
+                "scim_url": replay.scim_url,
                 "edition": "enterprise",
                 "start_date": START,
             }

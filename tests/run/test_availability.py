@@ -49,6 +49,7 @@ def test_availability_policy(
         "client_secret": emu.client_secret,
         "refresh_token": refresh_token,
         "api_url": emu.url,
+        "scim_url": emu.scim_url,
         "token_store_path": str(tmp_path / "t.json"),
         "on_unavailable": policy,
     }

@@ -16,7 +16,8 @@ unless noted):
 7. a token of a non-admin user on those same admin methods: ``not_an_admin``;
 8. the method's own checks (plan, arguments) and its answer; mutating faults are applied last.
 
-The methods themselves live in one module per Slack method family.
+The methods themselves live in one module per Slack method family. SCIM requests
+(``/scim/v2/…``) take their own path, :mod:`.scim` (errors are HTTP statuses there).
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from .bookmarks import BookmarkMethods
 from .fault_replies import FaultReplies
 from .method_table import METHODS, MethodSpec
 from .replies import ApiError, Reply
+from .scim import ScimMethods
 from .users_and_team import UsersAndTeamMethods
 
 if TYPE_CHECKING:
@@ -51,6 +53,7 @@ class Api(
     AdminMethods,
     AuthMethods,
     BookmarkMethods,
+    ScimMethods,
     FaultReplies,
 ):
     """Method implementations plus the shared per-request pipeline."""

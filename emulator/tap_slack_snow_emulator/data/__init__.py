@@ -4,6 +4,7 @@
 * :mod:`.members`: ``users.list`` / ``users.info``;
 * :mod:`.billing`: ``team.billableInfo``;
 * :mod:`.admin_users`: ``admin.users.list`` (Enterprise Grid);
+* :mod:`.scim`: SCIM v2 ``/Users`` (Business+ and Enterprise);
 * :mod:`.access_logs`: ``team.accessLogs``;
 * :mod:`.integration_logs`: ``team.integrationLogs``;
 * :mod:`.workspace`: :class:`Workspace`, all of them together.

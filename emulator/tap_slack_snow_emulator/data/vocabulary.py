@@ -165,3 +165,16 @@ GEO = (
     (None, None, None),
 )
 IP_FIRST_OCTETS = (73, 98, 24, 185, 203, 50, 104, 172, 81, 62, 37, 91, 142, 155, 176, 212)
+
+# SCIM enterprise extension (HR attributes an identity provider pushes): department ->
+# (division, cost centre). Departments are weighted by their position (earlier: larger).
+DEPARTMENTS = (
+    ("Engineering", "Product & Technology", "CC-4100"),
+    ("Sales", "Go To Market", "CC-2100"),
+    ("Customer Support", "Go To Market", "CC-2300"),
+    ("Marketing", "Go To Market", "CC-2200"),
+    ("Product", "Product & Technology", "CC-4200"),
+    ("Finance", "General & Administrative", "CC-1100"),
+    ("People", "General & Administrative", "CC-1200"),
+    ("Legal", "General & Administrative", "CC-1300"),
+)

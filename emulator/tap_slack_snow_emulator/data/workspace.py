@@ -9,9 +9,12 @@ from .admin_users import AdminUserDirectory
 from .billing import BillableSeats
 from .integration_logs import IntegrationLogs
 from .members import MemberDirectory
+from .scim import ScimDirectory
 
 
-class Workspace(MemberDirectory, BillableSeats, AdminUserDirectory, AccessLogs, IntegrationLogs):
+class Workspace(
+    MemberDirectory, BillableSeats, AdminUserDirectory, ScimDirectory, AccessLogs, IntegrationLogs
+):
     """All data of one emulated organisation (one team, or a Grid org with several)."""
 
     def analytics_rows(self, date: Any) -> list[dict[str, Any]]:
