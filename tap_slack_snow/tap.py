@@ -189,7 +189,11 @@ class TapSlackSnow(Tap):
         if waiting_for is not None:
             self.logger.info("%s received while %s; stopping once that is done", name, waiting_for)
             return
-        self.state_writer.write_state(self.state)
+        # Interrupted inside a message (a write blocked on a slow target): writing the STATE
+        # from here would corrupt that message, so the last STATE already sent stays the
+        # resume point (it never covers more than the records sent before it).
+        if not getattr(self.message_writer, "writing", False):
+            self.state_writer.write_state(self.state)
         running = [s for s in self.selected_slack_streams() if s.runner.running]
         where = (
             "during stream "

@@ -32,16 +32,29 @@ class SlackMessageWriter(MsgSpecWriter):
     in tests) gets text; stdout is flushed before every message but RECORD, not after
     each one (a STATE always reaches the target after the records it covers, without a
     system call per record); and a target that stops reading (``BrokenPipeError``) ends the
-    run with :class:`TargetStoppedReadingError`.
+    run with :class:`TargetStoppedReadingError`. :attr:`writing` tells a signal handler
+    that it interrupted a message (see there).
     """
+
+    _writing = False
+
+    @property
+    def writing(self) -> bool:
+        """Whether a message is being encoded or written right now. A signal handler runs in
+        the main thread between two bytecodes of whatever it interrupted, typically a write
+        blocked on a target that reads slowly: a message written from the handler would
+        re-enter msgspec's shared encoding buffer and stdout's buffer while both are in use
+        (``BufferError``, "reentrant call inside BufferedWriter")."""
+        return self._writing
 
     @override
     def write_message(self, message: Message) -> None:
         """Write one Singer message as a line on stdout."""
-        line = self.format_message(message)
-        out = sys.stdout
-        buffer = getattr(out, "buffer", None)
+        self._writing = True
         try:
+            line = self.format_message(message)
+            out = sys.stdout
+            buffer = getattr(out, "buffer", None)
             if buffer is None:
                 out.write(line.decode())
             else:
@@ -51,6 +64,8 @@ class SlackMessageWriter(MsgSpecWriter):
         except BrokenPipeError:
             _discard_stdout()
             raise TargetStoppedReadingError from None
+        finally:
+            self._writing = False
 
 
 def _discard_stdout() -> None:

@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 import typing as t
 from pathlib import Path
 
@@ -156,3 +157,46 @@ def test_a_signal_is_deferred_for_a_step_in_another_thread(tmp_path: Path) -> No
     assert done.stdout.splitlines() == ["step finished", '{"type":"STATE","value":{}}']
     assert "Interrupted by SIGTERM" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_sigterm_while_blocked_on_a_target_that_stopped_reading(
+    emulator_factory: t.Callable[..., SlackEmulator], tmp_path: Path
+) -> None:
+    """The signal lands inside a RECORD write blocked on a full pipe: the handler writes no
+    STATE into the half-written message (msgspec's and stdout's buffers are in use), the run
+    ends with the one line and 143, and every line the target then reads is whole."""
+    emu = emulator_factory(WorkspaceConfig(seed=4, users=3000))
+    config_path = tmp_path / "config.json"
+    config_path.write_text(json.dumps(oauth_config(emu, tmp_path, page_size=1000)))
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "tap_slack_snow",
+            "--config",
+            str(config_path),
+            "--catalog",
+            catalog_file(tmp_path, "users"),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        # nobody reads stdout: the tap fills the pipe (64 KiB, a few dozen members) and blocks
+        assert wait_until(lambda: emu.calls["users.list"] >= 1)
+        time.sleep(2.0)
+        assert proc.poll() is None
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    stderr = err.decode()
+    assert proc.returncode == 143, stderr[-2000:]
+    assert "Traceback" not in stderr and "BufferError" not in stderr, stderr[-2000:]
+    interrupted = [line for line in stderr.splitlines() if "Interrupted by SIGTERM" in line]
+    assert len(interrupted) == 1, stderr[-2000:]
+    messages = parse_messages(out.decode())  # every line whole JSON
+    records = [m for m in messages if m["type"] == "RECORD"]
+    assert 0 < len(records) < 3000
+    assert len({r["record"]["id"] for r in records}) == len(records)
