@@ -60,8 +60,9 @@ def test_check_json_all_streams_run(
     assert found["plan"] == "plus"
     assert found["edition"] == "standard"
     rows = {row["stream"]: row for row in found["streams"]}
-    assert set(rows) == STREAMS
+    assert set(rows) == STREAMS | {"scim_users"}
     assert {rows[name]["will_run"] for name in ("admin_users", "member_analytics")} == {"n/a"}
+    assert rows["scim_users"]["will_run"] == "yes"  # SCIM is on Business+
     assert found["cannot_run"] == []
     assert found["workspaces"] is None
     for secret in (emu.client_secret, refresh):

@@ -48,6 +48,7 @@ FIRST_RUN_ORDER = [
     "billing",
     "users",  # 1 at Tier 2 (no size known yet)
     "billable_info",
+    "scim_users",
     "member_analytics",  # 30 days at Tier 2
     "integration_logs",
     "access_logs",
@@ -110,7 +111,7 @@ def test_the_state_of_the_previous_run_moves_the_long_member_lists_last(
         "member_analytics",  # 2 days at Tier 2
     ]
     # 6 pages at Tier 2 each; integration_logs' bookmark is 5 or 6 days old (its newest entry)
-    assert set(order[5:]) == {"users", "billable_info", "integration_logs"}
+    assert set(order[5:]) == {"users", "billable_info", "scim_users", "integration_logs"}
     assert order.index("users") < order.index("billable_info")
     assert record_blocks(second) == [s for s in order if second.records.get(s)]
 
