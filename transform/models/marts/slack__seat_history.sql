@@ -8,8 +8,8 @@
 }}
 -- Per workspace (and Enterprise Grid org) and day: billed, active, idle and guest seats and
 -- what they cost. Each build adds (or replaces) the row of its "as of" day, measured like
--- slack__seats; on Enterprise Grid the first build also fills the days member analytics
--- holds (Slack keeps 13 months), so the history starts a year back. Incremental with
+-- slack__seats; on Enterprise Grid every build also fills the days member analytics holds
+-- (Slack keeps 13 months), so the first build already shows a year. Incremental with
 -- full_refresh disabled: `dbt build --full-refresh` leaves it alone, since the days it holds
 -- cannot be measured again (drop the table by hand to start over).
 {%- set idle_days = var('slack_idle_days', 30) | int %}
@@ -170,8 +170,10 @@ select
   {{ dbt.current_timestamp() }} as measured_at
 from priced
 {%- if is_incremental() %}
--- A day already held keeps its row, except today's, which a new build measures again.
+-- A day a build measured keeps its row (a later build of the same day measures it again);
+-- the days filled from member analytics are measured again each build (the files do not
+-- change; a contract price given later then applies to them too).
 where measured_from = 'sync'
   or {{ dbt.concat(['grain', "':'", 'scope_id', "':'", dbt.cast('history_date', dbt.type_string())]) }}
-    not in (select history_id from {{ this }})
+    not in (select history_id from {{ this }} where measured_from = 'sync')
 {%- endif %}
