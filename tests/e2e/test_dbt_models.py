@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import typing as t
 from collections import defaultdict
 from decimal import Decimal
@@ -31,6 +32,7 @@ from tests.e2e.dbt_support import (
     Truth,
     Warehouse,
     access_log_activity,
+    assert_dbt_passed,
     assert_history_day,
     assert_models_match,
     list_price,
@@ -47,11 +49,14 @@ def warehouses(pipeline: Pipeline, tmp_path: Path) -> list[Warehouse]:
     return [Warehouse(kind, pipeline, tmp_path) for kind in WAREHOUSES]
 
 
+@pytest.mark.timeout(1500)
 def test_business_plus_workspace_licence_models(pipeline: Pipeline, tmp_path: Path) -> None:
     """A Business+ workspace, on PostgreSQL and DuckDB: one `meltano run` extracts, loads and
     builds the models (dbt's tests pass); activity comes from the access logs; seats, idle
     paid seats, activity status, list-price and contract cost, reclaim candidates and two
-    days of seat history (kept by a full refresh) equal what the emulator's data implies."""
+    days of seat history (kept by a full refresh) equal what the emulator's data implies.
+    On PostgreSQL also: SCIM rows give departments, every column is documented, and the
+    package builds as a dependency of transform/integration_tests."""
     ws = pipeline.emu.workspace
     as_of = utc_date(ws.base_now)
     team_id = ws.primary_team.id
@@ -78,18 +83,13 @@ def test_business_plus_workspace_licence_models(pipeline: Pipeline, tmp_path: Pa
         members_truth(ws, truth)
         access_log_activity(ws, truth)
         assert 0 < len(truth.idle()) < len(truth.billable)  # the check can tell them apart
-        wh.build(truth.dbt_vars(slack_billing_period="monthly"))
-        assert_models_match(wh, truth, source="access_logs", plan="plus")
-        assert_history_day(wh, truth, team_id)
+        if wh.kind == "postgres":
+            wh.build(truth.dbt_vars(slack_billing_period="monthly"))
+            assert_models_match(wh, truth, source="access_logs", plan="plus")
+            assert_history_day(wh, truth, team_id)
 
-        # A contract for the workspace: its price, and purchased seats nobody holds.
-        contract = {
-            "scope_id": team_id,
-            "billing_model": "contract",
-            "price_per_seat_month": 9.87,
-            "purchased_seats": len(truth.billable) + 7,
-            "renewal_date": "2027-06-30",
-        }
+        # Ten days later, under a contract for the workspace (its price, and purchased seats
+        # nobody holds), built with --full-refresh: the history keeps the earlier days.
         later = Truth(
             as_of=as_of + dt.timedelta(days=10),
             idle_days=28,
@@ -99,7 +99,14 @@ def test_business_plus_workspace_licence_models(pipeline: Pipeline, tmp_path: Pa
         )
         members_truth(ws, later)
         later.last_activity = truth.last_activity
-        wh.build(later.dbt_vars(slack_contracts=[contract]))
+        contract = {
+            "scope_id": team_id,
+            "billing_model": "contract",
+            "price_per_seat_month": 9.87,
+            "purchased_seats": len(later.billable) + 7,
+            "renewal_date": "2027-06-30",
+        }
+        wh.build(later.dbt_vars(slack_contracts=[contract]), "--full-refresh")
         assert_models_match(wh, later, source="access_logs", plan="plus")
         row = wh.summary()
         assert row["billing_model"] == "contract"
@@ -111,42 +118,36 @@ def test_business_plus_workspace_licence_models(pipeline: Pipeline, tmp_path: Pa
         assert money(row["yearly_saving_if_reclaimed"]) == money(
             12 * later.price * (len(later.idle()) + 7)
         )
-        # Two builds on two days: two history rows, and a full refresh keeps both.
-        wh.build(later.dbt_vars(slack_contracts=[contract]), "--full-refresh")
+        built = {default["as_of_date"], later.as_of}
+        if wh.kind == "postgres":
+            built.add(as_of)
         days = wh.rows(
             f"SELECT history_date FROM {MODELS}.slack__seat_history "
             f"WHERE grain = 'workspace' AND scope_id = '{team_id}' ORDER BY history_date"
         )
-        assert [r["history_date"] for r in days] == [
-            default["as_of_date"],
-            *([] if default["as_of_date"] == as_of else [as_of]),
-            later.as_of,
-        ]
-        assert_history_day(wh, truth, team_id)
+        assert [r["history_date"] for r in days] == sorted(built)
+        if wh.kind == "postgres":
+            assert_history_day(wh, truth, team_id)
         assert_history_day(wh, later, team_id)
+        # The SCIM roster where the stream has not landed: no department, build still passes.
+        assert all(s["department"] is None for s in wh.seats().values())
+        if wh.kind == "postgres":
+            assert_scim_departments(wh, later)
+            assert_columns_documented(wh)
+            assert_integration_project_builds(wh)
 
-    # The SCIM roster where the stream has not landed: no department, build still passes.
-    assert all(s["department"] is None for s in wh.seats().values())
 
-
-def test_business_plus_scim_departments(pipeline: Pipeline, tmp_path: Path) -> None:
+def assert_scim_departments(wh: Warehouse, truth: Truth) -> None:
     """SCIM rows written into the warehouse as the scim_users stream documents them (table
     scim_users, plain columns): seats get department, cost centre, manager and created date,
     member by member, and slack__licence_by_department counts them per department."""
-    ws = pipeline.emu.workspace
-    wh = Warehouse("postgres", pipeline, tmp_path)
-    wh.run_elt()
-    truth = Truth(as_of=utc_date(ws.base_now), idle_days=30, windows=[30], warning_days=30)
-    truth.price = list_price("plus", truth.as_of)
-    members_truth(ws, truth)
-    access_log_activity(ws, truth)
     users = sorted(truth.kinds)
     manager = users[0]
     roster = {
         user: {
             "department": ("Sales", "Engineering", "Finance")[i % 3],
             "cost_center": f"CC-{i % 5}",
-            "created_at": dt.datetime(2024, 1, 1 + i % 28, tzinfo=dt.timezone.utc),
+            "created_at": dt.datetime(2024, 1, 1 + i % 28, 9, 30),
         }
         for i, user in enumerate(users)
         if i % 4 != 3  # a quarter of the members have no SCIM record
@@ -160,11 +161,12 @@ def test_business_plus_scim_departments(pipeline: Pipeline, tmp_path: Path) -> N
         *(
             "INSERT INTO tap_slack_snow.scim_users (id, active, created_at, cost_center, "
             f"department, division, manager_id, employee_number) VALUES ('{user}', true, "
-            f"'{row['created_at'].strftime('%Y-%m-%d %H:%M:%S')}', '{row['cost_center']}', "
+            f"'{row['created_at'].isoformat(sep=' ')}', '{row['cost_center']}', "
             f"'{row['department']}', 'EMEA', '{manager}', 'E-{user}')"
             for user, row in roster.items()
         ),
     )
+    truth.price = list_price("plus", truth.as_of)  # no contract var in this build
     wh.build(truth.dbt_vars())
     got = wh.seats()
     for user, seat in got.items():
@@ -174,8 +176,7 @@ def test_business_plus_scim_departments(pipeline: Pipeline, tmp_path: Path) -> N
         assert seat["cost_center"] == (held and held["cost_center"]), user
         assert seat["manager_id"] == (manager if held else None), user
         assert seat["employee_number"] == (f"E-{user}" if held else None), user
-        created = held and held["created_at"].replace(tzinfo=None)
-        assert seat["created_at"] == created, user
+        assert seat["created_at"] == (held and held["created_at"]), user
     by_department = {
         r["department"]: r
         for r in wh.rows(
@@ -204,6 +205,44 @@ def test_business_plus_scim_departments(pipeline: Pipeline, tmp_path: Path) -> N
         held = roster.get(candidate["user_id"])
         assert candidate["department"] == (held and held["department"])
         assert candidate["manager_name"] == (manager_name if held else None)
+
+
+def assert_columns_documented(wh: Warehouse) -> None:
+    """Every column of the staging, intermediate and mart tables has a description in the
+    package's YAML (window-suffixed columns by their _30d example)."""
+    import yaml  # noqa: PLC0415 - only this check reads the package's YAML
+
+    documented: dict[str, set[str]] = defaultdict(set)
+    for path in (Path(__file__).resolve().parents[2] / "transform" / "models").rglob("_*.yml"):
+        for model in yaml.safe_load(path.read_text()).get("models", []):
+            for column in model.get("columns", []):
+                if column.get("description"):
+                    documented[model["name"]].add(column["name"])
+    found = wh.rows(
+        "SELECT table_name, column_name FROM information_schema.columns "
+        f"WHERE table_schema IN ('{MODELS}', '{MODELS}_staging') "
+        "AND table_name != 'slack__list_prices'"
+    )
+    assert found
+    missing = {
+        (r["table_name"], r["column_name"])
+        for r in found
+        if re.sub(r"_\d+d$", "_30d", r["column_name"]) not in documented[r["table_name"]]
+        and r["column_name"] not in documented[r["table_name"]]
+    }
+    assert not missing
+
+
+def assert_integration_project_builds(wh: Warehouse) -> None:
+    """transform/integration_tests: the package as a dependency (packages.yml, local) builds
+    and passes its tests and the project's own."""
+    project = Path(__file__).resolve().parents[2] / "transform" / "integration_tests"
+    meltano = wh.pipeline.meltano
+    meltano.run("invoke", wh.utility, "deps", "--project-dir", str(project))
+    result = meltano.run("invoke", wh.utility, "build", "--project-dir", str(project))
+    output = result.stdout + result.stderr
+    assert "assert_reclaim_candidates_are_paid_seats" in output
+    assert_dbt_passed(output)
 
 
 @pytest.fixture
@@ -259,6 +298,7 @@ def grid_history_truth(
     return days
 
 
+@pytest.mark.timeout(1200)
 def test_enterprise_grid_licence_models(
     grid_pipeline: tuple[Pipeline, dt.date], tmp_path: Path
 ) -> None:
@@ -378,12 +418,14 @@ def test_free_and_pro_workspaces(
             warning_days=30,
             monitored=plan != "free",
         )
-        truth.price = list_price(plan, truth.as_of)
         members_truth(ws, truth)
         if plan != "free":
             access_log_activity(ws, truth)
         for wh in warehouses(pipeline, tmp_path):
+            # The job's own build (default vars): measured as of the day it reports.
             wh.run_elt(env=env)
+            truth.as_of = wh.summary()["as_of_date"]
+            truth.price = list_price(plan, truth.as_of)
             if plan == "free":
                 tables = {
                     r["table_name"]
@@ -396,7 +438,6 @@ def test_free_and_pro_workspaces(
                 assert "member_analytics" not in tables
                 assert "scim_users" not in tables
                 assert wh.summary()["team_name"] is None
-            wh.build(truth.dbt_vars())
             source = "access_logs" if plan != "free" else "none"
             assert_models_match(wh, truth, source=source, plan=plan)
             seats = wh.seats()
@@ -404,6 +445,7 @@ def test_free_and_pro_workspaces(
             if plan == "free":
                 assert all(s["is_idle"] is None for s in seats.values() if s["is_billable"])
                 assert wh.summary()["idle_paid_seats"] is None
+                assert money(wh.summary()["billed_cost_month"]) == money(0)
             else:
                 guests = {u for u in truth.billable if truth.kinds[u] in GUEST_KINDS}
                 assert wh.summary()["guest_seats_billed"] == len(guests)
