@@ -46,7 +46,7 @@ class Warehouse:
         """DuckDB: the file target-duckdb and dbt-duckdb share (one per test)."""
         if self.kind == "postgres":
             return {}
-        path = str(self.folder / "slack.duckdb")
+        path = str(self.folder / "warehouse.duckdb")
         return {"TARGET_DUCKDB_PATH": path, "DBT_DUCKDB_PATH": path}
 
     @property
