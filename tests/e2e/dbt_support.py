@@ -7,15 +7,17 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
+import pickle
+import subprocess
 import typing as t
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
-if t.TYPE_CHECKING:
-    import subprocess
+from tap_slack_snow_devkit.meltano import REPO
 
+if t.TYPE_CHECKING:
     from tap_slack_snow_emulator.data import Workspace
     from tests.e2e.conftest import Pipeline
 
@@ -81,26 +83,34 @@ class Warehouse:
                 cursor = conn.execute(query)
                 names = [c.name for c in cursor.description or []]
                 return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
-        import duckdb  # noqa: PLC0415 - only the DuckDB tests need it
-
-        with duckdb.connect(self.env["DBT_DUCKDB_PATH"], read_only=True) as conn:
-            cursor = conn.execute(query)
-            names = [c[0] for c in cursor.description or []]
-            return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+        # DuckDB through the dbt-duckdb utility's own Python (the DuckDB release meltano.yml
+        # pins for the file), the rows pickled back: dates, decimals and None as they are.
+        script = (
+            "import duckdb, pickle, sys\n"
+            "with duckdb.connect(sys.argv[1], read_only=True) as conn:\n"
+            "    cursor = conn.execute(sys.argv[2])\n"
+            "    names = [c[0] for c in cursor.description or []]\n"
+            "    rows = [dict(zip(names, row)) for row in cursor.fetchall()]\n"
+            "pickle.dump(rows, sys.stdout.buffer)\n"
+        )
+        python = REPO / ".meltano" / "utilities" / "dbt-duckdb" / "venv" / "bin" / "python"
+        done = subprocess.run(
+            [str(python), "-c", script, self.env["DBT_DUCKDB_PATH"], query],
+            capture_output=True,
+            check=False,
+            timeout=120,
+        )
+        assert done.returncode == 0, done.stderr.decode()[-2000:]
+        found: list[dict[str, t.Any]] = pickle.loads(done.stdout)  # our own child process
+        return found
 
     def execute(self, *statements: str) -> None:
-        """Write to the warehouse directly (the tests' own SCIM rows)."""
-        if self.kind == "postgres":
-            with self.pipeline.connect() as conn:
-                for statement in statements:
-                    conn.execute(statement)  # type: ignore[arg-type]
-                conn.commit()
-            return
-        import duckdb  # noqa: PLC0415
-
-        with duckdb.connect(self.env["DBT_DUCKDB_PATH"]) as conn:
+        """Write to the PostgreSQL warehouse directly (the tests' own SCIM rows)."""
+        assert self.kind == "postgres"
+        with self.pipeline.connect() as conn:
             for statement in statements:
-                conn.execute(statement)
+                conn.execute(statement)  # type: ignore[arg-type]
+            conn.commit()
 
     def seats(self) -> dict[str, dict[str, t.Any]]:
         return {r["user_id"]: r for r in self.rows(f"SELECT * FROM {MODELS}.slack__seats")}
