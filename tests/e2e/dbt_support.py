@@ -86,11 +86,15 @@ class Warehouse:
         # DuckDB through the dbt-duckdb utility's own Python (the DuckDB release meltano.yml
         # pins for the file), the rows pickled back: dates, decimals and None as they are.
         script = (
-            "import duckdb, pickle, sys\n"
+            "import datetime, duckdb, pickle, sys\n"
             "with duckdb.connect(sys.argv[1], read_only=True) as conn:\n"
             "    cursor = conn.execute(sys.argv[2])\n"
             "    names = [c[0] for c in cursor.description or []]\n"
             "    rows = [dict(zip(names, row)) for row in cursor.fetchall()]\n"
+            # timestamptz comes with pytz's zone, which this process need not have
+            "utc = datetime.timezone.utc\n"
+            "rows = [{k: v.astimezone(utc) if isinstance(v, datetime.datetime) and v.tzinfo\n"
+            "         else v for k, v in row.items()} for row in rows]\n"
             "pickle.dump(rows, sys.stdout.buffer)\n"
         )
         python = REPO / ".meltano" / "utilities" / "dbt-duckdb" / "venv" / "bin" / "python"
