@@ -173,6 +173,8 @@ class Truth:
         return None if last is None else (self.as_of - last).days
 
     def idle(self) -> set[str]:
+        if not self.monitored:
+            return set()  # unknown, not idle: the model says null
         return {
             u for u in self.billable if (d := self.days_since(u)) is None or d >= self.idle_days
         }
