@@ -278,18 +278,23 @@ def show_licences(server: pg.Postgres, database: str) -> None:
             "SELECT grain, coalesce(team_name, scope_id) AS name, plan_label, activity_source, "
             "accounts, seats_billed, billed_active_30d, billed_active_60d, billed_active_90d, "
             "idle_paid_seats, never_active_paid_seats, idle_days_threshold, guests, "
-            "guests_expiring_soon, guest_expiry_warning_days, deactivated_billable, as_of_date "
+            "guests_expiring_soon, guest_expiry_warning_days, deactivated_billable, as_of_date, "
+            "idle_paid_cost_month, currency, price_source, list_price_as_of "
             "FROM slack.slack__licence_summary ORDER BY grain DESC, name"
         )
         columns = [c.name for c in cursor.description or []]
         summaries = [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
         idle = conn.execute(
-            "SELECT coalesce(real_name, username, user_id), account_kind, roles, "
-            "last_activity_date, days_since_last_activity "
-            "FROM slack.slack__seats WHERE is_idle AND last_activity_date IS NOT NULL "
-            "ORDER BY days_since_last_activity DESC, user_id LIMIT %s",
+            "SELECT coalesce(real_name, username, user_id), account_kind, "
+            "coalesce(department, '-'), last_activity_date, days_idle "
+            "FROM slack.slack__reclaim_candidates WHERE reason = 'idle' "
+            "ORDER BY days_idle DESC, user_id LIMIT %s",
             (TOP_IDLE,),
         ).fetchall()
+        history = conn.execute(
+            "SELECT count(*), min(history_date), max(history_date), min(seats_billed), "
+            "max(seats_billed) FROM slack.slack__seat_history WHERE grain = 'workspace'"
+        ).fetchone()
     if not summaries:
         say("The licence models are empty.")
         return
@@ -311,15 +316,37 @@ def show_licences(server: pg.Postgres, database: str) -> None:
                 f"{row['idle_paid_seats']}, of which never active: "
                 f"{row['never_active_paid_seats']}"
             )
+            say(f"  {idle_cost_line(row)}")
         say(
             f"  guests: {row['guests']}, expiring within {row['guest_expiry_warning_days']} "
             f"days: {row['guests_expiring_soon']}; deactivated but billed: "
             f"{row['deactivated_billable']}"
         )
     if idle:
-        say(f"Longest idle paid seats (of those ever active), top {len(idle)}:")
-        for name, kind, roles, last, days in idle:
-            say(f"  {name:<24} {kind:<20} {roles:<18} last active {last} ({days} days ago)")
+        say(f"Top reclaim candidates (longest idle paid seats), top {len(idle)}:")
+        for name, kind, department, last, days in idle:
+            say(f"  {name:<24} {kind:<20} {department:<14} last active {last} ({days} days ago)")
+    if history and history[0]:
+        say(
+            f"Seat history (slack.slack__seat_history): {history[0]} day(s) from {history[1]} "
+            f"to {history[2]}, paid seats {history[3]}..{history[4]}"
+        )
+
+
+def idle_cost_line(row: dict[str, t.Any]) -> str:
+    """The idle paid seats in money, and where the price comes from."""
+    cost = row["idle_paid_cost_month"]
+    if cost is None:
+        return "idle paid seats cost: unknown (no price for this plan: set var slack_contracts)"
+    where = (
+        "at your contract price"
+        if row["price_source"] == "contract"
+        else f"at {row['plan_label']} list price (as of {row['list_price_as_of']}; set your "
+        "contract price in var slack_contracts, docs/dbt.md)"
+    )
+    return (
+        f"{row['idle_paid_seats']} idle paid seats ~ {row['currency']} {cost:,.2f} a month {where}"
+    )
 
 
 def print_table(columns: list[str], rows: list[tuple[t.Any, ...]]) -> None:

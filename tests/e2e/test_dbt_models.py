@@ -1,19 +1,23 @@
-"""``meltano run tap-slack-snow target-postgres dbt-postgres:build`` end to end, and the
-licence models (transform/) checked against what the Slack emulator holds.
+"""``meltano run tap-slack-snow target-<warehouse> dbt-<warehouse>:build`` end to end on
+PostgreSQL and on DuckDB, and the licence models (transform/) checked against what the Slack
+emulator holds: kinds, billed and idle seats, activity status, cost, reclaim candidates and
+seat history, member by member and day by day.
 
-Every expected number is computed here from the emulator's own data (members, billable
-info, access logs, member-analytics files), never written down. The "as of" date and the
-activity windows are pinned through dbt vars, so the result does not depend on the day the
-test runs.
+Every expected number is computed here from the emulator's own data and the package's price
+list (transform/seeds), never written down; the test's own contract price is an input. The
+"as of" date, thresholds and windows are pinned through dbt vars, so the result does not
+depend on the day the test runs. Each test loads its emulator once per warehouse and builds
+the models several times on that load.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import typing as t
 from collections import defaultdict
-from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -21,203 +25,235 @@ import pytest
 from tap_slack_snow_devkit import pg
 from tap_slack_snow_emulator import ENTERPRISE_USER_SCOPES, WorkspaceConfig
 from tests.e2e.conftest import Pipeline, make_pipeline
-
-if t.TYPE_CHECKING:
-    import subprocess
-
-    from tap_slack_snow_emulator.data import Workspace
+from tests.e2e.dbt_support import (
+    GUEST_KINDS,
+    HISTORY_WINDOWS,
+    MODELS,
+    Truth,
+    Warehouse,
+    access_log_activity,
+    assert_dbt_passed,
+    assert_history_day,
+    assert_models_match,
+    list_price,
+    members_truth,
+    money,
+    utc_date,
+)
 
 pytestmark = pytest.mark.e2e
-
-MODELS = "slack"  # the dbt-postgres utility's target schema (meltano.yml)
-KINDS = {
-    "deleted": "deactivated",
-    "bot": "bot",
-    "slackbot": "bot",
-    "invited": "invited",
-    "single_guest": "single_channel_guest",
-    "guest": "multi_channel_guest",
-}
-GUEST_KINDS = {"multi_channel_guest", "single_channel_guest"}
+WAREHOUSES = ("postgres", "duckdb")
 
 
-def run_elt(
-    pipeline: Pipeline, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    """The job of meltano.yml, with this test's state ID: extract, load, dbt build."""
-    result = pipeline.meltano.run(
-        "run",
-        "--state-id-suffix",
-        pipeline.state_suffix,
-        "tap-slack-snow",
-        "target-postgres",
-        "dbt-postgres:build",
-        env=env,
-    )
-    assert_dbt_passed(result.stdout + result.stderr)
-    return result
+def warehouses(pipeline: Pipeline, tmp_path: Path) -> list[Warehouse]:
+    return [Warehouse(kind, pipeline, tmp_path) for kind in WAREHOUSES]
 
 
-def dbt_build(pipeline: Pipeline, dbt_vars: dict[str, t.Any]) -> None:
-    """``meltano invoke dbt-postgres build --vars ...``: the models again, with these vars."""
-    result = pipeline.meltano.run("invoke", "dbt-postgres", "build", "--vars", json.dumps(dbt_vars))
-    assert_dbt_passed(result.stdout + result.stderr)
-
-
-def assert_dbt_passed(output: str) -> None:
-    """dbt ran its models and tests, and none failed or warned."""
-    done = [line for line in output.splitlines() if "Done. PASS=" in line]
-    assert done, output[-3000:]
-    assert "WARN=0 ERROR=0" in done[-1], done[-1]
-    assert int(done[-1].split("PASS=")[1].split()[0]) > 40, done[-1]  # 12 models + tests
-
-
-def rows(pipeline: Pipeline, query: str) -> list[dict[str, t.Any]]:
-    with pipeline.connect() as conn:
-        cursor = conn.execute(query)
-        names = [c.name for c in cursor.description or []]
-        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
-
-
-def seats(pipeline: Pipeline) -> dict[str, dict[str, t.Any]]:
-    return {r["user_id"]: r for r in rows(pipeline, f"SELECT * FROM {MODELS}.slack__seats")}
-
-
-def summary(pipeline: Pipeline, grain: str = "workspace") -> dict[str, t.Any]:
-    found = rows(pipeline, f"SELECT * FROM {MODELS}.slack__licence_summary WHERE grain = '{grain}'")
-    assert len(found) == 1, found
-    return found[0]
-
-
-def utc_date(unix: int) -> dt.date:
-    return dt.datetime.fromtimestamp(unix, tz=dt.timezone.utc).date()
-
-
-@dataclass
-class Truth:
-    """What the emulator's data implies for the models, as of one date."""
-
-    as_of: dt.date
-    idle_days: int
-    windows: list[int]
-    warning_days: int
-    kinds: dict[str, str] = field(default_factory=dict)
-    billable: set[str] = field(default_factory=set)
-    last_activity: dict[str, dt.date] = field(default_factory=dict)
-    guest_expiry: dict[str, dt.date] = field(default_factory=dict)
-
-    def days_since(self, user_id: str) -> int | None:
-        last = self.last_activity.get(user_id)
-        return None if last is None else (self.as_of - last).days
-
-    def idle(self) -> set[str]:
-        return {
-            u for u in self.billable if (d := self.days_since(u)) is None or d >= self.idle_days
-        }
-
-    def billed_active(self, days: int) -> int:
-        return sum(1 for u in self.billable if (d := self.days_since(u)) is not None and d < days)
-
-    def expiring_guests(self) -> set[str]:
-        return {
-            u
-            for u, day in self.guest_expiry.items()
-            if self.kinds[u] in GUEST_KINDS and 0 <= (day - self.as_of).days <= self.warning_days
-        }
-
-    def kind_counts(self) -> dict[str, int]:
-        counts: dict[str, int] = defaultdict(int)
-        for kind in self.kinds.values():
-            counts[kind] += 1
-        return counts
-
-
-def members_truth(ws: Workspace, truth: Truth, team_id: str | None = None) -> None:
-    """Kinds, billable seats and guest expiry of every member."""
-    for i in ws.member_indices(team_id):
-        core = ws.user_core(i)
-        truth.kinds[core.id] = KINDS.get(core.role, "full_member")
-        if core.expiration_ts and core.is_restricted:
-            truth.guest_expiry[core.id] = utc_date(core.expiration_ts)
-    truth.billable = set(ws.billing_active_user_ids(team_id))
-
-
-def assert_models_match(pipeline: Pipeline, truth: Truth, *, source: str, plan: str) -> None:
-    """slack__seats and slack__licence_summary against the emulator's truth."""
-    got = seats(pipeline)
-    assert set(got) == set(truth.kinds)
-    assert {u: s["account_kind"] for u, s in got.items()} == truth.kinds
-    assert {u for u, s in got.items() if s["is_billable"]} == truth.billable
-    assert {s["plan"] for s in got.values()} == {plan}
-    assert {s["as_of_date"] for s in got.values()} == {truth.as_of}
-    assert {s["activity_source"] for s in got.values()} == {source}
-    assert {u for u, s in got.items() if s["is_idle"]} == truth.idle()
-    assert {u: s["days_since_last_activity"] for u, s in got.items()} == {
-        u: truth.days_since(u) for u in truth.kinds
-    }
-    assert {u for u, s in got.items() if s["is_guest_expiring_soon"]} == truth.expiring_guests()
-
-    row = summary(pipeline)
-    kinds = truth.kind_counts()
-    assert row["plan"] == plan
-    assert row["activity_source"] == source
-    assert row["accounts"] == len(truth.kinds)
-    assert row["full_members"] == kinds["full_member"]
-    assert row["multi_channel_guests"] == kinds["multi_channel_guest"]
-    assert row["single_channel_guests"] == kinds["single_channel_guest"]
-    assert row["bots"] == kinds["bot"]
-    assert row["invited"] == kinds["invited"]
-    assert row["deactivated"] == kinds["deactivated"]
-    assert row["seats_billed"] == len(truth.billable)
-    assert row["idle_paid_seats"] == len(truth.idle())
-    assert row["idle_days_threshold"] == truth.idle_days
-    for days in truth.windows:
-        assert row[f"billed_active_{days}d"] == truth.billed_active(days), days
-    assert row["guests"] == kinds["multi_channel_guest"] + kinds["single_channel_guest"]
-    assert row["guests_expiring_soon"] == len(truth.expiring_guests())
-    # The emulator bills no deactivated member (team.billableInfo leaves them out).
-    assert row["deactivated_billable"] == 0
-
-
-def test_business_plus_workspace_licence_models(pipeline: Pipeline) -> None:
-    """A Business+ workspace: one `meltano run` extracts, loads and builds the models (dbt's
-    tests pass); activity comes from the access logs; idle paid seats, active seats per
-    window, kinds and expiring guests equal what the emulator's data implies."""
-    run_elt(pipeline)
+@pytest.mark.timeout(1500)
+def test_business_plus_workspace_licence_models(pipeline: Pipeline, tmp_path: Path) -> None:
+    """A Business+ workspace, on PostgreSQL and DuckDB: one `meltano run` extracts, loads and
+    builds the models (dbt's tests pass); activity comes from the access logs; seats, idle
+    paid seats, activity status, list-price and contract cost, reclaim candidates and two
+    days of seat history (kept by a full refresh) equal what the emulator's data implies.
+    On PostgreSQL also: SCIM rows give departments, every column is documented, and the
+    package builds as a dependency of transform/integration_tests."""
     ws = pipeline.emu.workspace
-    # The default build measures "as of" today and with the default windows.
-    default = summary(pipeline)
-    assert default["activity_source"] == "access_logs"
-    assert default["seats_billed"] == len(ws.billing_active_user_ids())
-    assert default["idle_days_threshold"] == 30
-    assert {"billed_active_30d", "billed_active_60d", "billed_active_90d"} <= set(default)
-
     as_of = utc_date(ws.base_now)
-    truth = Truth(as_of=as_of, idle_days=45, windows=[7, 45, 120], warning_days=60)
-    members_truth(ws, truth)
-    for entry in ws.access_log_entries():
-        day = utc_date(int(entry["date_last"]))
-        user = str(entry["user_id"])
-        truth.last_activity[user] = max(day, truth.last_activity.get(user, day))
-    assert 0 < len(truth.idle()) < len(truth.billable)  # the check can tell them apart
+    team_id = ws.primary_team.id
+    for wh in warehouses(pipeline, tmp_path):
+        wh.run_elt()
+        # The default build measures "as of" today with the default windows, at list price.
+        default = wh.summary()
+        assert default["activity_source"] == "access_logs"
+        assert default["seats_billed"] == len(ws.billing_active_user_ids())
+        assert default["idle_days_threshold"] == 30
+        assert {"billed_active_30d", "billed_active_60d", "billed_active_90d"} <= set(default)
+        price = list_price("plus", default["as_of_date"])
+        assert price is not None
+        assert money(default["price_per_seat_month"]) == money(price)
+        assert default["price_source"] == "list_price"
+        assert default["billing_model"] == "fair_billing"
+        assert money(default["billed_cost_month"]) == money(price * default["seats_billed"])
+        assert money(default["yearly_saving_if_reclaimed"]) == money(
+            12 * price * default["idle_paid_seats"]
+        )
 
-    dbt_build(
-        pipeline,
-        {
-            "slack_as_of_date": as_of.isoformat(),
-            "slack_idle_days": truth.idle_days,
-            "slack_activity_windows": truth.windows,
-            "slack_guest_expiry_warning_days": truth.warning_days,
-        },
+        truth = Truth(as_of=as_of, idle_days=45, windows=[7, 45, 120], warning_days=60)
+        truth.price = list_price("plus", as_of, "monthly")
+        members_truth(ws, truth)
+        access_log_activity(ws, truth)
+        assert 0 < len(truth.idle()) < len(truth.billable)  # the check can tell them apart
+        if wh.kind == "postgres":
+            # SCIM rows as the scim_users stream documents them, then a build as of a pinned
+            # day at the monthly list price.
+            roster = write_scim_roster(wh, truth)
+            wh.build(truth.dbt_vars(slack_billing_period="monthly"))
+            assert_models_match(wh, truth, source="access_logs", plan="plus")
+            assert_history_day(wh, truth, team_id)
+            assert_scim_departments(wh, truth, roster)
+
+        # Ten days later, under a contract for the workspace (its price, and purchased seats
+        # nobody holds), built with --full-refresh: the history keeps the earlier days.
+        later = Truth(
+            as_of=as_of + dt.timedelta(days=10),
+            idle_days=28,
+            windows=[28],
+            warning_days=30,
+            price=Decimal("9.87"),
+        )
+        members_truth(ws, later)
+        later.last_activity = truth.last_activity
+        contract = {
+            "scope_id": team_id,
+            "billing_model": "contract",
+            "price_per_seat_month": 9.87,
+            "purchased_seats": len(later.billable) + 7,
+            "renewal_date": "2027-06-30",
+        }
+        wh.build(later.dbt_vars(slack_contracts=[contract]), "--full-refresh")
+        assert_models_match(wh, later, source="access_logs", plan="plus")
+        row = wh.summary()
+        assert row["billing_model"] == "contract"
+        assert row["price_source"] == "contract"
+        assert row["purchased_seats"] == len(later.billable) + 7
+        assert row["unassigned_seats"] == 7
+        assert money(row["unassigned_cost_month"]) == money(7 * later.price)
+        assert money(row["monthly_cost"]) == money(later.price * (len(later.billable) + 7))
+        assert money(row["yearly_saving_if_reclaimed"]) == money(
+            12 * later.price * (len(later.idle()) + 7)
+        )
+        built = {default["as_of_date"], later.as_of}
+        if wh.kind == "postgres":
+            built.add(as_of)
+        days = wh.rows(
+            f"SELECT history_date FROM {MODELS}.slack__seat_history "
+            f"WHERE grain = 'workspace' AND scope_id = '{team_id}' ORDER BY history_date"
+        )
+        assert [r["history_date"] for r in days] == sorted(built)
+        if wh.kind == "postgres":
+            assert_history_day(wh, truth, team_id)
+        assert_history_day(wh, later, team_id)
+        if wh.kind == "postgres":
+            assert_columns_documented(wh)
+            assert_integration_project_builds(wh)
+        else:
+            # No scim_users table (the stream has not run): no department, builds pass.
+            assert all(s["department"] is None for s in wh.seats().values())
+
+
+def write_scim_roster(wh: Warehouse, truth: Truth) -> dict[str, dict[str, t.Any]]:
+    """SCIM rows written into table scim_users with the columns the scim_users stream
+    documents (a quarter of the members without one); the roster written."""
+    users = sorted(truth.kinds)
+    manager = users[0]
+    roster = {
+        user: {
+            "department": ("Sales", "Engineering", "Finance")[i % 3],
+            "cost_center": f"CC-{i % 5}",
+            "created_at": dt.datetime(2024, 1, 1 + i % 28, 9, 30),
+        }
+        for i, user in enumerate(users)
+        if i % 4 != 3  # a quarter of the members have no SCIM record
+    }
+    wh.execute(
+        "CREATE TABLE IF NOT EXISTS tap_slack_snow.scim_users (id text PRIMARY KEY, "
+        "user_name text, active boolean, email text, created_at timestamp, "
+        "employee_number text, cost_center text, organization text, division text, "
+        "department text, manager_id text, guest_type text, guest_expires_at timestamp)",
+        "DELETE FROM tap_slack_snow.scim_users",
+        *(
+            "INSERT INTO tap_slack_snow.scim_users (id, active, created_at, cost_center, "
+            f"department, division, manager_id, employee_number) VALUES ('{user}', true, "
+            f"'{row['created_at'].isoformat(sep=' ')}', '{row['cost_center']}', "
+            f"'{row['department']}', 'EMEA', '{manager}', 'E-{user}')"
+            for user, row in roster.items()
+        ),
     )
-    assert_models_match(pipeline, truth, source="access_logs", plan="plus")
-    top = rows(
-        pipeline,
-        f"SELECT user_id, last_login_at, login_count FROM {MODELS}.slack__seats "
-        "WHERE is_idle ORDER BY days_since_last_activity DESC NULLS FIRST LIMIT 1",
-    )[0]
-    logins = [e for e in ws.access_log_entries() if e["user_id"] == top["user_id"]]
-    assert top["login_count"] == sum(int(e["count"]) for e in logins)
+    return roster
+
+
+def assert_scim_departments(
+    wh: Warehouse, truth: Truth, roster: dict[str, dict[str, t.Any]]
+) -> None:
+    """Seats get department, cost centre, manager and created date from the SCIM rows,
+    member by member; slack__licence_by_department counts them per department; the reclaim
+    list carries department and manager name."""
+    manager = sorted(truth.kinds)[0]
+    got = wh.seats()
+    for user, seat in got.items():
+        held = roster.get(user)
+        assert seat["has_scim_record"] == (held is not None), user
+        assert seat["department"] == (held and held["department"]), user
+        assert seat["cost_center"] == (held and held["cost_center"]), user
+        assert seat["manager_id"] == (manager if held else None), user
+        assert seat["employee_number"] == (f"E-{user}" if held else None), user
+        assert seat["created_at"] == (held and held["created_at"]), user
+    by_department = {
+        r["department"]: r
+        for r in wh.rows(
+            f"SELECT * FROM {MODELS}.slack__licence_by_department WHERE grain = 'workspace'"
+        )
+    }
+    idle = truth.idle()
+    expected: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for user in truth.kinds:
+        department = roster[user]["department"] if user in roster else "(none)"
+        expected[department]["accounts"] += 1
+        expected[department]["seats_billed"] += user in truth.billable
+        expected[department]["idle_paid_seats"] += user in idle
+    assert set(by_department) == set(expected)
+    for department, counts in expected.items():
+        row = by_department[department]
+        for column, value in counts.items():
+            assert row[column] == value, (department, column)
+        assert money(row["idle_paid_cost_month"]) == money(
+            (truth.price or 0) * counts["idle_paid_seats"]
+        )
+    reclaim = wh.rows(f"SELECT * FROM {MODELS}.slack__reclaim_candidates")
+    assert reclaim
+    manager_name = got[manager]["real_name"]
+    for candidate in reclaim:
+        held = roster.get(candidate["user_id"])
+        assert candidate["department"] == (held and held["department"])
+        assert candidate["manager_name"] == (manager_name if held else None)
+
+
+def assert_columns_documented(wh: Warehouse) -> None:
+    """Every column of the staging, intermediate and mart tables has a description in the
+    package's YAML (window-suffixed columns by their _30d example)."""
+    import yaml  # noqa: PLC0415 - only this check reads the package's YAML
+
+    documented: dict[str, set[str]] = defaultdict(set)
+    for path in (Path(__file__).resolve().parents[2] / "transform" / "models").rglob("_*.yml"):
+        for model in yaml.safe_load(path.read_text()).get("models", []):
+            for column in model.get("columns", []):
+                if column.get("description"):
+                    documented[model["name"]].add(column["name"])
+    found = wh.rows(
+        "SELECT table_name, column_name FROM information_schema.columns "
+        f"WHERE table_schema IN ('{MODELS}', '{MODELS}_staging') "
+        "AND table_name != 'slack__list_prices'"
+    )
+    assert found
+    missing = {
+        (r["table_name"], r["column_name"])
+        for r in found
+        if re.sub(r"_\d+d$", "_30d", r["column_name"]) not in documented[r["table_name"]]
+        and r["column_name"] not in documented[r["table_name"]]
+    }
+    assert not missing
+
+
+def assert_integration_project_builds(wh: Warehouse) -> None:
+    """transform/integration_tests: the package as a dependency (packages.yml, local) builds
+    and passes its tests and the project's own."""
+    project = Path(__file__).resolve().parents[2] / "transform" / "integration_tests"
+    meltano = wh.pipeline.meltano
+    meltano.run("invoke", wh.utility, "deps", "--project-dir", str(project))
+    result = meltano.run("invoke", wh.utility, "build", "--project-dir", str(project))
+    output = result.stdout + result.stderr
+    assert "assert_reclaim_candidates_are_paid_seats" in output
+    assert_dbt_passed(output)
 
 
 @pytest.fixture
@@ -225,7 +261,7 @@ def grid_pipeline(
     meltano_session: dict[str, t.Any], postgres: pg.Postgres, tmp_path: Path
 ) -> t.Iterator[tuple[Pipeline, dt.date]]:
     """An Enterprise Grid org (one workspace, 120 members) read with an org-level token and
-    team_id; member analytics from five weeks before the "as of" date, a Sunday."""
+    team_id; member analytics as far back as Slack keeps them (13 months)."""
     config = WorkspaceConfig(seed=7, users=120, plan="enterprise", enterprise=True)
     newest = dt.datetime.now(tz=dt.timezone.utc).date() - dt.timedelta(
         days=config.analytics_lag_days
@@ -233,8 +269,6 @@ def grid_pipeline(
     # A Sunday: after a weekend (the emulator's members are rarely active then) a 2-day idle
     # window finds idle seats, and a 7-day one almost none.
     as_of = newest - dt.timedelta(days=(newest.weekday() + 1) % 7)
-    start = as_of - dt.timedelta(days=35)
-    settings = {"team_id": "primary", "start_date": f"{start.isoformat()}T00:00:00Z"}
     with make_pipeline(
         "grid_licence_models",
         meltano_session,
@@ -243,88 +277,186 @@ def grid_pipeline(
         config,
         scopes=ENTERPRISE_USER_SCOPES,
         org_level=True,
-        settings=settings,
+        settings={"team_id": "primary"},
     ) as made:
         yield made, as_of
 
 
-def test_enterprise_grid_licence_models(grid_pipeline: tuple[Pipeline, dt.date]) -> None:
-    """An Enterprise Grid org: activity comes from member analytics (the Grid streams land
-    too), per workspace and per org; the numbers equal those of the emulator's analytics
-    files."""
+def grid_history_truth(
+    ws: t.Any, first: dt.date, as_of: dt.date, idle_days: int
+) -> dict[dt.date, dict[str, int]]:
+    """Per day before ``as_of``: billed, active (per window), idle and guest seats, from the
+    emulator's analytics files."""
+    last_active: dict[str, dt.date] = {}
+    days: dict[dt.date, dict[str, int]] = {}
+    day = first
+    while day < as_of:
+        counts: dict[str, int] = defaultdict(int)
+        for row in ws.analytics_rows(day):
+            user = row["user_id"]
+            if row["is_active"]:
+                last_active[user] = day
+            if not row["is_billable_seat"]:
+                continue
+            counts["seats_billed"] += 1
+            counts["guest_seats_billed"] += bool(row["is_guest"])
+            since = (day - last_active[user]).days if user in last_active else None
+            for window in HISTORY_WINDOWS:
+                counts[f"active_seats_{window}d"] += since is not None and since < window
+            counts["idle_paid_seats"] += since is None or since >= idle_days
+        days[day] = counts
+        day += dt.timedelta(days=1)
+    return days
+
+
+@pytest.mark.timeout(1200)
+def test_enterprise_grid_licence_models(
+    grid_pipeline: tuple[Pipeline, dt.date], tmp_path: Path
+) -> None:
+    """An Enterprise Grid org, on PostgreSQL and DuckDB: activity comes from member analytics
+    (the Grid streams land too), per workspace and per org; the numbers equal those of the
+    emulator's analytics files; money is null without a contract (Grid has no list price)
+    and follows the org's contract when given; the first sync's history holds ~13 months,
+    day by day."""
     pipeline, as_of = grid_pipeline
-    run_elt(pipeline)
     ws = pipeline.emu.workspace
     team_id = ws.primary_team.id
+    enterprise_id = ws.enterprise.id if ws.enterprise else None
+    for wh in warehouses(pipeline, tmp_path):
+        wh.run_elt()
+        backfill = wh.rows(
+            f"SELECT history_date FROM {MODELS}.slack__seat_history "
+            f"WHERE grain = 'org' AND measured_from = 'member_analytics'"
+        )
+        dates = sorted(r["history_date"] for r in backfill)
+        assert 380 <= len(dates) <= 400, len(dates)  # 13 months of daily files
+        assert dates[-1] - dates[0] == dt.timedelta(days=len(dates) - 1)  # no gap
+        assert wh.summary("org")["billed_cost_month"] is None  # no price: null, no guess
 
-    truth = Truth(as_of=as_of, idle_days=2, windows=[2, 7, 30], warning_days=90)
-    members_truth(ws, truth, team_id)
-    loaded = rows(
-        pipeline,
-        "SELECT min(date) AS first, max(date) AS last FROM tap_slack_snow.member_analytics",
-    )[0]
-    day = loaded["first"]
-    assert day <= as_of - dt.timedelta(days=30) and loaded["last"] >= as_of
-    while day <= as_of:
-        for row in ws.analytics_rows(day):
-            if row["is_active"]:
-                truth.last_activity[row["user_id"]] = day
-        day += dt.timedelta(days=1)
-    assert 0 < len(truth.idle()) < len(truth.billable)
+        truth = Truth(as_of=as_of, idle_days=2, windows=[2, 7, 30], warning_days=90)
+        members_truth(ws, truth, team_id)
+        loaded = wh.rows(
+            "SELECT min(date) AS first, max(date) AS last FROM tap_slack_snow.member_analytics"
+        )[0]
+        first = dt.date.fromisoformat(str(loaded["first"]))
+        assert first <= as_of - dt.timedelta(days=365)
+        assert dt.date.fromisoformat(str(loaded["last"])) >= as_of
+        day = first
+        while day <= as_of:
+            for row in ws.analytics_rows(day):
+                if row["is_active"]:
+                    truth.last_activity[row["user_id"]] = day
+            day += dt.timedelta(days=1)
+        assert 0 < len(truth.idle()) < len(truth.billable)
 
-    dbt_build(
-        pipeline,
-        {
-            "slack_as_of_date": as_of.isoformat(),
-            "slack_idle_days": truth.idle_days,
-            "slack_activity_windows": truth.windows,
-            "slack_guest_expiry_warning_days": truth.warning_days,
-        },
-    )
-    assert_models_match(pipeline, truth, source="member_analytics", plan="enterprise")
-    got = seats(pipeline)
-    assert {s["enterprise_id"] for s in got.values()} == {
-        ws.enterprise.id if ws.enterprise else None
-    }
-    # Activity counts within the idle window (messages_posted_<idle_days>d) from the files.
-    messages: dict[str, int] = defaultdict(int)
-    for back in range(truth.idle_days):
-        for row in ws.analytics_rows(as_of - dt.timedelta(days=back)):
-            messages[row["user_id"]] += int(row["messages_posted_count"])
-    for user_id, seat in got.items():
-        assert seat[f"messages_posted_{truth.idle_days}d"] == messages.get(user_id, 0), user_id
-    # The org row adds up the org's workspaces (here one).
-    org = summary(pipeline, "org")
-    workspace = summary(pipeline)
-    assert org["scope_id"] == ws.enterprise.id if ws.enterprise else None
-    for column in ("seats_billed", "idle_paid_seats", "accounts", "guests"):
-        assert org[column] == workspace[column], column
+        contract = {
+            "scope_id": enterprise_id,
+            "price_per_seat_month": 21.5,
+            "purchased_seats": len(truth.billable) - 3,
+        }
+        truth.price = Decimal("21.5")
+        wh.build(truth.dbt_vars(slack_contracts=[contract]))
+        assert_models_match(wh, truth, source="member_analytics", plan="enterprise")
+        got = wh.seats()
+        assert {s["enterprise_id"] for s in got.values()} == {enterprise_id}
+        assert {s["billing_model"] for s in got.values()} == {"contract"}
+        # Activity counts within the idle window (messages_posted_<idle_days>d) from the files.
+        messages: dict[str, int] = defaultdict(int)
+        for back in range(truth.idle_days):
+            for row in ws.analytics_rows(as_of - dt.timedelta(days=back)):
+                messages[row["user_id"]] += int(row["messages_posted_count"])
+        for user_id, seat in got.items():
+            assert seat[f"messages_posted_{truth.idle_days}d"] == messages.get(user_id, 0)
+        # The org row adds up the org's workspaces (here one), and carries the contract:
+        # more seats billed than purchased, so the org pays for the billed ones.
+        org = wh.summary("org")
+        workspace = wh.summary()
+        assert org["scope_id"] == enterprise_id
+        for column in ("seats_billed", "idle_paid_seats", "accounts", "guests"):
+            assert org[column] == workspace[column], column
+        assert org["purchased_seats"] == len(truth.billable) - 3
+        assert org["unassigned_seats"] == 0
+        assert money(org["monthly_cost"]) == money(truth.price * len(truth.billable))
+        assert workspace["purchased_seats"] is None  # the contract is the org's
+
+        # The history, day by day from the files, with the contract price.
+        expected = grid_history_truth(ws, first, as_of, truth.idle_days)
+        history = {
+            r["history_date"]: r
+            for r in wh.rows(
+                f"SELECT * FROM {MODELS}.slack__seat_history WHERE grain = 'org' "
+                f"AND history_date < '{as_of.isoformat()}'"
+            )
+        }
+        assert set(expected) <= set(history)
+        for day, counts in expected.items():
+            row = history[day]
+            for column in (
+                "seats_billed",
+                "guest_seats_billed",
+                "idle_paid_seats",
+                *(f"active_seats_{w}d" for w in HISTORY_WINDOWS),
+            ):
+                assert row[column] == counts[column], (day, column)
+            assert money(row["billed_cost_month"]) == money(truth.price * counts["seats_billed"])
 
 
-def test_free_workspace_without_activity_streams(
-    meltano_session: dict[str, t.Any], postgres: pg.Postgres, tmp_path: Path
+def free_and_pro(plan: str) -> WorkspaceConfig:
+    if plan == "free":
+        return WorkspaceConfig(seed=3, users=150, plan="free", access_logs=50)
+    return WorkspaceConfig(seed=11, users=200, plan="std")
+
+
+@pytest.mark.parametrize("plan", ["free", "std"])
+def test_free_and_pro_workspaces(
+    plan: str, meltano_session: dict[str, t.Any], postgres: pg.Postgres, tmp_path: Path
 ) -> None:
-    """A Free workspace where only users, billing and billable_info were selected (no
-    access_logs, team or Grid tables at all): the models still build and pass their tests,
-    count the billed seats, and say that "active" is unknown instead of calling every seat
-    idle."""
-    config = WorkspaceConfig(seed=3, users=150, plan="free", access_logs=50)
+    """Free (only users, billing and billable_info selected: no access_logs, team or Grid
+    tables at all) and Pro, on PostgreSQL and DuckDB: the models build and pass their tests;
+    Free says "not monitored" instead of calling every seat idle and costs nothing; Pro is
+    measured by its logins at Pro's list price; neither has SCIM (department null)."""
+    config = free_and_pro(plan)
     select = json.dumps(["users.*", "billing.*", "billable_info.*", "access_logs.*"])
+    env = {"TAP_SLACK_SNOW__SELECT": select} if plan == "free" else {}
     with make_pipeline(
-        "free_without_activity", meltano_session, postgres, tmp_path, config
+        f"{plan}_licence_models", meltano_session, postgres, tmp_path, config
     ) as pipeline:
-        run_elt(pipeline, env={"TAP_SLACK_SNOW__SELECT": select})
-        with pipeline.connect() as conn:
-            landed = pg.row_counts(conn)
-        assert "team" not in landed
-        assert "member_analytics" not in landed
-        assert landed.get("access_logs", 0) == 0  # Slack answers paid_only: skipped
         ws = pipeline.emu.workspace
-        row = summary(pipeline)
-        assert row["plan"] == "free"
-        assert row["activity_source"] == "none"
-        assert row["seats_billed"] == len(ws.billing_active_user_ids())
-        assert row["accounts"] == ws.team_member_count(None)
-        assert row["idle_paid_seats"] is None
-        assert row["team_name"] is None
-        assert all(s["is_idle"] is None for s in seats(pipeline).values() if s["is_billable"])
+        truth = Truth(
+            as_of=utc_date(ws.base_now),
+            idle_days=30,
+            windows=[30, 60, 90],
+            warning_days=30,
+            monitored=plan != "free",
+        )
+        members_truth(ws, truth)
+        if plan != "free":
+            access_log_activity(ws, truth)
+        for wh in warehouses(pipeline, tmp_path):
+            # The job's own build (default vars): measured as of the day it reports.
+            wh.run_elt(env=env)
+            truth.as_of = wh.summary()["as_of_date"]
+            truth.price = list_price(plan, truth.as_of)
+            if plan == "free":
+                tables = {
+                    r["table_name"]
+                    for r in wh.rows(
+                        "SELECT table_name FROM information_schema.tables "
+                        "WHERE table_schema = 'tap_slack_snow'"
+                    )
+                }
+                assert "team" not in tables
+                assert "member_analytics" not in tables
+                assert "scim_users" not in tables
+                assert wh.summary()["team_name"] is None
+            source = "access_logs" if plan != "free" else "none"
+            assert_models_match(wh, truth, source=source, plan=plan)
+            seats = wh.seats()
+            assert all(s["department"] is None and not s["has_scim_record"] for s in seats.values())
+            if plan == "free":
+                assert all(s["is_idle"] is None for s in seats.values() if s["is_billable"])
+                assert wh.summary()["idle_paid_seats"] is None
+                assert money(wh.summary()["billed_cost_month"]) == money(0)
+            else:
+                guests = {u for u in truth.billable if truth.kinds[u] in GUEST_KINDS}
+                assert wh.summary()["guest_seats_billed"] == len(guests)

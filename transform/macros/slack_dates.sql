@@ -5,15 +5,8 @@
   {%- if pinned -%}
     cast('{{ pinned }}' as date)
   {%- else -%}
-    cast(timezone('UTC', now()) as date)
+    {{ tap_slack_snow.slack_today() }}
   {%- endif -%}
-{%- endmacro %}
-
-{# Unix seconds (bigint, 0 or null = none) as a UTC timestamp. #}
-{% macro slack_unix_to_timestamp(expression) -%}
-  case when {{ expression }} > 0
-    then cast(timezone('UTC', to_timestamp({{ expression }})) as timestamp)
-  end
 {%- endmacro %}
 
 {# The activity windows (var slack_activity_windows), as sorted whole numbers. #}
@@ -23,4 +16,9 @@
     {%- do windows.append(days | int) -%}
   {%- endfor -%}
   {{- return(windows | unique | sort) -}}
+{%- endmacro %}
+
+{# count(*) filter (where condition), written so every warehouse accepts it. #}
+{% macro slack_count_if(condition) -%}
+  sum(case when {{ condition }} then 1 else 0 end)
 {%- endmacro %}

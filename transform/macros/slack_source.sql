@@ -12,12 +12,15 @@
     and var slack_latest_sync_only, only the rows of the latest sync per partition: upsert keeps rows that a later full answer no
     longer holds (a member who left billable_info), and those would count as current.
 
-  `columns` is a list of [name, type] pairs; the result has exactly those columns.
+  `columns` is a list of [name, type] pairs, `type` one of the logical types of
+  slack_type() (string, bigint, boolean, date, timestamp, json, string_array, numeric); the
+  result has exactly those columns. `enabled=false` (a var such as slack_using_scim) gives the
+  empty relation without looking for the table.
 #}
-{% macro slack_source(table_name, columns, key, latest_sync_partition=none) -%}
+{% macro slack_source(table_name, columns, key, latest_sync_partition=none, enabled=true) -%}
   {%- set relation = source('tap_slack_snow', table_name) -%}
   {%- set present = {} -%}
-  {%- if execute -%}
+  {%- if execute and enabled -%}
     {%- set found = adapter.get_relation(
           database=relation.database, schema=relation.schema, identifier=relation.identifier) -%}
     {%- if found is not none -%}
@@ -37,16 +40,17 @@
     with typed as (
       select
       {%- for name, type in columns + metadata %}
-        {% if present.get(name) %}cast({{ adapter.quote(name) }} as {{ type }}){% else %}cast(null as {{ type }}){% endif %} as {{ adapter.quote(name) }}{{ "," if not loop.last }}
+        {% set sql_type = tap_slack_snow.slack_type(type) -%}
+        {% if present.get(name) %}cast({{ adapter.quote(name) }} as {{ sql_type }}){% else %}cast(null as {{ sql_type }}){% endif %} as {{ adapter.quote(name) }}{{ "," if not loop.last }}
       {%- endfor %}
-      {% if present %}from {{ relation }}{% else %}where false{% endif %}
+      {% if present %}from {{ relation }}{% else %}from (select 1 as slack_empty) as slack_empty where 1 = 0{% endif %}
     ),
     ranked as (
       select
         typed.*,
         row_number() over (
           partition by {% for k in keys %}{{ adapter.quote(k) }}{{ ", " if not loop.last }}{% endfor %}
-          order by _sdc_extracted_at desc nulls last, _sdc_sequence desc nulls last
+          order by {{ adapter.quote('_sdc_extracted_at') }} desc nulls last, {{ adapter.quote('_sdc_sequence') }} desc nulls last
         ) as _slack_version
         {%- if latest_sync_partition is not none %},
         max(_sdc_sync_started_at) over (

@@ -2,7 +2,7 @@
 -- the idle window = billed (when the idle window is one of the activity windows), and no
 -- window counts more than the seats billed.
 with seats as (
-  select team_id, plan, count(*) filter (where is_billable) as billed
+  select team_id, plan, {{ tap_slack_snow.slack_count_if('is_billable') }} as billed
   from {{ ref('slack__seats') }}
   where team_id is not null
   group by team_id, plan

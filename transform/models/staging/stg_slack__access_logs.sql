@@ -8,12 +8,12 @@ select
   team_id,
   date_first as first_seen_at,
   date_last as last_seen_at,
-  coalesce("count", 0) as login_count,
+  coalesce({{ adapter.quote('count') }}, 0) as login_count,
   isp,
   country,
   region
 from {{ tap_slack_snow.slack_source('access_logs', [
-    ['user_id', 'text'], ['ip', 'text'], ['user_agent', 'text'], ['username', 'text'],
-    ['team_id', 'text'], ['date_first', 'timestamp'], ['date_last', 'timestamp'],
-    ['count', 'bigint'], ['isp', 'text'], ['country', 'text'], ['region', 'text'],
+    ['user_id', 'string'], ['ip', 'string'], ['user_agent', 'string'], ['username', 'string'],
+    ['team_id', 'string'], ['date_first', 'timestamp'], ['date_last', 'timestamp'],
+    ['count', 'bigint'], ['isp', 'string'], ['country', 'string'], ['region', 'string'],
   ], key=['user_id', 'ip', 'user_agent']) }}

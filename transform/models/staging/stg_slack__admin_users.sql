@@ -17,15 +17,15 @@ select
   deactivated_ts as deactivated_at,
   expiration_ts as guest_expires_at,
   last_active_ts as last_active_at,
-  array_to_string(workspaces, ',') as workspace_ids,
-  workspaces[1] as primary_team_id,
-  array_to_string(roles, ',') as roles
+  nullif({{ tap_slack_snow.slack_string_array_join('workspaces') }}, '') as workspace_ids,
+  {{ tap_slack_snow.slack_string_array_first('workspaces') }} as primary_team_id,
+  nullif({{ tap_slack_snow.slack_string_array_join('roles') }}, '') as roles
 from {{ tap_slack_snow.slack_source('admin_users', [
-    ['id', 'text'], ['email', 'text'], ['username', 'text'], ['full_name', 'text'],
+    ['id', 'string'], ['email', 'string'], ['username', 'string'], ['full_name', 'string'],
     ['is_active', 'boolean'], ['is_bot', 'boolean'], ['is_restricted', 'boolean'],
     ['is_ultra_restricted', 'boolean'], ['is_admin', 'boolean'], ['is_owner', 'boolean'],
     ['is_primary_owner', 'boolean'], ['has_2fa', 'boolean'], ['has_sso', 'boolean'],
     ['date_created', 'timestamp'], ['deactivated_ts', 'timestamp'],
     ['expiration_ts', 'timestamp'], ['last_active_ts', 'timestamp'],
-    ['workspaces', 'text[]'], ['roles', 'text[]'],
+    ['workspaces', 'string_array'], ['roles', 'string_array'],
   ], key='id', latest_sync_partition='*') }}

@@ -5,5 +5,5 @@ select
   coalesce(nullif(plan, ''), 'free') as plan,
   coalesce(plan_label, plan) as plan_label
 from {{ tap_slack_snow.slack_source('billing', [
-    ['team_id', 'text'], ['enterprise_id', 'text'], ['plan', 'text'], ['plan_label', 'text'],
+    ['team_id', 'string'], ['enterprise_id', 'string'], ['plan', 'string'], ['plan_label', 'string'],
   ], key='team_id', latest_sync_partition='team_id') }}

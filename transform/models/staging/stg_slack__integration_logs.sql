@@ -2,7 +2,7 @@
 select
   id as integration_log_id,
   team_id,
-  "date" as changed_at,
+  {{ adapter.quote('date') }} as changed_at,
   change_type,
   coalesce(app_id, service_id) as integration_id,
   coalesce(app_type, service_type) as integration_name,
@@ -13,8 +13,8 @@ select
   scope,
   reason
 from {{ tap_slack_snow.slack_source('integration_logs', [
-    ['id', 'text'], ['team_id', 'text'], ['date', 'timestamp'], ['change_type', 'text'],
-    ['app_id', 'text'], ['app_type', 'text'], ['service_id', 'text'],
-    ['service_type', 'text'], ['user_id', 'text'], ['user_name', 'text'],
-    ['channel', 'text'], ['scope', 'text'], ['reason', 'text'],
+    ['id', 'string'], ['team_id', 'string'], ['date', 'timestamp'], ['change_type', 'string'],
+    ['app_id', 'string'], ['app_type', 'string'], ['service_id', 'string'],
+    ['service_type', 'string'], ['user_id', 'string'], ['user_name', 'string'],
+    ['channel', 'string'], ['scope', 'string'], ['reason', 'string'],
   ], key='id') }}

@@ -1,6 +1,6 @@
 -- Daily member activity (admin.analytics.getFile type=member, Enterprise Grid).
 select
-  "date" as activity_date,
+  {{ adapter.quote('date') }} as activity_date,
   user_id,
   enterprise_id,
   team_id,
@@ -14,7 +14,7 @@ select
   coalesce(slack_huddles_count, 0) as huddles,
   coalesce(search_count, 0) as searches
 from {{ tap_slack_snow.slack_source('member_analytics', [
-    ['date', 'date'], ['user_id', 'text'], ['enterprise_id', 'text'], ['team_id', 'text'],
+    ['date', 'date'], ['user_id', 'string'], ['enterprise_id', 'string'], ['team_id', 'string'],
     ['is_active', 'boolean'], ['is_billable_seat', 'boolean'], ['is_guest', 'boolean'],
     ['messages_posted_count', 'bigint'], ['reactions_added_count', 'bigint'],
     ['files_added_count', 'bigint'], ['total_calls_count', 'bigint'],

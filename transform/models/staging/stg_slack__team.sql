@@ -7,6 +7,6 @@ select
   enterprise_id,
   enterprise_name
 from {{ tap_slack_snow.slack_source('team', [
-    ['id', 'text'], ['name', 'text'], ['domain', 'text'], ['email_domain', 'text'],
-    ['enterprise_id', 'text'], ['enterprise_name', 'text'],
+    ['id', 'string'], ['name', 'string'], ['domain', 'string'], ['email_domain', 'string'],
+    ['enterprise_id', 'string'], ['enterprise_name', 'string'],
   ], key='id', latest_sync_partition='id') }}
