@@ -6,14 +6,17 @@ with stream maps and flattening on top.
 from __future__ import annotations
 
 import copy
+import json
 import typing as t
 from pathlib import Path
 
 import pytest
 from singer_sdk.helpers._catalog import pop_deselected_record_properties
 from singer_sdk.singerlib import Catalog, SelectionMask
+from singer_sdk.streams.core import Stream
 
 from tap_slack_snow.records.selection import deselected_paths, drop_deselected
+from tap_slack_snow.streams.base import SlackStream
 from tap_slack_snow_devkit.catalogs import select_only
 from tap_slack_snow_emulator import ENTERPRISE_USER_SCOPES, SlackEmulator
 from tests._support import oauth_config, sync
@@ -148,3 +151,28 @@ def test_deselection_with_stream_maps_and_flattening(
         assert not any(key.startswith(("enterprise_user", "locale")) for key in record)
         assert "tz" not in record
         assert record["name_upper"] == (record["name"].upper() if record["name"] else None)
+
+
+def test_the_tap_emits_what_the_sdks_own_record_path_emits(
+    emulator: SlackEmulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same sync through the tap's per-record hooks and through the SDK's own (its
+    ``_generate_record_messages`` and ``generate_child_contexts``): the same messages, in
+    the same order, field order included (``time_extracted`` aside)."""
+    catalog = deselect(select_only("users"), "users", *DESELECTED)
+
+    def messages(folder: str) -> list[str]:
+        config = oauth_config(emulator, tmp_path / folder, scopes=ENTERPRISE_USER_SCOPES)
+        result = sync(config, catalog=catalog)
+        assert result.exit_code == 0
+        return [
+            json.dumps({k: v for k, v in m.items() if k != "time_extracted"})
+            for m in result.messages
+        ]
+
+    tap_path = messages("tap")
+    monkeypatch.setattr(SlackStream, "_generate_record_messages", Stream._generate_record_messages)
+    monkeypatch.setattr(SlackStream, "generate_child_contexts", Stream.generate_child_contexts)
+    sdk_path = messages("sdk")
+    assert len(tap_path) > emulator.workspace.user_count
+    assert tap_path == sdk_path
