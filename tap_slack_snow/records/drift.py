@@ -2,9 +2,9 @@
 
 Real Slack is less tidy than its documentation (recorded answers in ``tests/corpus``): an id
 arrives as a number in one entry and as a string in the next, ``[]`` stands for an empty
-object, ``null`` for an empty string. Every record gets one schema validation and a key-set
-check per declared object (new fields, ``[]`` maps); only a record that fails validation
-takes the slower repair path below.
+object, ``null`` for an empty string. Most records pass one validation against a strict copy
+of the schema (:mod:`.strict`); the others get a key-set check per declared object (new
+fields, ``[]`` maps) and a schema validation; only one that fails that is repaired, below.
 
 * A scalar that converts **without loss** is converted and the run goes on: a number for a
   string field (``1234567890`` -> ``"1234567890"``), an integer-valued string or float for an
@@ -43,6 +43,7 @@ from collections import Counter
 import jsonschema_rs
 
 from tap_slack_snow.errors import MalformedPayloadError
+from tap_slack_snow.records.strict import ObjectNode, StrictSchema, object_nodes
 from tap_slack_snow.records.strings import LONE_SURROGATE, NUL, fit_strings, may_hold_odd_text
 from tap_slack_snow.text import printable
 
@@ -131,34 +132,6 @@ def _types_at(schema: dict[str, t.Any], path: t.Sequence[str | int]) -> set[str]
     return {declared} if isinstance(declared, str) else set(declared)
 
 
-class _ObjectNode(t.NamedTuple):
-    """A declared object of the schema: where it is, its properties, its map children."""
-
-    path: tuple[str, ...]
-    names: frozenset[str]
-    #: Children keyed by data (``profile.fields``): Slack sends ``[]`` when there are none.
-    maps: tuple[str, ...]
-
-
-def _object_nodes(schema: dict[str, t.Any], path: tuple[str, ...] = ()) -> list[_ObjectNode]:
-    """Every object with declared properties, parents before children."""
-    properties = schema.get("properties")
-    if not isinstance(properties, dict):
-        return []
-    maps = tuple(
-        name
-        for name, child in properties.items()
-        if isinstance(child, dict)
-        and isinstance(child.get("additionalProperties"), dict)
-        and "properties" not in child
-    )
-    nodes = [_ObjectNode(path, frozenset(properties), maps)]
-    for name, child in properties.items():
-        if isinstance(child, dict):
-            nodes += _object_nodes(child, (*path, name))
-    return nodes
-
-
 def field_name(path: t.Sequence[str | int]) -> str:
     """``profile.fields.Xf01.value``; list positions as ``[]`` so one field logs once (the
     names come from Slack: a line shows them :func:`~tap_slack_snow.text.printable`)."""
@@ -188,7 +161,8 @@ class DriftPolicy:
         self.validator = jsonschema_rs.validator_for(schema, validate_formats=True)
         self._warned: set[tuple[str, str, str]] = set()
         self.nulled: Counter[str] = Counter()
-        self._nodes = _object_nodes(schema)
+        self._nodes = object_nodes(schema)
+        self.strict = StrictSchema(schema, self._nodes)
         self.undeclared: set[str] = set()
         #: Entries the stream could not use as sent, by what was done with them.
         self.noted: Counter[str] = Counter()
@@ -201,6 +175,10 @@ class DriftPolicy:
 
     def check(self, record: dict[str, t.Any]) -> dict[str, t.Any]:
         """The record, fitted to the schema; raises UnconvertibleValueError when it cannot be."""
+        if self.strict.fits(record):
+            for path in self.strict.empty_maps(record):
+                self._warn_once(list(path), [], {})
+            return record
         self._scan(record)
         if self.validator.is_valid(record):
             return record
@@ -266,13 +244,14 @@ class DriftPolicy:
                         value[name] = {}
                         self._warn_once([*node.path, name], [], {})
 
-    def _note_undeclared(self, node: _ObjectNode, value: dict[str, t.Any]) -> None:
+    def _note_undeclared(self, node: ObjectNode, value: dict[str, t.Any]) -> None:
         prefix = "".join(f"{part}." for part in node.path)
         for name in sorted(value.keys() - node.names):
             with self._lock:
                 if prefix + name in self.undeclared:
                     continue
                 self.undeclared.add(prefix + name)
+                self.strict.note(node.path, name)
                 self.logger.info(
                     "%s: Slack sent field %s, which the stream's schema does not declare; "
                     "the record keeps it as sent (logged once per run)",

@@ -7,6 +7,8 @@ import typing as t
 from datetime import date, datetime, timedelta, timezone
 
 _EPOCH = date(1970, 1, 1)
+#: Integers a float holds exactly: below this, ``unix_int`` of an integer is the integer.
+_EXACT_IN_FLOAT = 2**53
 
 
 def unix_to_iso(value: t.Any) -> str | None:
@@ -65,6 +67,10 @@ def add_datetimes(record: dict[str, t.Any], fields: t.Iterable[str]) -> dict[str
     for field in fields:
         if field in record:
             raw = record[field]
+            if type(raw) is int and -_EXACT_IN_FLOAT < raw < _EXACT_IN_FLOAT:  # most records
+                record[f"{field}_unix"] = raw
+                record[field] = int_to_iso(raw)
+                continue
             record[f"{field}_unix"] = unix_int(raw)
             record[field] = unix_to_iso(raw)
     return record

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import threading
 import typing as t
+from datetime import datetime, timezone
 from functools import partial
 from importlib import resources
 
@@ -20,12 +21,14 @@ from singer_sdk import RESTStream
 from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.pagination import SinglePagePaginator
 from singer_sdk.schema.source import SchemaDirectory, StreamSchema
+from singer_sdk.singerlib import RecordMessage
 from singer_sdk.streams.rest import HTTPRequest, PageContext
 from typing_extensions import override
 
 from tap_slack_snow import schemas
 from tap_slack_snow.records.checks import RecordChecks
 from tap_slack_snow.records.payloads import record_objects
+from tap_slack_snow.records.selection import PropertyPath, deselected_paths, drop_deselected
 from tap_slack_snow.run.prefetch import FetchJob, PageCodec
 from tap_slack_snow.run.progress import FetchProgress
 from tap_slack_snow.slack.answers import read_slack_response
@@ -42,6 +45,7 @@ if t.TYPE_CHECKING:
     from singer_sdk.helpers._batch import BatchConfig
     from singer_sdk.helpers.types import Context
     from singer_sdk.pagination import BaseAPIPaginator
+    from singer_sdk.singerlib import SelectionMask
 
     from tap_slack_snow.records.drift import DriftPolicy
     from tap_slack_snow.run.session import SlackRun
@@ -112,6 +116,7 @@ class SlackStream(RESTStream[t.Any], t.Generic[FetchT]):
         self._pending_version: int | None = None
         self._checks: RecordChecks | None = None
         self._checks_made = threading.Lock()
+        self._deselected: tuple[SelectionMask | None, tuple[PropertyPath, ...]] = (None, ())
         self.progress = FetchProgress(
             self.name, self.call_stats, run.logger, emitted=lambda: self.records_emitted
         )
@@ -175,6 +180,52 @@ class SlackStream(RESTStream[t.Any], t.Generic[FetchT]):
         if checked is not None:
             self.records_emitted += 1
         return checked
+
+    @override
+    def generate_child_contexts(
+        self, record: dict[str, t.Any], context: Context | None
+    ) -> t.Iterable[Context | None]:
+        """None: no stream has children. The SDK's default hands every record on as a
+        context, which the SDK then copies (a dict copy per record for nothing)."""
+        return () if not self.child_streams else super().generate_child_contexts(record, context)
+
+    @override
+    def _generate_record_messages(
+        self, record: dict[str, t.Any]
+    ) -> t.Generator[RecordMessage, None, None]:
+        """The SDK's RECORD messages (one per stream map, flattening included) without its
+        per-field walk of every record for deselected properties: the catalog's deselected
+        paths are listed once and removed by path (:mod:`~tap_slack_snow.records.selection`).
+
+        singer-sdk 0.54 does three things here: remove the deselected properties, conform
+        types (off: ``TYPE_CONFORMANCE_LEVEL``, the records are checked in ``post_process``),
+        and map. With conformance turned back on (a benchmark variant) the SDK's own method
+        runs.
+        """
+        if self.TYPE_CONFORMANCE_LEVEL != TypeConformanceLevel.NONE:
+            yield from super()._generate_record_messages(record)
+            return
+        drop_deselected(record, self.deselected_paths)
+        for stream_map in self.stream_maps:
+            mapped = stream_map.transform(record)
+            if mapped is not None:  # None: a map's filter left the record out
+                yield RecordMessage(
+                    stream=stream_map.stream_alias,
+                    record=mapped,
+                    version=self._stream_version,
+                    time_extracted=datetime.now(timezone.utc),
+                )
+
+    @property
+    def deselected_paths(self) -> tuple[PropertyPath, ...]:
+        """The properties the catalog deselects (listed again only when the SDK resolves a
+        new selection mask)."""
+        mask = self.mask
+        made_for, paths = self._deselected
+        if made_for is not mask:
+            paths = deselected_paths(mask)
+            self._deselected = (mask, paths)
+        return paths
 
     @override
     def get_batch_config(self, config: t.Mapping[str, t.Any]) -> BatchConfig | None:

@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from tap_slack_snow.records.unix_times import add_datetimes, unix_to_iso
+from tap_slack_snow.records.unix_times import add_datetimes, unix_int, unix_to_iso
 
 
 @pytest.mark.parametrize(
@@ -48,3 +48,15 @@ def test_integer_unix_times_read_as_datetime_writes_them() -> None:
         except (OverflowError, OSError, ValueError):
             expected = None
         assert unix_to_iso(value) == expected, value
+
+
+@pytest.mark.parametrize(
+    "raw", [1502138686, 0, -5, 2**53 - 1, 2**53, 2**53 + 1, -(2**53) - 1, 10**400, 1.5, "7"]
+)
+def test_add_datetimes_of_an_integer_is_the_general_conversion(raw: object) -> None:
+    """Integers take a shorter path; the result is the general one's (the raw value as
+    ``unix_int`` reads it, the date-time as ``unix_to_iso`` writes it)."""
+    assert add_datetimes({"updated": raw}, ["updated"]) == {
+        "updated": unix_to_iso(raw),
+        "updated_unix": unix_int(raw),
+    }
