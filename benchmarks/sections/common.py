@@ -18,6 +18,8 @@ from tap_slack_snow_emulator.config import ENTERPRISE_USER_SCOPES, WorkspaceConf
 
 #: Stream -> Slack method (the tap's streams, in STREAM_TYPES order).
 STREAM_METHODS = {stream.name: stream.slack_method for stream in STREAM_TYPES}
+#: The name the emulator counts a stream's requests under, where it is not the method's.
+EMULATOR_METHODS = {**STREAM_METHODS, "scim_users": "scim.Users"}
 
 
 #: Slack's real per-minute allowance of each method (Tier 2: 20, Tier 3: 50, Tier 4: 100).
@@ -90,6 +92,11 @@ def expected(emu: EmulatorProcess, start: str) -> dict[str, tuple[int, int, str]
             days * rows,
             days + 1,
             "one file per published day + the answer that says the next is not yet published",
+        ),
+        "scim_users": (
+            len(ws.scim_indices()),
+            pages(len(ws.scim_indices()), 1000),
+            "SCIM users / 1000 (the people of users.list, no bots; count 1000)",
         ),
     }
 

@@ -10,7 +10,7 @@ import typing as t
 
 from benchmarks.harness import iso_days_ago, run_tap, start_emulator, workdir
 from benchmarks.report import Report, table
-from benchmarks.sections.common import INFO, STREAM_METHODS, expected
+from benchmarks.sections.common import EMULATOR_METHODS, INFO, STREAM_METHODS, expected
 from tap_slack_snow_emulator.config import WorkspaceConfig
 
 
@@ -41,13 +41,13 @@ def bench_requests(report: Report, quick: bool) -> dict[str, t.Any]:
     total_tap = total_min = 0
     for stream, method in STREAM_METHODS.items():
         records, minimum, how = want[stream]
-        made = int(stats["calls"].get(method, 0))
+        made = int(stats["calls"].get(EMULATOR_METHODS[stream], 0))
         got = run.records(stream)
         total_tap += made
         total_min += minimum
         verdict = "equal" if made == minimum else f"{made - minimum:+d}"
         rows.append([stream, method, f"{got:,}", f"{records:,}", made, minimum, verdict, how])
-    extra = {m: int(n) for m, n in stats["calls"].items() if m not in STREAM_METHODS.values()}
+    extra = {m: int(n) for m, n in stats["calls"].items() if m not in EMULATOR_METHODS.values()}
     # an org-level token lists the org's workspaces once (auth.teams.list, one page here)
     run_minimum = 3
     rows.append(
