@@ -322,7 +322,7 @@ def show_licences(server: pg.Postgres, database: str) -> None:
     if idle:
         say(f"Top reclaim candidates (longest idle paid seats), top {len(idle)}:")
         for name, kind, department, last, days in idle:
-            say(f"  {name:<24} {kind:<20} {department:<14} last active {last} ({days} days ago)")
+            say(f"  {name:<24} {kind:<20} {department:<18} last active {last} ({days} days ago)")
     if history and history[0]:
         say(
             f"Seat history (slack.slack__seat_history): {history[0]} day(s) from {history[1]} "
