@@ -175,17 +175,6 @@ SCIM_DEPARTMENTS = (
     "count(*) FILTER (WHERE active) AS active, min(created_at)::date AS first_created "
     "FROM tap_slack_snow.scim_users GROUP BY 1 ORDER BY 2 DESC"
 )
-#: Billable seats of active people with no login in the last 30 days (access_logs), per
-#: SCIM department: where a licence team reclaims seats first.
-IDLE_BY_DEPARTMENT = (
-    "SELECT coalesce(s.department, '(none)') AS department, count(*) AS idle_paid_seats "
-    "FROM tap_slack_snow.billable_info AS b "
-    "JOIN tap_slack_snow.scim_users AS s ON s.id = b.user_id "
-    "WHERE b.billing_active AND s.active AND NOT EXISTS ("
-    "SELECT 1 FROM tap_slack_snow.access_logs AS a WHERE a.user_id = b.user_id "
-    "AND a.date_last >= now() - interval '30 days') "
-    "GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 3"
-)
 
 
 def show_results(server: pg.Postgres, database: str) -> None:
@@ -247,14 +236,9 @@ def show_results(server: pg.Postgres, database: str) -> None:
                 "scim_users: who holds each seat (SCIM), by department",
                 SCIM_DEPARTMENTS,
             ),
-            (
-                "scim_users",
-                "the three departments with the most idle paid seats",
-                IDLE_BY_DEPARTMENT,
-            ),
         ]
         for table, title, query in samples:
-            if table not in counts or (query is IDLE_BY_DEPARTMENT and "access_logs" not in counts):
+            if table not in counts:
                 continue
             cursor = conn.execute(query)
             rows = cursor.fetchall()
@@ -291,6 +275,14 @@ def show_licences(server: pg.Postgres, database: str) -> None:
             "ORDER BY days_idle DESC, user_id LIMIT %s",
             (TOP_IDLE,),
         ).fetchall()
+        # The SCIM departments (slack__licence_by_department) where a licence team reclaims
+        # seats first; none without SCIM (Free, Pro) or activity data.
+        departments = conn.execute(
+            "SELECT department, idle_paid_seats, seats_billed, idle_paid_cost_month, currency "
+            "FROM slack.slack__licence_by_department WHERE grain = 'workspace' "
+            "AND department != '(none)' AND idle_paid_seats > 0 "
+            "ORDER BY idle_paid_seats DESC, department LIMIT 3"
+        ).fetchall()
         history = conn.execute(
             "SELECT count(*), min(history_date), max(history_date), min(seats_billed), "
             "max(seats_billed) FROM slack.slack__seat_history WHERE grain = 'workspace'"
@@ -322,10 +314,15 @@ def show_licences(server: pg.Postgres, database: str) -> None:
             f"days: {row['guests_expiring_soon']}; deactivated but billed: "
             f"{row['deactivated_billable']}"
         )
+    if departments:
+        say("Departments with the most idle paid seats (SCIM):")
+        for department, idle_seats, billed, cost, currency in departments:
+            money = "" if cost is None else f", ~ {currency} {cost:,.2f} a month"
+            say(f"  {department:<20} {idle_seats} idle of {billed} paid seats{money}")
     if idle:
         say(f"Top reclaim candidates (longest idle paid seats), top {len(idle)}:")
         for name, kind, department, last, days in idle:
-            say(f"  {name:<24} {kind:<20} {department:<14} last active {last} ({days} days ago)")
+            say(f"  {name:<24} {kind:<20} {department:<18} last active {last} ({days} days ago)")
     if history and history[0]:
         say(
             f"Seat history (slack.slack__seat_history): {history[0]} day(s) from {history[1]} "

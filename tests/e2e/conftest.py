@@ -136,7 +136,8 @@ class Pipeline:
             return pg.row_counts(conn)
 
     def expected_counts(self) -> dict[str, int]:
-        """What the emulator holds now, per stream (a standard workspace: no Grid streams)."""
+        """What the emulator holds now, per stream (a Business+ workspace: SCIM, no Grid
+        streams)."""
         ws = self.emu.workspace
         return {
             "access_logs": sum(
@@ -149,6 +150,7 @@ class Pipeline:
                 1 for e in ws.integration_log_entries() if int(e["date"]) >= START_TS
             ),
             "member_analytics": 0,
+            "scim_users": len(ws.scim_users()),
             "team": 1,
             "users": ws.team_member_count(None),
         }

@@ -108,14 +108,6 @@ class Warehouse:
         found: list[dict[str, t.Any]] = pickle.loads(done.stdout)  # our own child process
         return found
 
-    def execute(self, *statements: str) -> None:
-        """Write to the PostgreSQL warehouse directly (the tests' own SCIM rows)."""
-        assert self.kind == "postgres"
-        with self.pipeline.connect() as conn:
-            for statement in statements:
-                conn.execute(statement)  # type: ignore[arg-type]
-            conn.commit()
-
     def seats(self) -> dict[str, dict[str, t.Any]]:
         return {r["user_id"]: r for r in self.rows(f"SELECT * FROM {MODELS}.slack__seats")}
 

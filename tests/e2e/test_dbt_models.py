@@ -25,6 +25,7 @@ import pytest
 from tap_slack_snow_devkit import pg
 from tap_slack_snow_emulator import ENTERPRISE_USER_SCOPES, WorkspaceConfig
 from tests.e2e.conftest import Pipeline, make_pipeline
+from tests.e2e.dbt_scim import assert_scim_matches, scim_roster
 from tests.e2e.dbt_support import (
     GUEST_KINDS,
     HISTORY_WINDOWS,
@@ -54,12 +55,15 @@ def test_business_plus_workspace_licence_models(pipeline: Pipeline, tmp_path: Pa
     """A Business+ workspace, on PostgreSQL and DuckDB: one `meltano run` extracts, loads and
     builds the models (dbt's tests pass); activity comes from the access logs; seats, idle
     paid seats, activity status, list-price and contract cost, reclaim candidates and two
-    days of seat history (kept by a full refresh) equal what the emulator's data implies.
-    On PostgreSQL also: SCIM rows give departments, every column is documented, and the
-    package builds as a dependency of transform/integration_tests."""
+    days of seat history (kept by a full refresh) equal what the emulator's data implies;
+    the scim_users stream's rows give each seat its department, cost centre, manager and
+    created date, and the counts per department, as the emulator's SCIM answer says.
+    On PostgreSQL also: every column is documented, and the package builds as a dependency
+    of transform/integration_tests."""
     ws = pipeline.emu.workspace
     as_of = utc_date(ws.base_now)
     team_id = ws.primary_team.id
+    roster = scim_roster(ws)
     for wh in warehouses(pipeline, tmp_path):
         wh.run_elt()
         # The default build measures "as of" today with the default windows, at list price.
@@ -84,13 +88,10 @@ def test_business_plus_workspace_licence_models(pipeline: Pipeline, tmp_path: Pa
         access_log_activity(ws, truth)
         assert 0 < len(truth.idle()) < len(truth.billable)  # the check can tell them apart
         if wh.kind == "postgres":
-            # SCIM rows as the scim_users stream documents them, then a build as of a pinned
-            # day at the monthly list price.
-            roster = write_scim_roster(wh, truth)
+            # A build as of a pinned day at the monthly list price.
             wh.build(truth.dbt_vars(slack_billing_period="monthly"))
             assert_models_match(wh, truth, source="access_logs", plan="plus")
             assert_history_day(wh, truth, team_id)
-            assert_scim_departments(wh, truth, roster)
 
         # Ten days later, under a contract for the workspace (its price, and purchased seats
         # nobody holds), built with --full-refresh: the history keeps the earlier days.
@@ -133,89 +134,12 @@ def test_business_plus_workspace_licence_models(pipeline: Pipeline, tmp_path: Pa
         if wh.kind == "postgres":
             assert_history_day(wh, truth, team_id)
         assert_history_day(wh, later, team_id)
+        # The scim_users stream loaded the emulator's SCIM roster: departments, cost centres,
+        # managers and created dates per member, and the counts per department.
+        assert_scim_matches(wh, later, roster, team_id)
         if wh.kind == "postgres":
             assert_columns_documented(wh)
             assert_integration_project_builds(wh)
-        else:
-            # No scim_users table (the stream has not run): no department, builds pass.
-            assert all(s["department"] is None for s in wh.seats().values())
-
-
-def write_scim_roster(wh: Warehouse, truth: Truth) -> dict[str, dict[str, t.Any]]:
-    """SCIM rows written into table scim_users with the columns the scim_users stream
-    documents (a quarter of the members without one); the roster written."""
-    users = sorted(truth.kinds)
-    manager = users[0]
-    roster = {
-        user: {
-            "department": ("Sales", "Engineering", "Finance")[i % 3],
-            "cost_center": f"CC-{i % 5}",
-            "created_at": dt.datetime(2024, 1, 1 + i % 28, 9, 30),
-        }
-        for i, user in enumerate(users)
-        if i % 4 != 3  # a quarter of the members have no SCIM record
-    }
-    wh.execute(
-        "CREATE TABLE IF NOT EXISTS tap_slack_snow.scim_users (id text PRIMARY KEY, "
-        "user_name text, active boolean, email text, created_at timestamp, "
-        "employee_number text, cost_center text, organization text, division text, "
-        "department text, manager_id text, guest_type text, guest_expires_at timestamp)",
-        "DELETE FROM tap_slack_snow.scim_users",
-        *(
-            "INSERT INTO tap_slack_snow.scim_users (id, active, created_at, cost_center, "
-            f"department, division, manager_id, employee_number) VALUES ('{user}', true, "
-            f"'{row['created_at'].isoformat(sep=' ')}', '{row['cost_center']}', "
-            f"'{row['department']}', 'EMEA', '{manager}', 'E-{user}')"
-            for user, row in roster.items()
-        ),
-    )
-    return roster
-
-
-def assert_scim_departments(
-    wh: Warehouse, truth: Truth, roster: dict[str, dict[str, t.Any]]
-) -> None:
-    """Seats get department, cost centre, manager and created date from the SCIM rows,
-    member by member; slack__licence_by_department counts them per department; the reclaim
-    list carries department and manager name."""
-    manager = sorted(truth.kinds)[0]
-    got = wh.seats()
-    for user, seat in got.items():
-        held = roster.get(user)
-        assert seat["has_scim_record"] == (held is not None), user
-        assert seat["department"] == (held and held["department"]), user
-        assert seat["cost_center"] == (held and held["cost_center"]), user
-        assert seat["manager_id"] == (manager if held else None), user
-        assert seat["employee_number"] == (f"E-{user}" if held else None), user
-        assert seat["created_at"] == (held and held["created_at"]), user
-    by_department = {
-        r["department"]: r
-        for r in wh.rows(
-            f"SELECT * FROM {MODELS}.slack__licence_by_department WHERE grain = 'workspace'"
-        )
-    }
-    idle = truth.idle()
-    expected: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    for user in truth.kinds:
-        department = roster[user]["department"] if user in roster else "(none)"
-        expected[department]["accounts"] += 1
-        expected[department]["seats_billed"] += user in truth.billable
-        expected[department]["idle_paid_seats"] += user in idle
-    assert set(by_department) == set(expected)
-    for department, counts in expected.items():
-        row = by_department[department]
-        for column, value in counts.items():
-            assert row[column] == value, (department, column)
-        assert money(row["idle_paid_cost_month"]) == money(
-            (truth.price or 0) * counts["idle_paid_seats"]
-        )
-    reclaim = wh.rows(f"SELECT * FROM {MODELS}.slack__reclaim_candidates")
-    assert reclaim
-    manager_name = got[manager]["real_name"]
-    for candidate in reclaim:
-        held = roster.get(candidate["user_id"])
-        assert candidate["department"] == (held and held["department"])
-        assert candidate["manager_name"] == (manager_name if held else None)
 
 
 def assert_columns_documented(wh: Warehouse) -> None:
@@ -322,6 +246,7 @@ def test_enterprise_grid_licence_models(
     ws = pipeline.emu.workspace
     team_id = ws.primary_team.id
     enterprise_id = ws.enterprise.id if ws.enterprise else None
+    roster = scim_roster(ws)
     for wh in warehouses(pipeline, tmp_path):
         wh.run_elt()
         backfill = wh.rows(
@@ -357,6 +282,7 @@ def test_enterprise_grid_licence_models(
         truth.price = Decimal("21.5")
         wh.build(truth.dbt_vars(slack_contracts=[contract]))
         assert_models_match(wh, truth, source="member_analytics", plan="enterprise")
+        assert_scim_matches(wh, truth, roster, team_id)  # the org's SCIM roster
         got = wh.seats()
         assert {s["enterprise_id"] for s in got.values()} == {enterprise_id}
         assert {s["billing_model"] for s in got.values()} == {"contract"}

@@ -61,7 +61,7 @@ PER_RUN = (
     "_sdc_deleted_at",
 )
 #: The full-table streams (an ACTIVATE_VERSION each with emit_activate_version_messages).
-FULL_TABLE = {"users", "team", "billing", "billable_info", "admin_users"}
+FULL_TABLE = {"users", "team", "billing", "billable_info", "admin_users", "scim_users"}
 SCHEMA = pg.SCHEMA
 
 Snapshot = dict[str, dict[str, t.Any]]

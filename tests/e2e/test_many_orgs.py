@@ -59,7 +59,7 @@ def run_side_by_side(meltano: Meltano) -> dict[str, subprocess.CompletedProcess[
 
 
 def expected_counts(emu: SlackEmulator) -> dict[str, int]:
-    """The conftest's expected rows of a standard workspace, for this org's emulator."""
+    """The conftest's expected rows of a Business+ workspace, for this org's emulator."""
     shell = Pipeline(
         emu, t.cast("Meltano", None), {}, t.cast("pg.Postgres", None), "", "", Path(), ""
     )
@@ -98,6 +98,7 @@ def test_three_orgs_side_by_side_into_one_postgres(
             prefix = f"TAP_SLACK_SNOW_{org.upper()}_"
             env |= {
                 prefix + "API_URL": emu.url,
+                prefix + "SCIM_URL": emu.scim_url,
                 prefix + "CLIENT_ID": emu.client_id,
                 prefix + "CLIENT_SECRET": emu.client_secret,
                 prefix + "REFRESH_TOKEN": refresh[org],
