@@ -42,6 +42,7 @@ with seats as (
 ){{ "," if not loop.last }}
 {% endfor %}
 
+{% for rows in ['workspace_rows', 'org_rows'] %}
 select
   {{ dbt.concat(['grain', "':'", 'scope_id', "':'", 'department']) }} as department_summary_id,
   grain,
@@ -58,22 +59,6 @@ select
   currency,
   billed_cost_month,
   idle_paid_cost_month
-from workspace_rows
-union all
-select
-  {{ dbt.concat(['grain', "':'", 'scope_id', "':'", 'department']) }} as department_summary_id,
-  grain,
-  scope_id,
-  enterprise_id,
-  department,
-  as_of_date,
-  activity_source,
-  accounts,
-  seats_billed,
-  active_paid_seats,
-  idle_paid_seats,
-  guest_seats_billed,
-  currency,
-  billed_cost_month,
-  idle_paid_cost_month
-from org_rows
+from {{ rows }}
+{{ "union all" if not loop.last }}
+{% endfor %}
