@@ -149,6 +149,7 @@ class SlackEmulator:
             self.api.page_cache = PageCache()
 
     def workspace_changed(self) -> None:
+        """The data changed (logs added, a setting): pages cached before are stale."""
         if self.api.page_cache is not None:
             self.api.page_cache.clear()
 
