@@ -28,11 +28,9 @@ import datetime as dt
 import itertools
 import json
 import os
-import resource
 import subprocess
 import time
 import typing as t
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from benchmarks.harness import (
@@ -40,19 +38,30 @@ from benchmarks.harness import (
     ROOT,
     EmulatorProcess,
     catalog_for,
-    median,
+    children_cpu,
+    compile_bytecode,
     run_tap,
     start_emulator,
     vm_hwm_kib,
     workdir,
 )
-from benchmarks.report import Report, table
+from benchmarks.report import Report
 from benchmarks.sections.common import (
     analytics_workspace,
     batch_settings,
     fresh_config,
     today_utc,
     warm_analytics,
+)
+from benchmarks.sections.loading_report import (
+    APPEND,
+    DEFAULTS,
+    MELTANO,
+    MERGE,
+    PIPE,
+    TAP,
+    Workload,
+    report_loading,
 )
 from tap_slack_snow_emulator.config import WorkspaceConfig
 
@@ -65,18 +74,6 @@ TARGET_POSTGRES = (
 SCHEMA = "tap_slack_snow"
 #: target-postgres' own defaults for the settings meltano.yml changes.
 TARGET_DEFAULTS = {"use_copy": False, "validate_records": True}
-#: The goals of issue 22.
-GOAL_PIPELINE = 9_000  # rows/s, member_analytics RECORD, tap | target-postgres
-GOAL_MELTANO = 6_000  # rows/s, the same through meltano run
-GOAL_BATCH = 15_000  # rows/s, member_analytics with batch_config, tap | target-postgres
-GOAL_USERS = 5.0  # users end to end / the tap alone
-
-TAP = "tap alone (stdout to /dev/null)"
-PIPE = "tap | target-postgres, as shipped"
-MELTANO = "meltano run, as shipped"
-DEFAULTS = "tap | target-postgres, target's defaults"
-APPEND = "COPY FROM STDIN, append"
-MERGE = "COPY FROM STDIN, merge"
 
 
 def shipped_target_config() -> dict[str, t.Any]:
@@ -94,44 +91,6 @@ def shipped_target_config() -> dict[str, t.Any]:
         config.pop(name, None)
     config["default_target_schema"] = SCHEMA  # $MELTANO_EXTRACT__LOAD_SCHEMA
     return config
-
-
-@dataclass
-class Workload:
-    """One stream's load: its rows, the tap settings and the paths measured."""
-
-    title: str
-    stream: str
-    rows: int
-    key: tuple[str, ...]
-    tap_settings: dict[str, t.Any] = field(default_factory=dict)
-    reference: bool = False
-    batch_root: Path | None = None
-    times: dict[str, list[float]] = field(default_factory=dict)
-    #: CPU seconds of the path's processes (user + system), and of the target alone.
-    cpu: dict[str, list[float]] = field(default_factory=dict)
-    target_cpu: list[float] = field(default_factory=list)
-    target_rss: list[float] = field(default_factory=list)
-    loaded: dict[str, set[int]] = field(default_factory=dict)
-    batch_bytes: list[int] = field(default_factory=list)
-    #: Dead row versions per loaded row after the shipped pipeline (the merge's updates).
-    dead_per_row: list[float] = field(default_factory=list)
-    export: Path | None = None
-
-    def paths(self) -> list[str]:
-        return [TAP, PIPE, MELTANO, *([DEFAULTS] if self.reference else []), APPEND, MERGE]
-
-    def note(
-        self, path: str, seconds: float, loaded: int | None = None, cpu: float | None = None
-    ) -> None:
-        self.times.setdefault(path, []).append(seconds)
-        if loaded is not None:
-            self.loaded.setdefault(path, set()).add(loaded)
-        if cpu is not None:
-            self.cpu.setdefault(path, []).append(cpu)
-
-    def rate(self, path: str) -> float:
-        return self.rows / median(self.times[path])
 
 
 class Loader:
@@ -345,36 +304,6 @@ class Loader:
                 conn.execute(sql.SQL("DROP TABLE {}").format(table))
 
 
-def compile_bytecode() -> None:
-    """Write the bytecode of the plugins' virtualenvs and of the tap's source once.
-
-    Meltano installs plugins with uv, which writes no bytecode, and Python writes it on a
-    first import only without PYTHONDONTWRITEBYTECODE (set on this machine, and in many
-    container images): else every run compiles the target's imports again (1.4 s of CPU
-    here). A user's second run has the bytecode, so the benchmark measures with it.
-    """
-    for venv in sorted((ROOT / ".meltano").glob("*/*/venv")):
-        for site in venv.glob("lib/python*/site-packages"):
-            subprocess.run(
-                [str(venv / "bin" / "python"), "-m", "compileall", "-q", "-j0", str(site)],
-                stdout=subprocess.DEVNULL,
-                check=False,
-            )
-    subprocess.run(
-        [PYTHON, "-m", "compileall", "-q", "-j0", str(ROOT / "tap_slack_snow")],
-        stdout=subprocess.DEVNULL,
-        check=False,
-    )
-
-
-def children_cpu() -> float:
-    """CPU seconds (user + system) of every child process reaped so far, with the children
-    they reaped: a run's share is the difference around it (the emulator, still running, is
-    not counted)."""
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
-
-
 def tap_command(config: Path, catalog: Path) -> list[str]:
     """``python -m tap_slack_snow --config C --catalog K``."""
     return [PYTHON, "-m", "tap_slack_snow", "--config", str(config), "--catalog", str(catalog)]
@@ -400,45 +329,6 @@ def run_workloads(loader: Loader, works: list[Workload], repeats: int, meltano: 
             loader.meltano_run(work, meltano)
             if work.reference:
                 loader.drop(loader.pipeline(work, DEFAULTS, TARGET_DEFAULTS))
-
-
-def workload_table(work: Workload) -> str:
-    """One workload's paths: runs, median, rows/s, against the tap alone, memory, rows."""
-    tap = median(work.times[TAP])
-    rows = []
-    for path in work.paths():
-        seconds = work.times[path]
-        loaded = work.loaded.get(path)
-        exact = "" if loaded is None else ("exact" if loaded == {work.rows} else f"WRONG {loaded}")
-        cpu = f"{median(work.cpu[path]):.1f}" if path in work.cpu else ""
-        if path == PIPE:
-            cpu += f" (target {median(work.target_cpu):.1f})"
-        rss = f"{median(work.target_rss):,.0f}" if path == PIPE else ""
-        rows.append(
-            [
-                path,
-                " / ".join(f"{s:.1f}" for s in seconds),
-                f"**{median(seconds):.1f}**",
-                f"{work.rows / median(seconds):,.0f}",
-                f"{median(seconds) / tap:.1f}x",
-                cpu,
-                rss,
-                exact,
-            ]
-        )
-    return table(
-        [
-            "path",
-            "runs (s)",
-            "median s",
-            "rows/s",
-            "/ tap alone",
-            "CPU s",
-            "target peak RSS MiB",
-            "rows",
-        ],
-        rows,
-    )
 
 
 def bench_loading(report: Report, quick: bool) -> dict[str, float]:
@@ -519,115 +409,4 @@ def bench_loading(report: Report, quick: bool) -> dict[str, float]:
             run_workloads(loader, [users], repeats, meltano)
             if users.export is not None:
                 users.export.unlink()
-    return report_loading(report, title, groups, users, quick)
-
-
-def report_loading(
-    report: Report, title: str, groups: list[list[Workload]], users: Workload, quick: bool
-) -> dict[str, float]:
-    record, batch = groups[0]
-    users_meltano = median(users.times[MELTANO]) / median(users.times[TAP])
-    users_pipe = median(users.times[PIPE]) / median(users.times[TAP])
-    figures = {
-        "analytics_pipeline_rows_s": record.rate(PIPE),
-        "analytics_meltano_rows_s": record.rate(MELTANO),
-        "analytics_batch_pipeline_rows_s": batch.rate(PIPE),
-        "analytics_batch_meltano_rows_s": batch.rate(MELTANO),
-        "users_pipeline_rows_s": users.rate(PIPE),
-        "users_meltano_vs_tap": users_meltano,
-        "users_pipeline_vs_tap": users_pipe,
-    }
-
-    def met(ok: bool) -> str:
-        return "met" if ok else "**not met**"
-
-    goals = [
-        [
-            f"member_analytics, {record.rows:,} rows: tap | target-postgres "
-            f"≥ {GOAL_PIPELINE:,} rows/s",
-            f"{record.rate(PIPE):,.0f} rows/s (target's defaults: {record.rate(DEFAULTS):,.0f})",
-            met(record.rate(PIPE) >= GOAL_PIPELINE),
-        ],
-        [
-            f"the same, whole `meltano run` ≥ {GOAL_MELTANO:,} rows/s",
-            f"{record.rate(MELTANO):,.0f} rows/s",
-            met(record.rate(MELTANO) >= GOAL_MELTANO),
-        ],
-        [
-            f"with `batch_config`: tap | target-postgres ≥ {GOAL_BATCH:,} rows/s",
-            f"{batch.rate(PIPE):,.0f} rows/s (whole `meltano run`: {batch.rate(MELTANO):,.0f})",
-            met(batch.rate(PIPE) >= GOAL_BATCH),
-        ],
-        [
-            f"users, {users.rows:,} members, end to end ≤ {GOAL_USERS:.0f}x the tap alone",
-            f"`meltano run` {users_meltano:.1f}x, tap | target-postgres {users_pipe:.1f}x "
-            f"(target's defaults {median(users.times[DEFAULTS]) / median(users.times[TAP]):.1f}x)",
-            met(users_meltano <= GOAL_USERS),
-        ],
-    ]
-    ceiling = ", ".join(
-        f"{work.title.split(',')[0]}{' with batch_config' if work.batch_root else ''} "
-        f"({work.rows:,} rows) {work.rows / median(work.target_cpu):,.0f} rows/s"
-        for work in [*groups[0], users]
-    )
-    for work in [*groups[0], users]:
-        figures[f"{work.stream}_{'batch' if work.batch_root else 'record'}_target_cpu"] = median(
-            work.target_cpu
-        )
-    for works in groups[1:]:
-        for work in works:
-            figures[f"{work.stream}_{work.rows}_{'batch' if work.batch_root else 'record'}"] = (
-                work.rate(PIPE)
-            )
-    sections = [
-        "Three runs of each path, interleaved, each load into a fresh database of one embedded "
-        "PostgreSQL on this machine (Unix socket); the target is the project's target-postgres "
-        "(`.meltano/`, " + target_version() + ") with the config Meltano builds from "
-        "meltano.yml (`load_method: upsert`, `use_copy: true`, `validate_records: false`, "
-        "`add_record_metadata: true`); the tap reads the emulator (member_analytics: the "
-        "day's file cached; users: the page cache). rows/s = rows ÷ the path's median wall "
-        "time. COPY FROM STDIN is PostgreSQL alone loading the same rows (exported from the "
-        "loaded table) into an empty copy of the table with its primary key. The plugins' "
-        "bytecode is compiled first (`compile_bytecode`: this machine sets "
-        "PYTHONDONTWRITEBYTECODE, and Meltano's uv writes none).\n\n"
-        + table(["goal", "measured", ""], goals)
-        + "\n\nCPU s: user + system seconds of the path's processes (tap alone: the tap; "
-        "tap | target-postgres: both, the target's own in brackets; meltano run: Meltano, the "
-        "tap and the target), PostgreSQL's not included. Other jobs on this shared machine "
-        "stretch the wall times much more than the CPU seconds. The target works on one core "
-        "while the tap runs on the other, so even on an idle machine the pipeline cannot load "
-        f"faster than rows ÷ the target's CPU seconds: {ceiling}."
-    ]
-    for works in [*groups, [users]]:
-        for work in works:
-            text = f"**{work.title}**\n\n" + workload_table(work)
-            if work.dead_per_row:
-                text += (
-                    "\n\nDead row versions left by the shipped pipeline's merge: "
-                    f"{median(work.dead_per_row):.2f} per loaded row (PostgreSQL's statistics)."
-                )
-            if work.batch_root is not None and work.batch_bytes:
-                text += (
-                    f"\n\nBatch files of the day: {median(work.batch_bytes) / 2**20:,.0f} MiB in "
-                    "all (gzip JSON Lines, files of the SDK's default batch_size, 10,000 rows), "
-                    "left on disk by the target (deleted here after each run)."
-                )
-            sections.append(text)
-    if quick:
-        sections.append("(`--quick`: small workloads, one run each; not the goals' sizes.)")
-    report.add(title, "\n\n".join(sections))
-    report.figures["loading"] = figures
-    return figures
-
-
-def target_version() -> str:
-    """``meltanolabs-target-postgres X, singer-sdk Y`` of the project's target."""
-    site = TARGET_POSTGRES.parent.parent / "lib"
-    found = {}
-    for name in ("meltanolabs_target_postgres", "singer_sdk"):
-        for info in site.glob(f"python*/site-packages/{name}-*.dist-info"):
-            found[name] = info.name.removeprefix(name + "-").removesuffix(".dist-info")
-    return (
-        f"meltanolabs-target-postgres {found.get('meltanolabs_target_postgres', '?')}, "
-        f"singer-sdk {found.get('singer_sdk', '?')}"
-    )
+    return report_loading(report, title, groups, users, quick=quick, target=TARGET_POSTGRES)

@@ -37,6 +37,28 @@ def bench_memory(report: Report, quick: bool) -> dict[str, t.Any]:
         rows.append(
             ["users", f"{users:,} members", f"{run.seconds:.1f}", f"{run.peak_rss_mib:.0f}"]
         )
+    # The one structure that grows with the members: the keys sent in this sync (a full-table
+    # stream emits each key once). Measured by a run that forgets them.
+    workspace = WorkspaceConfig(seed=4, users=sizes_users[1], plan="enterprise", enterprise=True)
+    with start_emulator(workspace, folder) as emu:
+        run = run_tap(
+            emu.config,
+            folder,
+            catalog=catalog_for("users"),
+            env={**INFO, "BENCH_KEYS": "off"},
+            module="benchmarks.tap_variant",
+        )
+    if run.exit_code != 0 or run.records("users") != sizes_users[1]:
+        raise RuntimeError("memory benchmark (users, keys off) failed\n" + run.stderr[-3000:])
+    peaks[("users without keys", sizes_users[1])] = run.peak_rss_mib
+    rows.append(
+        [
+            "users, the sent keys not kept (`BENCH_KEYS=off`)",
+            f"{sizes_users[1]:,} members",
+            f"{run.seconds:.1f}",
+            f"{run.peak_rss_mib:.0f}",
+        ]
+    )
     lag = 2
     for count in sizes_rows:
         workspace = analytics_workspace(count, lag)
@@ -67,6 +89,10 @@ def bench_memory(report: Report, quick: bool) -> dict[str, t.Any]:
                     ]
                 )
     growth_users = peaks[("users", sizes_users[1])] / peaks[("users", sizes_users[0])] - 1
+    growth_users_without_keys = (
+        peaks[("users without keys", sizes_users[1])] / peaks[("users", sizes_users[0])] - 1
+    )
+    keys_mib = peaks[("users", sizes_users[1])] - peaks[("users without keys", sizes_users[1])]
     growth_rows = (
         peaks[("member_analytics", sizes_rows[1])] / peaks[("member_analytics", sizes_rows[0])] - 1
     )
@@ -81,11 +107,18 @@ def bench_memory(report: Report, quick: bool) -> dict[str, t.Any]:
         + f"\n\nGrowth small → large: users **{growth_users * 100:+.1f} %** "
         f"({sizes_users[1] // sizes_users[0]}x the members), member_analytics "
         f"**{growth_rows * 100:+.1f} %** ({sizes_rows[1] // sizes_rows[0]}x the rows; with "
-        f"`batch_config` **{growth_batches * 100:+.1f} %**); goal < 25 %."
+        f"`batch_config` **{growth_batches * 100:+.1f} %**); goal < 25 %. The users "
+        f"stream's growth is the keys it sent in this sync ({keys_mib:.0f} MiB for "
+        f"{sizes_users[1]:,} members, about {keys_mib * 2**20 / sizes_users[1]:.0f} bytes a "
+        "member): a full-table stream emits each key once (the first record wins), so it "
+        "remembers every key until the stream ends; without them users grows "
+        f"{growth_users_without_keys * 100:+.1f} %."
     )
     report.add("4. Memory", body)
     measured.update(
         growth_users=growth_users,
+        growth_users_without_keys=growth_users_without_keys,
+        sent_keys_mib=keys_mib,
         growth_rows=growth_rows,
         analytics_rows=sizes_rows[1],
         analytics_seconds=measured[f"analytics_seconds_{sizes_rows[1]}"],

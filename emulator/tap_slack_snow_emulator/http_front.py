@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
 from .api import Reply
+from .control import control_reply
 
 if TYPE_CHECKING:
     from .server import SlackEmulator
@@ -103,7 +104,7 @@ class EmulatorRequestHandler(BaseHTTPRequestHandler):
         parts = urlsplit(self.path)
         path = parts.path
         if path.startswith("/_emulator/"):
-            self._send(emu._control(verb, path, body))
+            self._send(control_reply(emu, verb, path, body))
             return
         if path.startswith("/scim/"):
             self._scim(verb, path, parts.query)

@@ -316,7 +316,7 @@ class MemberAnalyticsStream(SlackStream[DaysFetch]):
         self._increment_stream_state(row, context=context)
 
     def _day_blocks(self, context: Context | None) -> t.Iterator[RowBlock]:
-        for page in self.partition_pages(context):
+        for page in self.fetching.pages(context):
             yield from self.page_blocks(page, context)
 
     def batch_rows(

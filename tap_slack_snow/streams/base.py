@@ -6,15 +6,14 @@ records. The SDK's hooks delegate in a few lines to collaborators: the run
 (:class:`~tap_slack_snow.run.session.SlackRun`, which the stream reaches through its small
 interface, never the tap), the :class:`~tap_slack_snow.streams.partition.PartitionRunner`
 (skip policies, summary line), the :class:`~tap_slack_snow.streams.fetch.Fetch` of each
-partition (what one fetch reads and keeps), the drift policy, and the batch files.
+partition (what one fetch reads and keeps), the
+:class:`~tap_slack_snow.streams.emission.RecordEmission` (record checks, RECORD messages,
+the held ACTIVATE_VERSION), and the batch files.
 """
 
 from __future__ import annotations
 
-import threading
 import typing as t
-from datetime import datetime, timezone
-from functools import partial
 from importlib import resources
 
 from singer_sdk import RESTStream
@@ -26,16 +25,16 @@ from singer_sdk.streams.rest import HTTPRequest, PageContext
 from typing_extensions import override
 
 from tap_slack_snow import schemas
-from tap_slack_snow.records.checks import RecordChecks
 from tap_slack_snow.records.payloads import record_objects
-from tap_slack_snow.records.selection import PropertyPath, deselected_paths, drop_deselected
 from tap_slack_snow.run.prefetch import FetchJob, PageCodec
 from tap_slack_snow.run.progress import FetchProgress
 from tap_slack_snow.slack.answers import read_slack_response
 from tap_slack_snow.slack.client import SlackAnswer
 from tap_slack_snow.slack.errors import EndOfDataError, SlackAPIError, describe
 from tap_slack_snow.slack.retry import CallStats
-from tap_slack_snow.streams.fetch import Fetch, RecordPages, answer_pages, context_key
+from tap_slack_snow.streams.emission import RecordEmission
+from tap_slack_snow.streams.fetch import Fetch, RecordPages, answer_pages
+from tap_slack_snow.streams.jobs import StreamFetching
 from tap_slack_snow.streams.pagination import SlackCursorPaginator
 from tap_slack_snow.streams.partition import PartitionRunner, ask_workspace
 
@@ -45,7 +44,6 @@ if t.TYPE_CHECKING:
     from singer_sdk.helpers._batch import BatchConfig
     from singer_sdk.helpers.types import Context
     from singer_sdk.pagination import BaseAPIPaginator
-    from singer_sdk.singerlib import SelectionMask
 
     from tap_slack_snow.records.drift import DriftPolicy
     from tap_slack_snow.run.session import SlackRun
@@ -113,14 +111,16 @@ class SlackStream(RESTStream[t.Any], t.Generic[FetchT]):
         self.settings = run.settings
         self.call_stats = CallStats()
         self.records_emitted = 0
-        self._pending_version: int | None = None
-        self._checks: RecordChecks | None = None
-        self._checks_made = threading.Lock()
-        self._deselected: tuple[SelectionMask | None, tuple[PropertyPath, ...]] = (None, ())
+        self.emission = RecordEmission(
+            self,
+            keep_nul=self.settings.keep_nul_characters,
+            write_activate_version=super()._write_activate_version_message,
+        )
         self.progress = FetchProgress(
             self.name, self.call_stats, run.logger, emitted=lambda: self.records_emitted
         )
         self.runner = PartitionRunner(self, run)
+        self.fetching = StreamFetching(self)
 
     # --- the SDK's hooks ------------------------------------------------------------------
 
@@ -162,7 +162,7 @@ class SlackStream(RESTStream[t.Any], t.Generic[FetchT]):
     def request_records(self, context: Context | None) -> t.Iterable[dict[str, t.Any]]:
         """Records as Slack sends them: from the pages a worker fetched ahead, else
         fetched here, one request after another."""
-        for page in self.partition_pages(context):
+        for page in self.fetching.pages(context):
             yield from self.page_records(page)
 
     @override
@@ -176,7 +176,7 @@ class SlackStream(RESTStream[t.Any], t.Generic[FetchT]):
     ) -> dict[str, t.Any] | None:
         """The record checks (:class:`~tap_slack_snow.records.checks.RecordChecks`:
         date-times, the type-drift policy, one record per key), a count."""
-        checked = self.checks.check(row, context.get("team_id") if context else None)
+        checked = self.emission.checks.check(row, context.get("team_id") if context else None)
         if checked is not None:
             self.records_emitted += 1
         return checked
@@ -193,39 +193,18 @@ class SlackStream(RESTStream[t.Any], t.Generic[FetchT]):
     def _generate_record_messages(
         self, record: dict[str, t.Any]
     ) -> t.Generator[RecordMessage, None, None]:
-        """The SDK's RECORD messages (one per stream map, flattening included) without its
-        per-field walk of every record for deselected properties: the catalog's deselected
-        paths are listed once and removed by path (:mod:`~tap_slack_snow.records.selection`).
-
-        singer-sdk 0.54 does three things here: remove the deselected properties, conform
-        types (off: ``TYPE_CONFORMANCE_LEVEL``, the records are checked in ``post_process``),
-        and map. With conformance turned back on (a benchmark variant) the SDK's own method
-        runs.
-        """
+        """The SDK's RECORD messages without its per-field walk for deselected properties
+        (:meth:`RecordEmission.messages`); the SDK's own method when conformance is turned
+        back on (a benchmark variant)."""
         if self.TYPE_CONFORMANCE_LEVEL != TypeConformanceLevel.NONE:
             yield from super()._generate_record_messages(record)
             return
-        drop_deselected(record, self.deselected_paths)
-        for stream_map in self.stream_maps:
-            mapped = stream_map.transform(record)
-            if mapped is not None:  # None: a map's filter left the record out
-                yield RecordMessage(
-                    stream=stream_map.stream_alias,
-                    record=mapped,
-                    version=self._stream_version,
-                    time_extracted=datetime.now(timezone.utc),
-                )
+        yield from self.emission.messages(record)
 
     @property
-    def deselected_paths(self) -> tuple[PropertyPath, ...]:
-        """The properties the catalog deselects (listed again only when the SDK resolves a
-        new selection mask)."""
-        mask = self.mask
-        made_for, paths = self._deselected
-        if made_for is not mask:
-            paths = deselected_paths(mask)
-            self._deselected = (mask, paths)
-        return paths
+    def stream_version(self) -> int | None:
+        """The version the records carry (set by the SDK for a full-table stream)."""
+        return self._stream_version
 
     @override
     def get_batch_config(self, config: t.Mapping[str, t.Any]) -> BatchConfig | None:
@@ -238,21 +217,14 @@ class SlackStream(RESTStream[t.Any], t.Generic[FetchT]):
 
     @override
     def _write_activate_version_message(self, full_table_version: int) -> None:
-        """Kept for the end of the stream (:meth:`activate_version`), not written now.
-
-        singer-sdk 0.54 writes ACTIVATE_VERSION in ``sync``, its only call, before a
-        full-table stream's first record. A target then marks every older row deleted and
-        each record that follows undeletes its own: a stream that fails half-way leaves rows
-        Slack still lists deleted. The records carry the version all the same.
-        """
-        self._pending_version = full_table_version
+        """Kept for the end of the stream (:meth:`activate_version`), not written now: the
+        SDK writes it before the first record (see :mod:`~tap_slack_snow.streams.emission`)."""
+        self.emission.hold_version(full_table_version)
 
     def activate_version(self) -> None:
         """ACTIVATE_VERSION now: after the last record of a stream whose every partition was
         read to its end (the runner decides), never in a dry run."""
-        version, self._pending_version = self._pending_version, None
-        if version is not None and not self.dry_run:
-            super()._write_activate_version_message(version)
+        self.emission.release_version(dry_run=self.dry_run)
 
     # --- what the run and the partition runner read -------------------------------------
 
@@ -290,24 +262,12 @@ class SlackStream(RESTStream[t.Any], t.Generic[FetchT]):
 
     def log_drift_summary(self) -> None:
         """The record checks' closing lines (if a record was checked)."""
-        if self._checks is not None:
-            self._checks.log_summary()
-
-    @property
-    def checks(self) -> RecordChecks:
-        """The record checks, made at the first record (after the catalog set the keys)."""
-        checks = self._checks
-        if checks is None:
-            with self._checks_made:  # a worker (parse_answer) and the main thread share them
-                checks = self._checks = self._checks or RecordChecks.of(
-                    self, keep_nul=self.settings.keep_nul_characters
-                )
-        return checks
+        self.emission.log_summary()
 
     @property
     def drift_policy(self) -> DriftPolicy:
         """The stream's schema check (:class:`~tap_slack_snow.records.drift.DriftPolicy`)."""
-        return self.checks.drift
+        return self.emission.checks.drift
 
     # --- fetching: plans on the main thread, pages in whichever thread fetches ------------
 
@@ -330,37 +290,12 @@ class SlackStream(RESTStream[t.Any], t.Generic[FetchT]):
         return fetch
 
     def fetch_jobs(self) -> list[FetchJob]:
-        """One job per partition for the prefetch workers, planned now (main thread).
-        Partitions (workspaces) fetched side by side count in one progress count."""
-        contexts = [partition or None for partition in self.partitions or [{}]]
-        fetches = [(context, self.plan_fetch(context)) for context in contexts]
-        side_by_side = len(fetches) > 1
-        if side_by_side:
-            self.progress.whole_stream([fetch.expected_records for _, fetch in fetches])
-        return [
-            FetchJob(
-                (self.name, context_key(context)),
-                partial(
-                    self.progress.counted, partial(self.fetch_pages, fetch), self.page_record_count
-                )
-                if side_by_side
-                else partial(self.counted_pages, fetch),
-                self.page_codec,
-            )
-            for context, fetch in fetches
-        ]
+        """One job per partition for the prefetch workers, planned now (main thread)."""
+        return self.fetching.jobs()
 
-    def partition_pages(self, context: Context | None) -> t.Iterator[t.Any]:
-        """The pages of ``context``: fetched ahead by a worker, else fetched here."""
-        pages = self.run.fetched_pages((self.name, context_key(context)))
-        return pages if pages is not None else self.counted_pages(self.plan_fetch(context))
-
-    def counted_pages(self, fetch: FetchT) -> t.Iterator[t.Any]:
-        """:meth:`fetch_pages`, each page told to the progress lines."""
-        self.progress.restart()
-        for page in self.fetch_pages(fetch):
-            self.progress.page(self.page_record_count(page), self.fetch_done(fetch))
-            yield page
+    def fetched_pages(self, key: tuple[str, str]) -> t.Iterator[t.Any] | None:
+        """The pages a worker fetched ahead for ``key`` (stream, partition), if one did."""
+        return self.run.fetched_pages(key)
 
     def fetch_pages(self, fetch: FetchT) -> t.Iterator[t.Any]:
         """The request loop: one page per Slack answer (see
