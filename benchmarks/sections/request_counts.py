@@ -97,6 +97,6 @@ def bench_requests(report: Report, quick: bool) -> dict[str, t.Any]:
         "run": run,
         "users": users,
         "stream_seconds": {s: v["seconds"] for s, v in run.summaries.items()},
-        "requests": {s: int(stats["calls"].get(m, 0)) for s, m in STREAM_METHODS.items()},
+        "requests": {s: int(stats["calls"].get(EMULATOR_METHODS[s], 0)) for s in STREAM_METHODS},
         "records": {s: run.records(s) for s in STREAM_METHODS},
     }
