@@ -22,9 +22,16 @@ class Report:
 
 
 def table(header: list[str], rows: list[list[t.Any]]) -> str:
-    """A markdown table."""
-    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
-    lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
+    """A markdown table (a ``|`` inside a cell, as in "tap | target-postgres", is escaped)."""
+
+    def cell(value: t.Any) -> str:
+        return str(value).replace("|", "\\|")
+
+    lines = [
+        "| " + " | ".join(map(cell, header)) + " |",
+        "|" + "|".join("---" for _ in header) + "|",
+    ]
+    lines += ["| " + " | ".join(map(cell, row)) + " |" for row in rows]
     return "\n".join(lines)
 
 
