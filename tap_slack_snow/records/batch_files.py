@@ -4,8 +4,12 @@ A 500,000-member org's analytics day is 500,000 rows, and Slack allows a day eve
 a row). Through RECORD messages the SDK's per-record path (selection walk, message objects,
 one line each) costs about 20 µs a row, so the tap, not Slack, would set the pace. With the
 SDK's ``batch_config`` setting, member_analytics writes each day's rows to files here and the
-SDK sends one BATCH message (its manifest lists the day's files) and one STATE message per
-day; the target loads the files (target-postgres does). A file holds at most
+SDK sends one BATCH message, then one STATE message, per file, as soon as the file is whole:
+the target (target-postgres) loads a day's first file while the tap writes the next, so a
+one-day run (the daily one) does not wait for the whole day before loading starts. The
+bookmark moves past a day in the STATE after the day's last file, never earlier, so a run
+that stops mid-day reads the whole day again (the target merges on the stream's key, as it
+does for the RECORDs of a day cut short). A file holds at most
 ``batch_config.batch_size`` rows (the SDK's setting, 10,000 by default): singer-sdk targets
 read a whole batch file into memory before they load it (about 5 KB a row in target-postgres,
 so 950 MB for a 200,000-row day in one file), so the setting bounds the target's memory, not
@@ -66,12 +70,16 @@ def write_batches(
     blocks: t.Iterable[RowBlock],
     advance: t.Callable[[dict[str, t.Any]], None],
 ) -> t.Iterator[tuple[BaseBatchFileEncoding, list[str]]]:
-    """One BATCH manifest per group of consecutive blocks (rows arrive grouped, e.g. by
-    day), its files of at most ``batch_config.batch_size`` rows.
+    """One BATCH manifest per file of at most ``batch_config.batch_size`` rows, as soon as
+    the file is whole; a file holds the rows of one group of consecutive blocks (rows arrive
+    grouped, e.g. by day).
 
-    ``advance(last_row)`` moves the bookmark past the group's last row before the caller
-    writes the STATE that follows the group's BATCH message. An error inside a group leaves
-    it without a BATCH message (and the bookmark behind).
+    ``advance(last_row)`` moves the bookmark past a group's last row just before its last
+    file is yielded, so the STATE the caller writes after that file's BATCH message is the
+    first to pass the group. A file is yielded once the next file of its group has begun (or
+    the group has ended): only then is it known whether it is the group's last. An error
+    inside a group leaves its unfinished file without a BATCH message and the bookmark
+    behind the group.
     """
     storage = batch_config.storage
     prefix = storage.prefix or ""
@@ -79,14 +87,17 @@ def write_batches(
     numbers = itertools.count(1)
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="tap-slack-snow-gzip") as gzipper:
         for _group, group_blocks in itertools.groupby(blocks, key=lambda block: block.group):
-            urls: list[str] = []
+            written: str | None = None
             last: dict[str, t.Any] = {}
             for file_blocks in files_of(group_blocks, rows_per_file):
+                if written is not None:
+                    yield batch_config.encoding, [written]
                 filename = f"{prefix}{sync_id}-{next(numbers)}.json.gz"
                 last = write_file(gzipper, storage.open(filename, "wb"), file_blocks) or last
-                urls.append(storage.get_url(filename))
+                written = storage.get_url(filename)
             advance(last)
-            yield batch_config.encoding, urls
+            if written is not None:
+                yield batch_config.encoding, [written]
 
 
 def files_of(blocks: t.Iterable[RowBlock], rows_per_file: int) -> t.Iterator[list[RowBlock]]:

@@ -1,8 +1,8 @@
 """Enterprise Grid daily member analytics (admin.analytics.getFile, type=member).
 
 One gzip file of JSON lines per day, downloaded while its gzip stream is checked, then read in
-chunks of lines; with ``batch_config`` each day becomes one BATCH file
-(:mod:`tap_slack_snow.records.batch_files`).
+chunks of lines; with ``batch_config`` each day becomes batch files of ``batch_size`` rows, a
+BATCH message each (:mod:`tap_slack_snow.records.batch_files`).
 """
 
 from __future__ import annotations
@@ -291,16 +291,16 @@ class MemberAnalyticsStream(SlackStream[DaysFetch]):
                 row["date"] = asked
             yield row
 
-    @override
-    # --- BATCH messages: one file per day ------------------------------------------------
+    # --- BATCH messages: a day's rows in files of batch_size rows -----------------------
 
     @override
     def get_batches(
         self, batch_config: BatchConfig, context: Context | None = None
     ) -> t.Iterator[tuple[BaseBatchFileEncoding, list[str]]]:
-        """One gzip JSON Lines file per day, written here, with the skip policies and the
-        summary line of :meth:`get_records`; the bookmark advances by each file's last row
-        before the SDK writes the STATE that follows the file's BATCH message."""
+        """Each day's rows as gzip JSON Lines files written here, one BATCH message per file,
+        with the skip policies and the summary line of :meth:`get_records`; the bookmark
+        advances past a day before the SDK writes the STATE that follows the day's last
+        file's BATCH message."""
         self.write_starting_value(context)
         blocks = self.runner.run_partition(context, lambda: self._day_blocks(context))
         yield from write_batches(

@@ -1,7 +1,8 @@
-"""member_analytics with the SDK's batch_config: one BATCH message and file per day.
+"""member_analytics with the SDK's batch_config: one BATCH message per file, files per day.
 
-The rows in the files are exactly the records a RECORD run emits, the bookmark is the same,
-the other streams keep RECORD messages, and a file that breaks mid-day gets no BATCH message.
+The rows in the files are exactly the records a RECORD run emits, the bookmark is the same and
+passes a day only in the STATE after the day's last file, the other streams keep RECORD
+messages, and a file that breaks mid-day gets no BATCH message.
 """
 
 from __future__ import annotations
@@ -71,6 +72,22 @@ def batch_rows(result: SyncResult) -> list[list[dict[str, t.Any]]]:
     return files
 
 
+def bookmarks_after_batches(result: SyncResult) -> list[str | None]:
+    """member_analytics' bookmark (its progress marker while the stream runs) in effect after
+    each BATCH message: the SDK writes a STATE after each one only when the state changed."""
+    marks: list[str | None] = []
+    current = None
+    for message in result.messages:
+        if message["type"] == "STATE":
+            mark = message["value"].get("bookmarks", {}).get("member_analytics", {})
+            current = (mark.get("progress_markers") or mark).get("replication_key_value")
+            if marks:
+                marks[-1] = current
+        elif message["type"] == "BATCH":
+            marks.append(current)
+    return marks
+
+
 def test_member_analytics_batches_hold_the_records_of_a_record_run(
     emulator_factory: EmulatorFactory, tmp_path: Path
 ) -> None:
@@ -101,7 +118,9 @@ def test_batch_size_caps_the_rows_of_each_file_of_a_day(
     emulator_factory: EmulatorFactory, tmp_path: Path
 ) -> None:
     """A target reads a whole batch file into memory: ``batch_config.batch_size`` caps the rows
-    per file; the day is still one BATCH message (its manifest lists the files), one STATE."""
+    per file. Each file is its own BATCH message, sent as soon as it is whole (the target
+    loads it while the tap writes the next); the STATE after a file passes its day only
+    when the file is the day's last."""
     emu = emulator_factory(GRID)
     catalog = select_only("member_analytics")
     records = sync(config(emu, tmp_path / "records"), catalog=catalog)
@@ -110,18 +129,23 @@ def test_batch_size_caps_the_rows_of_each_file_of_a_day(
     batched = sync(config(emu, tmp_path / "batch", batch_config=settings), catalog=catalog)
     assert batched.exit_code == 0
     manifests = [m["manifest"] for m in batched.messages if m["type"] == "BATCH"]
+    assert all(len(manifest) == 1 for manifest in manifests)  # a BATCH message per file
+    files = batch_rows(batched)
     days = sorted({row["date"] for row in records.records["member_analytics"]})
-    assert len(manifests) == len(days) >= 3  # still one BATCH message per day
-    sizes = []
-    for manifest in manifests:
-        assert len(manifest) == len(set(manifest)) >= 150 // 40  # 150 rows a day
-        for url in manifest:
-            with gzip.open(Path(url.removeprefix("file://")), "rt") as lines:
-                sizes.append(sum(1 for _ in lines))
-    assert max(sizes) <= 40 and sum(sizes) == len(records.records["member_analytics"])
-    assert [row for file in batch_rows(batched) for row in file] == records.records[
-        "member_analytics"
-    ]
+    assert len(days) >= 3 and len(files) >= len(days) * (150 // 40)  # 150 rows a day
+    assert max(len(file) for file in files) <= 40
+    assert [row for file in files for row in file] == records.records["member_analytics"]
+    assert all(len({row["date"] for row in file}) == 1 for file in files)  # one day a file
+    # the bookmark in the STATE after each file passes the file's day only after its last file
+    file_days = [file[0]["date"] for file in files]
+    after_each_file = bookmarks_after_batches(batched)
+    assert len(after_each_file) == len(files)
+    for i, day in enumerate(file_days):
+        days_last_file = i == len(files) - 1 or file_days[i + 1] != day
+        if days_last_file:
+            assert after_each_file[i] is not None and after_each_file[i] >= day
+        else:
+            assert after_each_file[i] is None or after_each_file[i] < day
     assert batched.state is not None and records.state is not None
     assert batched.state["bookmarks"] == records.state["bookmarks"]
 
