@@ -78,10 +78,10 @@ def bench_analytics(report: Report, quick: bool) -> dict[str, float]:
         )
     body = (
         f"Days of {count:,} rows: download, gzip check, parse, post-process and schema "
-        "check, then RECORD messages to /dev/null, or one gzip JSON Lines batch file and one "
-        "BATCH message per day; the stream's own time (its summary line) per day, 3 runs "
-        "each, median. One day includes waiting for its download; back to back, the next "
-        "day downloads while this one is written. "
+        "check, then RECORD messages to /dev/null, or gzip JSON Lines batch files of "
+        "10,000 rows (the SDK's default batch_size), then BATCH messages; the stream's own "
+        "time (its summary line) per day, 3 runs each, median. One day includes waiting "
+        "for its download; back to back, the next day downloads while this one is written. "
         f"'500,000-member first sync': {days} days x {members:,} rows at that rate, against "
         f"Slack's limit for {days + 1} files at 20 per minute ({human(slack_bound)}).\n\n"
         + table(

@@ -6,6 +6,9 @@ members. For each, three runs of every path, interleaved (run 1 of each path, th
 each load into a fresh database of one embedded PostgreSQL:
 
 * **tap alone**: ``python -m tap_slack_snow``, stdout to /dev/null;
+* **target-postgres alone**: the project's target-postgres reading a file of the tap's
+  output (written once per workload, its batch files kept), no tap running: the loader's own
+  pace, which no tap can beat;
 * **tap | target-postgres**: the tap piped into the project's target-postgres (from
   ``.meltano/``) with the config Meltano gives it from meltano.yml (the locked definition's
   defaults, the project's settings); the target's peak RSS (``VmHWM``) is read as it runs;
@@ -53,13 +56,14 @@ from benchmarks.sections.common import (
     today_utc,
     warm_analytics,
 )
+from benchmarks.sections.loading_floor import copy_floor, rows_in
 from benchmarks.sections.loading_report import (
-    APPEND,
     DEFAULTS,
     MELTANO,
-    MERGE,
     PIPE,
+    SCHEMA,
     TAP,
+    TARGET_ALONE,
     Workload,
     report_loading,
 )
@@ -71,7 +75,6 @@ if t.TYPE_CHECKING:
 TARGET_POSTGRES = (
     ROOT / ".meltano" / "loaders" / "target-postgres" / "venv" / "bin" / "target-postgres"
 )
-SCHEMA = "tap_slack_snow"
 #: target-postgres' own defaults for the settings meltano.yml changes.
 TARGET_DEFAULTS = {"use_copy": False, "validate_records": True}
 
@@ -150,7 +153,59 @@ class Loader:
             path.unlink()
         return size
 
+    def record_replay(self, work: Workload) -> None:
+        """The tap's output, written once to a file for the target-alone path; a BATCH run's
+        files go to a folder of their own, kept until :meth:`forget_replay`."""
+        settings = work.tap_settings
+        if work.batch_root is not None:
+            root = self.folder / f"replay-{work.stream}-{work.rows}"
+            settings = batch_settings(root, "replay-")
+        config = {**fresh_config(self.emu, self.folder), **settings}
+        run = run_tap(config, self.folder, catalog=catalog_for(work.stream), keep_stdout=True)
+        if run.exit_code != 0 or run.stdout_path is None:
+            raise RuntimeError("tap failed\n" + run.stderr[-3000:])
+        work.replay = run.stdout_path
+
+    def forget_replay(self, work: Workload) -> None:
+        if work.replay is not None:
+            work.replay.unlink()
+        root = self.folder / f"replay-{work.stream}-{work.rows}"
+        if root.is_dir():
+            for path in root.iterdir():
+                path.unlink()
+            root.rmdir()
+
+    def target_config(self, database: str, overrides: dict[str, t.Any]) -> Path:
+        """The target's config file: the shipped one, ``overrides``, into ``database``."""
+        path = self.folder / f"target-{database}.json"
+        url = self.pg.sqlalchemy_url(database)
+        path.write_text(json.dumps({**shipped_target_config(), **overrides, "sqlalchemy_url": url}))
+        return path
+
     # --- the paths -----------------------------------------------------------------------
+
+    def target_alone(self, work: Workload) -> None:
+        """target-postgres reading the recorded output into a fresh database."""
+        assert work.replay is not None
+        database = self.fresh_database()
+        config = self.target_config(database, {})
+        log = self.folder / f"target-{database}.log"
+        cpu = children_cpu()
+        started = time.perf_counter()
+        with open(work.replay, "rb") as stdin, open(log, "wb") as stderr:
+            done = subprocess.run(
+                [str(TARGET_POSTGRES), "--config", str(config)],
+                stdin=stdin,
+                stdout=subprocess.DEVNULL,
+                stderr=stderr,
+                check=False,
+            )
+        seconds = time.perf_counter() - started
+        cpu = children_cpu() - cpu
+        if done.returncode:
+            raise RuntimeError(f"{TARGET_ALONE} failed\n{log.read_text()[-3000:]}")
+        work.note(TARGET_ALONE, seconds, self.count(database, work.stream), cpu)
+        self.drop(database)
 
     def tap_alone(self, work: Workload) -> None:
         config = {**fresh_config(self.emu, self.folder), **work.tap_settings}
@@ -165,16 +220,7 @@ class Loader:
     def pipeline(self, work: Workload, path: str, overrides: dict[str, t.Any]) -> str:
         """tap | target-postgres into a fresh database (returned, still there)."""
         database = self.fresh_database()
-        target_config = self.folder / f"target-{database}.json"
-        target_config.write_text(
-            json.dumps(
-                {
-                    **shipped_target_config(),
-                    **overrides,
-                    "sqlalchemy_url": self.pg.sqlalchemy_url(database),
-                }
-            )
-        )
+        target_config = self.target_config(database, overrides)
         tap_config, catalog = self.tap_files(work)
         tap_log = self.folder / f"tap-{database}.log"
         target_log = self.folder / f"target-{database}.log"
@@ -243,92 +289,28 @@ class Loader:
         self.clear_batches(work)
         self.drop(database)
 
-    def copy_floor(self, work: Workload, database: str) -> None:
-        """PostgreSQL alone: the loaded rows COPYed into empty copies of the table."""
-        from psycopg import sql  # noqa: PLC0415
-
-        source = sql.Identifier(SCHEMA, work.stream)
-        stage = sql.Identifier("floor_stage")
-        with self.pg.connect(database) as conn:
-            if work.export is None:
-                work.export = self.folder / f"{work.stream}-{work.rows}-{time.monotonic_ns()}.copy"
-                with (
-                    open(work.export, "wb") as out,
-                    conn.cursor().copy(sql.SQL("COPY {} TO STDOUT").format(source)) as copy,
-                ):
-                    for chunk in copy:
-                        out.write(chunk)
-            columns = [
-                row[0]
-                for row in conn.execute(
-                    "SELECT column_name FROM information_schema.columns WHERE table_schema = %s "
-                    "AND table_name = %s ORDER BY ordinal_position",
-                    (SCHEMA, work.stream),
-                ).fetchall()
-            ]
-            keys = sql.SQL(", ").join(map(sql.Identifier, work.key))
-            updates = sql.SQL(", ").join(
-                sql.SQL("{0} = EXCLUDED.{0}").format(sql.Identifier(c))
-                for c in columns
-                if c not in work.key
-            )
-            for path, name in ((APPEND, "floor_append"), (MERGE, "floor_merge")):
-                table = sql.Identifier(SCHEMA, name)
-                conn.execute(
-                    sql.SQL("CREATE TABLE {} (LIKE {} INCLUDING ALL)").format(table, source)
-                )
-                started = time.perf_counter()
-                with conn.transaction():
-                    into = table
-                    if path == MERGE:
-                        conn.execute(
-                            sql.SQL(
-                                "CREATE TEMP TABLE {} (LIKE {} INCLUDING DEFAULTS) ON COMMIT DROP"
-                            ).format(stage, source)
-                        )
-                        into = stage
-                    with (
-                        conn.cursor().copy(sql.SQL("COPY {} FROM STDIN").format(into)) as copy,
-                        open(work.export, "rb") as data,
-                    ):
-                        while chunk := data.read(1 << 20):
-                            copy.write(chunk)
-                    if path == MERGE:
-                        conn.execute(
-                            sql.SQL(
-                                "INSERT INTO {} SELECT * FROM {} ON CONFLICT ({}) DO UPDATE SET {}"
-                            ).format(table, stage, keys, updates)
-                        )
-                seconds = time.perf_counter() - started
-                work.note(path, seconds, rows_in(conn, name))
-                conn.execute(sql.SQL("DROP TABLE {}").format(table))
-
 
 def tap_command(config: Path, catalog: Path) -> list[str]:
     """``python -m tap_slack_snow --config C --catalog K``."""
     return [PYTHON, "-m", "tap_slack_snow", "--config", str(config), "--catalog", str(catalog)]
 
 
-def rows_in(conn: t.Any, table: str) -> int:
-    """Rows of ``tap_slack_snow.<table>``."""
-    from psycopg import sql  # noqa: PLC0415
-
-    query = sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(SCHEMA, table))
-    row = conn.execute(query).fetchone()
-    return int(row[0]) if row else 0
-
-
 def run_workloads(loader: Loader, works: list[Workload], repeats: int, meltano: t.Any) -> None:
     """Every path of every workload, ``repeats`` times, interleaved."""
+    for work in works:
+        loader.record_replay(work)
     for _ in range(repeats):
         for work in works:
             loader.tap_alone(work)
+            loader.target_alone(work)
             database = loader.pipeline(work, PIPE, {})
-            loader.copy_floor(work, database)
+            copy_floor(loader.pg, loader.folder, work, database)
             loader.drop(database)
             loader.meltano_run(work, meltano)
             if work.reference:
                 loader.drop(loader.pipeline(work, DEFAULTS, TARGET_DEFAULTS))
+    for work in works:
+        loader.forget_replay(work)
 
 
 def bench_loading(report: Report, quick: bool) -> dict[str, float]:
