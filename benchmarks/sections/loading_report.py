@@ -206,7 +206,8 @@ def report_loading(
         "while the tap runs on the other, so even on an idle machine the pipeline cannot load "
         f"faster than rows ÷ the target's CPU seconds: {ceiling}. target-postgres alone, "
         "reading a file of the tap's output with no tap running, is the loader's own pace "
-        f"on this machine, which no tap can beat: {alone}."
+        "on this machine, the most a pipeline with any tap can reach (a pipeline measured "
+        f"above it is this machine's noise): {alone}."
     ]
     for works in [*groups, [users]]:
         for work in works:
