@@ -8,7 +8,7 @@ each load into a fresh database of one embedded PostgreSQL:
 * **tap alone**: ``python -m tap_slack_snow``, stdout to /dev/null;
 * **target-postgres alone**: the project's target-postgres reading a file of the tap's
   output (written once per workload, its batch files kept), no tap running: the loader's own
-  pace, which no tap can beat;
+  pace, the most a pipeline with any tap can reach;
 * **tap | target-postgres**: the tap piped into the project's target-postgres (from
   ``.meltano/``) with the config Meltano gives it from meltano.yml (the locked definition's
   defaults, the project's settings); the target's peak RSS (``VmHWM``) is read as it runs;
@@ -158,18 +158,20 @@ class Loader:
         files go to a folder of their own, kept until :meth:`forget_replay`."""
         settings = work.tap_settings
         if work.batch_root is not None:
-            root = self.folder / f"replay-{work.stream}-{work.rows}"
-            settings = batch_settings(root, "replay-")
+            settings = batch_settings(self.replay_root(work), "replay-")
         config = {**fresh_config(self.emu, self.folder), **settings}
         run = run_tap(config, self.folder, catalog=catalog_for(work.stream), keep_stdout=True)
         if run.exit_code != 0 or run.stdout_path is None:
             raise RuntimeError("tap failed\n" + run.stderr[-3000:])
         work.replay = run.stdout_path
 
+    def replay_root(self, work: Workload) -> Path:
+        return self.folder / f"replay-{work.stream}-{work.rows}"
+
     def forget_replay(self, work: Workload) -> None:
         if work.replay is not None:
             work.replay.unlink()
-        root = self.folder / f"replay-{work.stream}-{work.rows}"
+        root = self.replay_root(work)
         if root.is_dir():
             for path in root.iterdir():
                 path.unlink()
