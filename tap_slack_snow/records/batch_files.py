@@ -4,7 +4,8 @@ A 500,000-member org's analytics day is 500,000 rows, and Slack allows a day eve
 a row). Through RECORD messages the SDK's per-record path (selection walk, message objects,
 one line each) costs about 20 µs a row, so the tap, not Slack, would set the pace. With the
 SDK's ``batch_config`` setting, member_analytics writes each day's rows to files here and the
-SDK sends one BATCH message, then one STATE message, per file, as soon as the file is whole:
+SDK sends a BATCH message per file as soon as the file is whole (and a STATE after it when
+the state changed):
 the target (target-postgres) loads a day's first file while the tap writes the next, so a
 one-day run (the daily one) does not wait for the whole day before loading starts. The
 bookmark moves past a day in the STATE after the day's last file, never earlier, so a run
