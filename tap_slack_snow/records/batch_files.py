@@ -5,9 +5,9 @@ a row). Through RECORD messages the SDK's per-record path (selection walk, messa
 one line each) costs about 20 µs a row, so the tap, not Slack, would set the pace. With the
 SDK's ``batch_config`` setting, member_analytics writes each day's rows to files here and the
 SDK sends a BATCH message per file as soon as the file is whole (and a STATE after it when
-the state changed):
-the target (target-postgres) loads a day's first file while the tap writes the next, so a
-one-day run (the daily one) does not wait for the whole day before loading starts. The
+the state changed): the target (target-postgres) loads a day's first file while the tap
+writes the next, so a one-day run (the daily one) does not wait for the whole day before
+loading starts. The
 bookmark moves past a day in the STATE after the day's last file, never earlier, so a run
 that stops mid-day reads the whole day again (the target merges on the stream's key, as it
 does for the RECORDs of a day cut short). A file holds at most
