@@ -70,6 +70,11 @@ class Workload:
         if cpu is not None:
             self.cpu.setdefault(path, []).append(cpu)
 
+    @property
+    def label(self) -> str:
+        """The stream, and how its rows travel when not as RECORD messages."""
+        return self.stream + (" with batch_config" if self.batch_root else "")
+
     def rate(self, path: str) -> float:
         return self.rows / median(self.times[path])
 
@@ -166,12 +171,11 @@ def report_loading(
         ],
     ]
     ceiling = ", ".join(
-        f"{work.title.split(',')[0]}{' with batch_config' if work.batch_root else ''} "
-        f"({work.rows:,} rows) {work.rows / median(work.target_cpu):,.0f} rows/s"
+        f"{work.label} ({work.rows:,} rows) {work.rows / median(work.target_cpu):,.0f} rows/s"
         for work in [*groups[0], users]
     )
     alone = ", ".join(
-        f"{work.title.split(',')[0]}{' with batch_config' if work.batch_root else ''} "
+        f"{work.label} "
         f"{work.rate(TARGET_ALONE):,.0f} rows/s (tap | target-postgres: "
         f"{work.rate(PIPE) / work.rate(TARGET_ALONE):.0%} of it)"
         for work in [*groups[0], users]
